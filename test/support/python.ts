@@ -1,0 +1,42 @@
+// Runs Python code with the peers' interpreter (MLflow, deltalake, delta-sharing, pandas), the way
+// tests compare arcuate with the real thing. Scripts print JSON on stdout; stderr is kept for the
+// error message when they fail.
+import { spawn } from "node:child_process";
+import { PYTHON, requireVenv } from "./paths.js";
+
+export interface PythonOptions {
+  env?: Record<string, string>;
+  args?: string[];
+  timeoutMs?: number;
+}
+
+/** Runs `code` and returns its stdout. Fails with the script's stderr when it exits non-zero. */
+export function runPython(code: string, options: PythonOptions = {}): Promise<string> {
+  requireVenv();
+  return new Promise((resolve, reject) => {
+    const child = spawn(PYTHON, ["-c", code, ...(options.args ?? [])], {
+      env: { ...process.env, PYTHONUNBUFFERED: "1", ...options.env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on("data", (chunk: Buffer) => out.push(chunk));
+    child.stderr.on("data", (chunk: Buffer) => err.push(chunk));
+    const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 120_000);
+    child.on("error", reject);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      const stdout = Buffer.concat(out).toString("utf8");
+      if (code === 0) resolve(stdout);
+      else
+        reject(new Error(`python exited with ${code}:\n${Buffer.concat(err).toString("utf8").slice(-4000)}`));
+    });
+  });
+}
+
+/** Runs `code`, which must print one JSON document as its last line of output, and parses it. */
+export async function runPythonJson<T>(code: string, options: PythonOptions = {}): Promise<T> {
+  const stdout = (await runPython(code, options)).trim();
+  const last = stdout.slice(stdout.lastIndexOf("\n") + 1);
+  return JSON.parse(last) as T;
+}
