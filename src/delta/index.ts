@@ -1,0 +1,25 @@
+// Public surface of src/delta: Delta Lake tables on a small storage interface.
+export type {
+  Action,
+  AddAction,
+  CdcAction,
+  CommitInfoAction,
+  MetadataAction,
+  ProtocolAction,
+  RemoveAction,
+} from "./actions.js";
+export type { ReadFileOptions } from "./parquet.js";
+export { readParquetFile } from "./parquet.js";
+export type { ScanOptions } from "./scan.js";
+export type { ArrayType, DataType, MapType, StructField, StructType } from "./schema.js";
+export {
+  arrowSchemaToDelta,
+  deltaSchemaToArrow,
+  parseSchemaString,
+  schemaToString,
+} from "./schema.js";
+export { Snapshot } from "./snapshot.js";
+export type { FileInfo, Storage } from "./storage.js";
+export { LocalStorage } from "./storage.js";
+export type { Commit, CommitSummary, OpenOptions, TimestampInput } from "./table.js";
+export { DeltaTable } from "./table.js";

@@ -1,0 +1,348 @@
+// Parquet data files to Arrow in the table's schema. Decoding is parquet-wasm's (arrow-rs compiled
+// to WebAssembly; see docs/decisions.md for why): this module only conforms what the file holds
+// to the Delta schema: physical (column-mapped) names to logical ones, timestamp units to
+// microseconds, widened types, missing columns as nulls, partition columns from the log.
+import * as arrow from "apache-arrow";
+import { readParquet } from "parquet-wasm/node";
+import { ArcuateError } from "../errors.js";
+import { partitionColumn } from "./partitions.js";
+import {
+  type DataType,
+  deltaSchemaToArrow,
+  deltaTypeToArrow,
+  type StructField,
+  type StructType,
+} from "./schema.js";
+
+export interface ReadFileOptions {
+  /** "name"/"id": columns are stored under `delta.columnMapping.physicalName`. */
+  columnMapping?: "none" | "name" | "id";
+  /** Logical names of the top-level columns to return (default: all). */
+  columns?: string[];
+  /** Partition columns (logical names); they come from `partitionValues`, not the file. */
+  partitionColumns?: string[];
+  /** Rows to read at most. */
+  limit?: number;
+  /** Row positions to drop (deletion vector), sorted ascending. */
+  deletedRows?: Uint32Array | number[];
+}
+
+export function physicalName(field: StructField, mapping: ReadFileOptions["columnMapping"]): string {
+  if (mapping === "name" || mapping === "id") {
+    const physical = field.metadata["delta.columnMapping.physicalName"];
+    if (typeof physical === "string") return physical;
+  }
+  return field.name;
+}
+
+/** Decodes a whole Parquet file to an Arrow table in the file's own schema. */
+export function decodeParquet(
+  bytes: Uint8Array,
+  options: { columns?: string[]; limit?: number } = {},
+): arrow.Table {
+  try {
+    const wasmTable = readParquet(bytes, {
+      batchSize: 1 << 20,
+      ...(options.columns ? { columns: options.columns } : {}),
+      ...(options.limit !== undefined ? { limit: options.limit } : {}),
+    });
+    return arrow.tableFromIPC(wasmTable.intoIPCStream());
+  } catch (error) {
+    throw new ArcuateError("CORRUPT_TABLE", `delta: cannot read parquet file: ${String(error)}`, {
+      cause: error,
+    });
+  }
+}
+
+/** Parquet bytes of one data file → Arrow table in the table's schema, partition columns restored. */
+export async function readParquetFile(
+  bytes: Uint8Array,
+  schema: StructType,
+  partitionValues: Record<string, string | null>,
+  options: ReadFileOptions = {},
+): Promise<arrow.Table> {
+  const batches = readParquetBatches(bytes, schema, partitionValues, options);
+  const target = outputSchema(schema, options.columns);
+  return new arrow.Table(target, batches);
+}
+
+export function outputFields(schema: StructType, columns?: string[]): StructField[] {
+  if (!columns) return schema.fields;
+  return columns.map((name) => {
+    const field = schema.fields.find((f) => f.name === name);
+    if (!field) throw new ArcuateError("INVALID_PARAMETER_VALUE", `delta: no column ${JSON.stringify(name)}`);
+    return field;
+  });
+}
+
+export function outputSchema(schema: StructType, columns?: string[]): arrow.Schema {
+  return deltaSchemaToArrow({ type: "struct", fields: outputFields(schema, columns) });
+}
+
+/** The record batches of one data file in the table's schema. */
+export function readParquetBatches(
+  bytes: Uint8Array,
+  schema: StructType,
+  partitionValues: Record<string, string | null>,
+  options: ReadFileOptions = {},
+): arrow.RecordBatch[] {
+  const mapping = options.columnMapping ?? "none";
+  const fields = outputFields(schema, options.columns);
+  const partitionColumns = new Set(options.partitionColumns ?? Object.keys(partitionValues));
+  const dataFields = fields.filter((f) => !partitionColumns.has(f.name));
+  const physical = dataFields.map((f) => physicalName(f, mapping));
+  const hasDeletes = (options.deletedRows?.length ?? 0) > 0;
+  const source = decodeParquet(
+    bytes,
+    options.limit !== undefined && !hasDeletes ? { limit: options.limit } : {},
+  );
+  const present = new Set(source.schema.fields.map((f) => f.name));
+  void physical;
+  const target = outputSchema(schema, options.columns);
+  const out: arrow.RecordBatch[] = [];
+  let rowBase = 0;
+  const batches = source.batches.length > 0 ? source.batches : [];
+  for (const batch of batches) {
+    const n = batch.numRows;
+    const children = fields.map((field) => {
+      if (partitionColumns.has(field.name)) {
+        const key = mapping === "none" ? field.name : physicalName(field, mapping);
+        const value = key in partitionValues ? partitionValues[key] : partitionValues[field.name];
+        return partitionColumn(field.type, value, n);
+      }
+      const name = physicalName(field, mapping);
+      const index = present.has(name) ? source.schema.fields.findIndex((f) => f.name === name) : -1;
+      if (index < 0) return nullData(field.type, n);
+      return conform(batch.data.children[index]!, field.type, mapping, field.name);
+    });
+    let data = arrow.makeData({
+      type: new arrow.Struct(target.fields),
+      length: n,
+      nullCount: 0,
+      children,
+    });
+    if (hasDeletes) data = dropRows(data, options.deletedRows!, rowBase);
+    rowBase += n;
+    out.push(new arrow.RecordBatch(target, data));
+  }
+  return out;
+}
+
+/** Removes the rows whose file positions (rowBase + i) are in `deleted`. */
+function dropRows(
+  data: arrow.Data<arrow.Struct>,
+  deleted: Uint32Array | number[],
+  rowBase: number,
+): arrow.Data<arrow.Struct> {
+  const keep: number[] = [];
+  let d = lowerBound(deleted, rowBase);
+  for (let i = 0; i < data.length; i += 1) {
+    const pos = rowBase + i;
+    while (d < deleted.length && deleted[d]! < pos) d += 1;
+    if (d < deleted.length && deleted[d] === pos) continue;
+    keep.push(i);
+  }
+  if (keep.length === data.length) return data;
+  return takeRows(data, keep);
+}
+
+function lowerBound(sorted: ArrayLike<number>, value: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (sorted[mid]! < value) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Selects rows by index, by rebuilding the struct from its values (deletes are rare and small). */
+function takeRows(data: arrow.Data<arrow.Struct>, rows: number[]): arrow.Data<arrow.Struct> {
+  const vector = arrow.makeVector(data);
+  const values = rows.map((i) => vector.get(i)?.toJSON() ?? null);
+  return arrow.vectorFromArray(values, data.type).data[0]!;
+}
+
+/** A column of `length` nulls of a Delta type. */
+export function nullData(type: DataType, length: number): arrow.Data {
+  return arrow.vectorFromArray(new Array(length).fill(null), deltaTypeToArrow(type)).data[0]!;
+}
+
+function unitFactor(unit: arrow.TimeUnit): bigint {
+  switch (unit) {
+    case arrow.TimeUnit.SECOND:
+      return 1_000_000n;
+    case arrow.TimeUnit.MILLISECOND:
+      return 1000n;
+    case arrow.TimeUnit.MICROSECOND:
+      return 1n;
+    default:
+      return 0n; // nanoseconds: divide by 1000
+  }
+}
+
+/** Converts one decoded column to the Arrow type of `type`, recursively for nested types. */
+export function conform(
+  src: arrow.Data,
+  type: DataType,
+  mapping: ReadFileOptions["columnMapping"],
+  where: string,
+): arrow.Data {
+  const targetType = deltaTypeToArrow(type);
+  const base = {
+    offset: src.offset,
+    length: src.length,
+    nullCount: src.nullCount,
+    nullBitmap: src.nullBitmap,
+  };
+  if (typeof type === "object") {
+    if (type.type === "struct") {
+      if (src.typeId !== arrow.Type.Struct) return fallback(src, targetType, where);
+      const srcFields = (src.type as arrow.Struct).children;
+      const children = type.fields.map((f) => {
+        const name = physicalName(f, mapping);
+        const index = srcFields.findIndex((sf) => sf.name === name);
+        // Struct children are aligned with the parent's rows (arrow-js slices them together).
+        if (index < 0) return nullData(f.type, src.offset + src.length);
+        return conform(src.children[index]!, f.type, mapping, `${where}.${f.name}`);
+      });
+      return arrow.makeData({ ...base, type: targetType as arrow.Struct, children });
+    }
+    if (type.type === "array") {
+      if (src.typeId !== arrow.Type.List) return fallback(src, targetType, where);
+      const child = conform(src.children[0]!, type.elementType, mapping, `${where}.element`);
+      return arrow.makeData({
+        ...base,
+        type: targetType as arrow.List,
+        valueOffsets: src.valueOffsets as Int32Array,
+        child,
+      });
+    }
+    if (src.typeId !== arrow.Type.Map) return fallback(src, targetType, where);
+    const entries = src.children[0]!;
+    const entriesType = (targetType as arrow.Map_).children[0]!.type as arrow.Struct;
+    const key = conform(entries.children[0]!, type.keyType, mapping, `${where}.key`);
+    const value = conform(entries.children[1]!, type.valueType, mapping, `${where}.value`);
+    const child = arrow.makeData({
+      type: entriesType,
+      offset: entries.offset,
+      length: entries.length,
+      nullCount: 0,
+      children: [key, value],
+    });
+    return arrow.makeData({
+      ...base,
+      type: targetType as arrow.Map_,
+      valueOffsets: src.valueOffsets as Int32Array,
+      child,
+    });
+  }
+  const s = src.type as arrow.DataType;
+  // Same physical layout: re-label the buffers with the target type (names, time zone, precision).
+  if (s.typeId === targetType.typeId) {
+    switch (targetType.typeId) {
+      case arrow.Type.Int:
+      case arrow.Type.Float:
+        if ((s as arrow.Int).bitWidth === (targetType as arrow.Int).bitWidth && sameFloat(s, targetType)) {
+          return relabel(src, targetType);
+        }
+        return numericCast(src, targetType);
+      case arrow.Type.Timestamp: {
+        const unit = (s as arrow.Timestamp).unit;
+        if (unit === arrow.TimeUnit.MICROSECOND) return relabel(src, targetType);
+        const values = src.values as BigInt64Array;
+        const out = new BigInt64Array(values.length);
+        const factor = unitFactor(unit);
+        for (let i = 0; i < values.length; i += 1) {
+          out[i] = factor === 0n ? floorDiv(values[i]!, 1000n) : values[i]! * factor;
+        }
+        return arrow.makeData({
+          ...base,
+          type: targetType as arrow.Timestamp,
+          data: out as unknown as Int32Array,
+        });
+      }
+      case arrow.Type.Date:
+        if ((s as arrow.Date_).unit === arrow.DateUnit.DAY) return relabel(src, targetType);
+        break;
+      case arrow.Type.Decimal: {
+        const sd = s as arrow.Decimal;
+        const td = targetType as arrow.Decimal;
+        if (sd.bitWidth === 128 && sd.scale === td.scale) return relabel(src, targetType);
+        break;
+      }
+      case arrow.Type.Utf8:
+      case arrow.Type.Binary:
+      case arrow.Type.Bool:
+        return relabel(src, targetType);
+    }
+  }
+  if (targetType.typeId === arrow.Type.Int || targetType.typeId === arrow.Type.Float) {
+    if (s.typeId === arrow.Type.Int || s.typeId === arrow.Type.Float) return numericCast(src, targetType);
+  }
+  if (targetType.typeId === arrow.Type.Timestamp && s.typeId === arrow.Type.Date) {
+    // type widening date → timestamp_ntz
+    const values = src.values as Int32Array;
+    const out = new BigInt64Array(src.length + src.offset);
+    for (let i = 0; i < out.length; i += 1) out[i] = BigInt(values[i] ?? 0) * 86_400_000_000n;
+    return arrow.makeData({
+      ...base,
+      type: targetType as arrow.Timestamp,
+      data: out as unknown as Int32Array,
+    });
+  }
+  return fallback(src, targetType, where);
+}
+
+function sameFloat(a: arrow.DataType, b: arrow.DataType): boolean {
+  if (a.typeId !== arrow.Type.Float) return true;
+  return (a as arrow.Float).precision === (b as arrow.Float).precision;
+}
+
+function floorDiv(a: bigint, b: bigint): bigint {
+  const q = a / b;
+  return a % b !== 0n && a < 0n ? q - 1n : q;
+}
+
+function relabel(src: arrow.Data, type: arrow.DataType): arrow.Data {
+  return src.clone(type);
+}
+
+/** Widening casts between integer and floating types (type widening, unsigned Parquet ints). */
+function numericCast(src: arrow.Data, type: arrow.DataType): arrow.Data {
+  const values = src.values as ArrayLike<number | bigint>;
+  const Out = type.ArrayType as unknown as new (
+    n: number,
+  ) => ArrayLike<number | bigint> & Record<number, number | bigint>;
+  const out = new Out(values.length);
+  const toBig = out instanceof BigInt64Array || out instanceof BigUint64Array;
+  for (let i = 0; i < values.length; i += 1) {
+    const v = values[i]!;
+    out[i] = toBig ? BigInt(v) : Number(v);
+  }
+  return arrow.makeData({
+    type: type as arrow.Int32,
+    offset: src.offset,
+    length: src.length,
+    nullCount: src.nullCount,
+    nullBitmap: src.nullBitmap,
+    data: out as unknown as Int32Array,
+  });
+}
+
+/** Anything else goes through JS values: slow but correct, and rare (dictionary columns, views). */
+function fallback(src: arrow.Data, type: arrow.DataType, where: string): arrow.Data {
+  try {
+    const vector = arrow.makeVector(src);
+    const values: unknown[] = [];
+    for (let i = 0; i < vector.length; i += 1) values.push(vector.get(i));
+    return arrow.vectorFromArray(values, type).data[0]!;
+  } catch (error) {
+    throw new ArcuateError(
+      "CORRUPT_TABLE",
+      `delta: column ${where} holds ${String(src.type)}, which does not convert to ${String(type)}`,
+      { cause: error },
+    );
+  }
+}
