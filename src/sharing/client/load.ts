@@ -1,0 +1,203 @@
+// Query and changes answers → Apache Arrow. Files download in parallel (bounded by p-limit) and
+// decode in answer order, so rows come out in the order the server listed the files, as the
+// Python connector's load_as_pandas does. The change data feed gets the three columns the
+// protocol defines (#read-change-data-feed-from-a-table): `_change_type`, and `_commit_version`
+// and `_commit_timestamp` as longs (the commit timestamp in ms, as the spec and the Python
+// connector have it).
+
+import * as arrow from "apache-arrow";
+import pLimit from "p-limit";
+import type { StructType } from "../../delta/schema.js";
+import { ArcuateError } from "../../errors.js";
+import type { ChangesOptions, QueryOptions, SharedTableRef, SharingClient } from "./client.js";
+import { FileDownloader } from "./download.js";
+import type { HttpOptions } from "./http.js";
+import { type FileLayout, fileLayout, readDataFile } from "./read-file.js";
+import type { SharedFile, TableResponse } from "./response.js";
+
+export interface LoadOptions {
+  /** Files downloaded at once. */
+  concurrency: number;
+  http: HttpOptions;
+}
+
+export const CHANGE_TYPE = "_change_type";
+export const COMMIT_VERSION = "_commit_version";
+export const COMMIT_TIMESTAMP = "_commit_timestamp";
+
+/** A query opened: the Arrow schema of its rows, and the rows as they download. */
+export interface OpenedQuery {
+  schema: arrow.Schema;
+  /** The table version the answer is for (`delta-table-version`). */
+  version: number;
+  batches: AsyncIterable<arrow.RecordBatch>;
+}
+
+export async function openQuery(
+  client: SharingClient,
+  table: SharedTableRef,
+  options: QueryOptions,
+  load: LoadOptions,
+): Promise<OpenedQuery> {
+  if (options.limit !== undefined && (!Number.isInteger(options.limit) || options.limit < 0)) {
+    throw new ArcuateError(
+      "INVALID_PARAMETER_VALUE",
+      `sharing: limit must be a non-negative integer, not ${options.limit}`,
+    );
+  }
+  const answer = await client.queryFiles(table, options);
+  const layout = fileLayout(answer.metadata);
+  const files = answer.files.filter((file) => file.kind === "file" || file.kind === "add");
+  const refreshToken = answer.endStreamAction?.refreshToken;
+  const downloader = new FileDownloader(
+    files,
+    () => client.queryFiles(table, refreshToken === undefined ? options : { ...options, refreshToken }),
+    load.http,
+  );
+  const limit = options.limit;
+  async function* batches(): AsyncGenerator<arrow.RecordBatch> {
+    if (limit === 0) return;
+    let left = limit ?? Number.POSITIVE_INFINITY;
+    for await (const [file, bytes] of inOrder(files, load.concurrency, (f) => downloader.download(f))) {
+      const fileLimit = Number.isFinite(left) ? left : undefined;
+      for (const batch of readDataFile(bytes, layout, layout.schema, file.partitionValues, fileLimit)) {
+        if (batch.numRows === 0) continue;
+        const out = batch.numRows > left ? batch.slice(0, left) : batch;
+        left -= out.numRows;
+        yield out;
+        if (left <= 0) return;
+      }
+    }
+  }
+  return { schema: layout.arrowSchema, version: answer.version, batches: batches() };
+}
+
+export async function loadTable(
+  client: SharingClient,
+  table: SharedTableRef,
+  options: QueryOptions,
+  load: LoadOptions,
+): Promise<arrow.Table> {
+  const opened = await openQuery(client, table, options, load);
+  const batches: arrow.RecordBatch[] = [];
+  for await (const batch of opened.batches) batches.push(batch);
+  return new arrow.Table(opened.schema, batches);
+}
+
+export async function* loadTableBatches(
+  client: SharingClient,
+  table: SharedTableRef,
+  options: QueryOptions,
+  load: LoadOptions,
+): AsyncGenerator<arrow.RecordBatch> {
+  // Fewer files ahead than for a whole load: a stream is for keeping memory small.
+  const opened = await openQuery(client, table, options, {
+    ...load,
+    concurrency: Math.max(1, load.concurrency),
+  });
+  for await (const batch of opened.batches) yield batch;
+}
+
+/** The change data feed: every add, remove and cdf file of the versions asked, in answer order. */
+export async function loadChanges(
+  client: SharingClient,
+  table: SharedTableRef,
+  options: ChangesOptions,
+  load: LoadOptions,
+): Promise<arrow.Table> {
+  const answer = await client.changesFiles(table, options);
+  const layout = fileLayout(answer.metadata);
+  const schema = changesSchema(layout);
+  const downloader = new FileDownloader(answer.files, () => client.changesFiles(table, options), load.http);
+  const withChangeType: StructType = {
+    type: "struct",
+    fields: [...layout.schema.fields, { name: CHANGE_TYPE, type: "string", nullable: true, metadata: {} }],
+  };
+  const batches: arrow.RecordBatch[] = [];
+  for await (const [file, bytes] of inOrder(answer.files, load.concurrency, (f) => downloader.download(f))) {
+    if (file.version === undefined || file.timestamp === undefined) {
+      throw new ArcuateError(
+        "INTERNAL_ERROR",
+        `sharing: the changes answer lists file ${file.id} without its version or timestamp`,
+      );
+    }
+    const cdf = file.kind === "cdf";
+    const read = readDataFile(bytes, layout, cdf ? withChangeType : layout.schema, file.partitionValues);
+    for (const batch of read) {
+      const n = batch.numRows;
+      if (n === 0) continue;
+      const children = [...batch.data.children];
+      if (!cdf) children.push(constantUtf8(file.kind === "remove" ? "delete" : "insert", n));
+      children.push(constantInt64(file.version, n), constantInt64(file.timestamp, n));
+      const data = arrow.makeData({
+        type: new arrow.Struct(schema.fields),
+        length: n,
+        nullCount: 0,
+        children,
+      });
+      batches.push(new arrow.RecordBatch(schema, data));
+    }
+  }
+  return new arrow.Table(schema, batches);
+}
+
+/** The table's columns, then `_change_type`, `_commit_version`, `_commit_timestamp`. */
+export function changesSchema(layout: FileLayout): arrow.Schema {
+  return new arrow.Schema([
+    ...layout.arrowSchema.fields,
+    new arrow.Field(CHANGE_TYPE, new arrow.Utf8(), false),
+    new arrow.Field(COMMIT_VERSION, new arrow.Int64(), false),
+    new arrow.Field(COMMIT_TIMESTAMP, new arrow.Int64(), false),
+  ]);
+}
+
+/**
+ * Runs `task` over `items` with at most `concurrency` at once (p-limit), yielding results in item
+ * order. At most 2 × concurrency results wait to be consumed, so a slow consumer bounds memory.
+ */
+export async function* inOrder<T, R>(
+  items: readonly T[],
+  concurrency: number,
+  task: (item: T) => Promise<R>,
+): AsyncGenerator<[T, R]> {
+  const limit = pLimit(Math.max(1, concurrency));
+  const window = Math.max(1, concurrency) * 2;
+  const pending: Promise<R>[] = [];
+  let next = 0;
+  const fill = () => {
+    while (next < items.length && pending.length < window) {
+      const item = items[next++]!;
+      const promise = limit(() => task(item));
+      // Handled later, in order; this keeps a failure that is not yet awaited from being "unhandled".
+      promise.catch(() => {});
+      pending.push(promise);
+    }
+  };
+  try {
+    for (let i = 0; i < items.length; i++) {
+      fill();
+      const result = await pending.shift()!;
+      yield [items[i]!, result];
+    }
+  } finally {
+    limit.clearQueue();
+  }
+}
+
+function constantUtf8(value: string, length: number): arrow.Data<arrow.Utf8> {
+  const bytes = new TextEncoder().encode(value);
+  const data = new Uint8Array(bytes.length * length);
+  const valueOffsets = new Int32Array(length + 1);
+  for (let i = 0; i < length; i++) {
+    data.set(bytes, i * bytes.length);
+    valueOffsets[i + 1] = (i + 1) * bytes.length;
+  }
+  return arrow.makeData({ type: new arrow.Utf8(), length, nullCount: 0, valueOffsets, data });
+}
+
+function constantInt64(value: number, length: number): arrow.Data<arrow.Int64> {
+  const data = new BigInt64Array(length).fill(BigInt(value));
+  return arrow.makeData({ type: new arrow.Int64(), length, nullCount: 0, data });
+}
+
+export type { SharedFile, TableResponse };

@@ -1,0 +1,62 @@
+// The seam between the sharing client and arcuate's Delta reader: downloaded Parquet bytes become
+// Arrow record batches in the table's schema through `src/delta`, so a shared table reads exactly
+// as the same table read from disk (column mapping, timestamp units, partition values).
+
+import type * as arrow from "apache-arrow";
+import { type ReadFileOptions, readParquetBatches } from "../../delta/parquet.js";
+import { deltaSchemaToArrow, parseSchemaString, type StructType } from "../../delta/schema.js";
+import { ArcuateError } from "../../errors.js";
+import type { SharedMetadata } from "./response.js";
+
+/**
+ * Delta reader features this client honours in the `delta` response format. Features of the log
+ * alone (checkpoints, vacuum) are the server's business; column mapping, timestamp_ntz and type
+ * widening are handled by the Delta reader. Deletion vectors are not offered: their files would
+ * need pre-signed URLs of their own, which this client does not download yet.
+ */
+export const CLIENT_READER_FEATURES: readonly string[] = [
+  "columnMapping",
+  "timestampNtz",
+  "typeWidening",
+  "typeWidening-preview",
+  "v2Checkpoint",
+  "vacuumProtocolCheck",
+];
+
+/** How to read the data files of one table: its schema and column mapping. */
+export interface FileLayout {
+  schema: StructType;
+  arrowSchema: arrow.Schema;
+  partitionColumns: string[];
+  columnMapping: "none" | "name" | "id";
+}
+
+export function fileLayout(metadata: SharedMetadata): FileLayout {
+  const schema = parseSchemaString(metadata.schemaString);
+  const mode = metadata.configuration["delta.columnMapping.mode"] ?? "none";
+  if (mode !== "none" && mode !== "name" && mode !== "id") {
+    throw new ArcuateError("UNSUPPORTED_FEATURE", `sharing: unsupported column mapping mode '${mode}'`);
+  }
+  return {
+    schema,
+    arrowSchema: deltaSchemaToArrow(schema),
+    partitionColumns: metadata.partitionColumns,
+    columnMapping: mode,
+  };
+}
+
+/** One downloaded data file → record batches in `schema` (which may extend the table's schema). */
+export function readDataFile(
+  bytes: Uint8Array,
+  layout: FileLayout,
+  schema: StructType,
+  partitionValues: Record<string, string | null>,
+  limit?: number,
+): arrow.RecordBatch[] {
+  const options: ReadFileOptions = {
+    columnMapping: layout.columnMapping,
+    partitionColumns: layout.partitionColumns,
+  };
+  if (limit !== undefined) options.limit = limit;
+  return readParquetBatches(bytes, schema, partitionValues, options);
+}
