@@ -1,0 +1,282 @@
+// The wire under the MLflow client: one place that builds requests, authenticates, retries and
+// turns MLflow's error JSON into typed errors. Every endpoint call goes through `call` (JSON) or
+// `send` (raw bodies and streams, for artifacts).
+//
+// Retries: exponential backoff with full jitter on 429, 5xx and connection errors, never on
+// other 4xx (a bad request stays bad). Concurrency: a single limiter per client bounds the
+// requests in flight, so callers can fan out freely.
+import pLimit, { type LimitFunction } from "p-limit";
+import { ArcuateError, type ErrorCode } from "../errors.js";
+
+export interface MlflowClientOptions {
+  /** Tracking server URI, e.g. http://127.0.0.1:5000. Default: MLFLOW_TRACKING_URI. */
+  trackingUri?: string;
+  /** Bearer token. Default: MLFLOW_TRACKING_TOKEN. */
+  token?: string;
+  /** Basic auth. Default: MLFLOW_TRACKING_USERNAME / MLFLOW_TRACKING_PASSWORD. */
+  username?: string;
+  password?: string;
+  /** Retries after the first attempt on 429, 5xx and connection errors. Default 5. */
+  maxRetries?: number;
+  /** First backoff in ms; doubles per retry, capped at 10 s, with full jitter. Default 200. */
+  backoffMs?: number;
+  /** Requests in flight at once. Default 16. */
+  concurrency?: number;
+  /** Per-request timeout in ms for JSON calls. Default 120 s. */
+  timeoutMs?: number;
+}
+
+export interface ResolvedOptions {
+  trackingUri: string;
+  authorization: string | undefined;
+  maxRetries: number;
+  backoffMs: number;
+  concurrency: number;
+  timeoutMs: number;
+}
+
+export function resolveOptions(options: MlflowClientOptions = {}, env = process.env): ResolvedOptions {
+  const trackingUri = (options.trackingUri ?? env.MLFLOW_TRACKING_URI ?? "").replace(/\/+$/, "");
+  if (!trackingUri) {
+    throw new ArcuateError(
+      "INVALID_PARAMETER_VALUE",
+      "mlflow: no tracking server; pass trackingUri or set MLFLOW_TRACKING_URI",
+    );
+  }
+  if (!/^https?:\/\//.test(trackingUri)) {
+    throw new ArcuateError(
+      "INVALID_PARAMETER_VALUE",
+      `mlflow: tracking URI '${trackingUri}' is not an http(s) URL; arcuate talks to MLflow over its REST API`,
+    );
+  }
+  const token = options.token ?? env.MLFLOW_TRACKING_TOKEN;
+  const username = options.username ?? env.MLFLOW_TRACKING_USERNAME;
+  const password = options.password ?? env.MLFLOW_TRACKING_PASSWORD;
+  let authorization: string | undefined;
+  if (token) authorization = `Bearer ${token}`;
+  else if (username !== undefined && password !== undefined) {
+    authorization = `Basic ${Buffer.from(`${username}:${password}`).toString("base64")}`;
+  }
+  return {
+    trackingUri,
+    authorization,
+    maxRetries: options.maxRetries ?? 5,
+    backoffMs: options.backoffMs ?? 200,
+    concurrency: options.concurrency ?? 16,
+    timeoutMs: options.timeoutMs ?? 120_000,
+  };
+}
+
+/** An error from MLflow, carrying its `error_code`, the HTTP status and the endpoint. */
+export class MlflowError extends ArcuateError {
+  readonly mlflowErrorCode: string | undefined;
+  readonly httpStatus: number | undefined;
+  readonly endpoint: string;
+
+  constructor(
+    code: ErrorCode,
+    message: string,
+    info: { mlflowErrorCode?: string; httpStatus?: number; endpoint: string; cause?: unknown },
+  ) {
+    super(code, message, {
+      cause: info.cause,
+      details: {
+        mlflowErrorCode: info.mlflowErrorCode,
+        httpStatus: info.httpStatus,
+        endpoint: info.endpoint,
+      },
+    });
+    this.name = "MlflowError";
+    this.mlflowErrorCode = info.mlflowErrorCode;
+    this.httpStatus = info.httpStatus;
+    this.endpoint = info.endpoint;
+  }
+}
+
+export type Query = Record<string, string | number | boolean | undefined | string[]>;
+
+export interface SendOptions {
+  query?: Query;
+  headers?: Record<string, string>;
+  /** A body that can be sent again on retry; a stream is sent once (no retry after it started). */
+  body?: string | Uint8Array | (() => AsyncIterable<Uint8Array>);
+  /** Retry this request? Default true. Streaming uploads set it only when the body can be rebuilt. */
+  retry?: boolean;
+  timeoutMs?: number;
+}
+
+const RETRYABLE_STATUS = new Set([429, 500, 502, 503, 504]);
+
+export class Http {
+  readonly options: ResolvedOptions;
+  private readonly limit: LimitFunction;
+
+  constructor(options: ResolvedOptions) {
+    this.options = options;
+    this.limit = pLimit(options.concurrency);
+  }
+
+  /** Calls a JSON endpoint under /api/2.0 and returns the parsed reply. */
+  async call<T>(method: string, path: string, options: { query?: Query; body?: unknown } = {}): Promise<T> {
+    const response = await this.send(method, `/api/2.0${path}`, {
+      query: options.query,
+      headers: options.body === undefined ? {} : { "content-type": "application/json" },
+      body: options.body === undefined ? undefined : JSON.stringify(options.body),
+    });
+    const text = await response.text();
+    if (!text) return {} as T;
+    try {
+      return JSON.parse(text) as T;
+    } catch (error) {
+      throw new MlflowError("INTERNAL_ERROR", `mlflow: ${method} ${path} returned a body that is not JSON`, {
+        endpoint: path,
+        httpStatus: response.status,
+        cause: error,
+      });
+    }
+  }
+
+  /**
+   * Sends a request and returns the response once its status is 2xx; a non-2xx status becomes
+   * an MlflowError. The caller owns the body of the returned response.
+   */
+  send(method: string, path: string, options: SendOptions = {}): Promise<Response> {
+    return this.limit(() => this.sendWithRetries(method, path, options));
+  }
+
+  url(path: string, query?: Query): string {
+    const url = new URL(this.options.trackingUri + path);
+    for (const [key, value] of Object.entries(query ?? {})) {
+      if (value === undefined) continue;
+      if (Array.isArray(value)) for (const item of value) url.searchParams.append(key, item);
+      else url.searchParams.set(key, String(value));
+    }
+    return url.toString();
+  }
+
+  private async sendWithRetries(method: string, path: string, options: SendOptions): Promise<Response> {
+    const url = this.url(path, options.query);
+    const headers: Record<string, string> = { ...options.headers };
+    if (this.options.authorization) headers.authorization = this.options.authorization;
+    const retries = options.retry === false ? 0 : this.options.maxRetries;
+    for (let attempt = 0; ; attempt++) {
+      const body = typeof options.body === "function" ? toBody(options.body()) : options.body;
+      let response: Response;
+      try {
+        response = await fetch(url, {
+          method,
+          headers,
+          body,
+          signal: AbortSignal.timeout(options.timeoutMs ?? this.options.timeoutMs),
+          // Required by fetch for a streamed request body.
+          ...(typeof options.body === "function" ? { duplex: "half" } : {}),
+        } as RequestInit);
+      } catch (error) {
+        if (attempt < retries) {
+          await this.backoff(attempt);
+          continue;
+        }
+        throw new MlflowError(
+          "CONNECTION_FAILED",
+          `mlflow: cannot reach the tracking server at ${this.options.trackingUri} (${method} ${path}) after ${attempt + 1} attempt(s): ${connectionReason(error)}`,
+          { endpoint: path, cause: error },
+        );
+      }
+      if (response.ok) return response;
+      if (RETRYABLE_STATUS.has(response.status) && attempt < retries) {
+        await response.body?.cancel();
+        await this.backoff(attempt, response.headers.get("retry-after"));
+        continue;
+      }
+      throw await errorFromResponse(method, path, response);
+    }
+  }
+
+  private async backoff(attempt: number, retryAfter?: string | null): Promise<void> {
+    const fromHeader = retryAfter ? Number(retryAfter) * 1000 : Number.NaN;
+    const cap = Math.min(10_000, this.options.backoffMs * 2 ** attempt);
+    const delay = Number.isFinite(fromHeader) ? Math.min(fromHeader, 30_000) : Math.random() * cap;
+    await new Promise((resolve) => setTimeout(resolve, delay));
+  }
+}
+
+function toBody(iterable: AsyncIterable<Uint8Array>): ReadableStream<Uint8Array> {
+  const iterator = iterable[Symbol.asyncIterator]();
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const { value, done } = await iterator.next();
+      if (done) controller.close();
+      else controller.enqueue(value);
+    },
+    async cancel() {
+      await iterator.return?.();
+    },
+  });
+}
+
+function connectionReason(error: unknown): string {
+  if (error instanceof Error) {
+    const cause = error.cause;
+    if (cause instanceof Error && "code" in cause) return `${String(cause.code)} ${cause.message}`.trim();
+    if (error.name === "TimeoutError") return "the request timed out";
+    return error.message;
+  }
+  return String(error);
+}
+
+/** MLflow error codes → arcuate error codes. */
+function codeFor(mlflowErrorCode: string | undefined, status: number): ErrorCode {
+  switch (mlflowErrorCode) {
+    case "RESOURCE_DOES_NOT_EXIST":
+    case "NOT_FOUND":
+      return "RESOURCE_DOES_NOT_EXIST";
+    case "RESOURCE_ALREADY_EXISTS":
+      return "RESOURCE_ALREADY_EXISTS";
+    case "INVALID_PARAMETER_VALUE":
+    case "BAD_REQUEST":
+      return "INVALID_PARAMETER_VALUE";
+    case "PERMISSION_DENIED":
+      return "PERMISSION_DENIED";
+    case "UNAUTHENTICATED":
+      return "UNAUTHENTICATED";
+  }
+  if (status === 401) return "UNAUTHENTICATED";
+  if (status === 403) return "PERMISSION_DENIED";
+  if (status === 404) return "RESOURCE_DOES_NOT_EXIST";
+  if (status === 409) return "RESOURCE_ALREADY_EXISTS";
+  if (status === 429 || status === 503) return "TEMPORARILY_UNAVAILABLE";
+  if (status >= 500) return "INTERNAL_ERROR";
+  return "INVALID_PARAMETER_VALUE";
+}
+
+async function errorFromResponse(method: string, path: string, response: Response): Promise<MlflowError> {
+  const text = await response.text().catch(() => "");
+  let mlflowErrorCode: string | undefined;
+  let message = text.trim().slice(0, 500);
+  try {
+    const parsed = JSON.parse(text) as { error_code?: string; message?: string };
+    mlflowErrorCode = parsed.error_code;
+    if (parsed.message) message = parsed.message;
+  } catch {
+    // not JSON: keep the text (HTML error pages are cut short above)
+  }
+  const code = codeFor(mlflowErrorCode, response.status);
+  const full = `mlflow: ${method} ${path} failed with HTTP ${response.status}${mlflowErrorCode ? ` ${mlflowErrorCode}` : ""}: ${message || response.statusText}`;
+  const info = { mlflowErrorCode, httpStatus: response.status, endpoint: path };
+  const ErrorClass =
+    code === "RESOURCE_DOES_NOT_EXIST"
+      ? MlflowNotFoundError
+      : code === "UNAUTHENTICATED" || code === "PERMISSION_DENIED"
+        ? MlflowAuthError
+        : code === "RESOURCE_ALREADY_EXISTS"
+          ? MlflowConflictError
+          : MlflowError;
+  return new ErrorClass(code, full, info);
+}
+
+/** The experiment, run, model, version or file does not exist. */
+export class MlflowNotFoundError extends MlflowError {}
+/** Missing or wrong credentials, or no permission. */
+export class MlflowAuthError extends MlflowError {}
+/** The name is taken. */
+export class MlflowConflictError extends MlflowError {}

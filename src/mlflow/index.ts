@@ -1,0 +1,34 @@
+// The MLflow REST client: tracking, registry, logged models and artifacts of MLflow 3.x.
+export { type ArtifactFile, type ArtifactLocation, artifactPath, parseArtifactRoot } from "./artifacts.js";
+export { LIMITS, type LogBatch, type MetricPoint, splitLogBatch, validateBatchInput } from "./batch.js";
+export { MlflowClient } from "./client.js";
+export {
+  MlflowAuthError,
+  type MlflowClientOptions,
+  MlflowConflictError,
+  MlflowError,
+  MlflowNotFoundError,
+} from "./http.js";
+export type { CreateVersionOptions } from "./registry.js";
+export { allPages, type CreateRunOptions } from "./tracking.js";
+export {
+  type Dataset,
+  type DatasetInput,
+  type Experiment,
+  type FileInfo,
+  type LoggedModel,
+  type LoggedModelInfo,
+  type Metric,
+  type MetricValue,
+  type ModelVersion,
+  metricValueToNumber,
+  numberToMetricValue,
+  type Page,
+  type Param,
+  type RegisteredModel,
+  type Run,
+  type RunInfo,
+  type RunStatus,
+  type Tag,
+  toNumber,
+} from "./types.js";
