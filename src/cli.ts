@@ -2,11 +2,13 @@
 // wires them together and renders errors in one place.
 import { Command } from "commander";
 import { messageOf } from "./errors.js";
+import { kernelCommand } from "./kernel/commands.js";
 
 export function buildProgram(): Command {
   const program = new Command("arcuate")
     .description("Share MLflow experiments and models over the open Delta Sharing protocol")
     .showHelpAfterError();
+  program.addCommand(kernelCommand());
   return program;
 }
 
