@@ -3,12 +3,14 @@
 import { Command } from "commander";
 import { messageOf } from "./errors.js";
 import { kernelCommand } from "./kernel/commands.js";
+import { sharingCommand } from "./sharing/client/commands.js";
 
 export function buildProgram(): Command {
   const program = new Command("arcuate")
     .description("Share MLflow experiments and models over the open Delta Sharing protocol")
     .showHelpAfterError();
   program.addCommand(kernelCommand());
+  program.addCommand(sharingCommand());
   return program;
 }
 
