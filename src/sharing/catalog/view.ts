@@ -1,0 +1,92 @@
+// Read-only views over catalog state, as the server consults them: the working-folder catalog
+// (recipients with their own tokens and grants) and the reference server's YAML config (one
+// optional token that sees every share).
+import { nameKey } from "../protocol.js";
+import type { Authentication, CatalogState, CatalogView, Principal, ShareEntry } from "./state.js";
+import { byNameKey, sortedByName } from "./state.js";
+import { constantTimeEqual, tokenMatches, tokenRecipientId } from "./tokens.js";
+
+/** The view of a working-folder catalog: each recipient sees the shares granted to it. */
+export class StateView implements CatalogView {
+  private readonly grantsByRecipient = new Map<string, Set<string>>();
+  private readonly sharesByKey = new Map<string, ShareEntry>();
+
+  constructor(
+    private readonly state: CatalogState,
+    private readonly pepper: Buffer,
+  ) {
+    for (const share of state.shares) this.sharesByKey.set(nameKey(share.name), share);
+    const idByRecipientKey = new Map(state.recipients.map((r) => [nameKey(r.name), r.id]));
+    for (const grant of state.grants) {
+      const id = idByRecipientKey.get(nameKey(grant.recipient));
+      if (id === undefined) continue;
+      const set = this.grantsByRecipient.get(id) ?? new Set<string>();
+      this.grantsByRecipient.set(id, set);
+      set.add(nameKey(grant.share));
+    }
+  }
+
+  authenticate(token: string | undefined, now: number): Authentication {
+    if (!token) return { ok: false, reason: "missing" };
+    const id = tokenRecipientId(token);
+    const recipient = id === undefined ? undefined : this.state.recipients.find((r) => r.id === id);
+    if (!recipient) return { ok: false, reason: "invalid" };
+    const principal = { id: recipient.id, name: recipient.name };
+    if (tokenMatches(this.pepper, token, recipient.tokenHash)) {
+      if (recipient.expiresAt && Date.parse(recipient.expiresAt) <= now)
+        return { ok: false, reason: "expired" };
+      return { ok: true, principal };
+    }
+    if (recipient.previousTokenHash && tokenMatches(this.pepper, token, recipient.previousTokenHash)) {
+      if (recipient.previousExpiresAt && Date.parse(recipient.previousExpiresAt) <= now) {
+        return { ok: false, reason: "expired" };
+      }
+      return { ok: true, principal };
+    }
+    return { ok: false, reason: "invalid" };
+  }
+
+  shares(principal: Principal): ShareEntry[] {
+    const granted = this.grantsByRecipient.get(principal.id);
+    if (!granted) return [];
+    return sortedByName(this.state.shares.filter((share) => granted.has(nameKey(share.name))));
+  }
+
+  share(principal: Principal, name: string): ShareEntry | undefined {
+    return this.canRead(principal.id, name) ? this.sharesByKey.get(nameKey(name)) : undefined;
+  }
+
+  canRead(principalId: string, shareName: string): boolean {
+    const key = nameKey(shareName);
+    return (this.grantsByRecipient.get(principalId)?.has(key) ?? false) && this.sharesByKey.has(key);
+  }
+}
+
+/** The view of a reference-server YAML config: one token (or none) for every share. */
+export class OpenView implements CatalogView {
+  static readonly PRINCIPAL: Principal = { id: "config", name: "config" };
+
+  constructor(
+    private readonly shareList: ShareEntry[],
+    private readonly bearerToken: string | undefined,
+  ) {}
+
+  authenticate(token: string | undefined): Authentication {
+    if (this.bearerToken === undefined) return { ok: true, principal: OpenView.PRINCIPAL };
+    if (!token) return { ok: false, reason: "missing" };
+    if (!constantTimeEqual(token, this.bearerToken)) return { ok: false, reason: "invalid" };
+    return { ok: true, principal: OpenView.PRINCIPAL };
+  }
+
+  shares(): ShareEntry[] {
+    return sortedByName(this.shareList);
+  }
+
+  share(_principal: Principal, name: string): ShareEntry | undefined {
+    return byNameKey(this.shareList, name);
+  }
+
+  canRead(principalId: string, shareName: string): boolean {
+    return principalId === OpenView.PRINCIPAL.id && byNameKey(this.shareList, shareName) !== undefined;
+  }
+}

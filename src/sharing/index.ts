@@ -1,0 +1,14 @@
+// Public surface of src/sharing: the provider's catalog and the Delta Sharing server (the client
+// adds its exports here). Named exports only.
+export {
+  Catalog,
+  DEFAULT_ENDPOINT,
+  type RecipientCredentials,
+  type RecipientInfo,
+  type ShareInfo,
+  type TableInfo,
+  type TokenOptions,
+} from "./catalog/catalog.js";
+export type { CatalogView, ServerSettings, SharingCatalog } from "./catalog/state.js";
+export { parseYamlConfig, YamlCatalog, type YamlConfig } from "./catalog/yaml-config.js";
+export { type SharingServer, type SharingServerOptions, startSharingServer } from "./server/server.js";

@@ -1,0 +1,510 @@
+// Table reads of the protocol on top of src/delta: version, metadata, query (snapshot, time
+// travel, streaming from startingVersion) and changes (CDF). Each `prepare…` does every check and
+// every read that can fail before a byte is sent, and returns the response headers plus a lazy
+// generator of NDJSON lines, so errors still get a proper status and the file list is turned into
+// lines one at a time as the socket takes them.
+import { createHash } from "node:crypto";
+import type {
+  AddAction,
+  CdcAction,
+  MetadataAction,
+  ProtocolAction,
+  RemoveAction,
+} from "../../delta/actions.js";
+import type { Commit, Snapshot } from "../../delta/index.js";
+import { ArcuateError, isArcuateError } from "../../errors.js";
+import type { TableEntry } from "../catalog/state.js";
+import {
+  CAPABILITIES_HEADER,
+  type Capabilities,
+  formatCapabilities,
+  type ResponseFormat,
+  TABLE_VERSION_HEADER,
+} from "../protocol.js";
+import { badRequest } from "./http.js";
+import { type FileFilter, partitionFilter } from "./predicates.js";
+import type { FileRef, UrlSigner } from "./signing.js";
+import type { TableCache } from "./tables.js";
+
+/** What a table request needs: where the table is, who asks, and how to sign its files. */
+export interface ServedTable {
+  share: string;
+  schema: string;
+  entry: TableEntry;
+  principalId: string;
+  tables: TableCache;
+  signer: UrlSigner;
+  /** `{origin}{prefix}` for file URLs. */
+  base: string;
+  now: number;
+}
+
+export interface Prepared {
+  headers: Record<string, string>;
+  lines: () => Generator<unknown>;
+}
+
+const NDJSON = "application/x-ndjson; charset=utf-8";
+
+// ---------------------------------------------------------------------------------------------
+// Version
+
+export async function tableVersion(t: ServedTable, startingTimestamp: string | null): Promise<number> {
+  if (startingTimestamp === null) return (await t.tables.latest(t.entry.location)).version;
+  requireHistory(t, "startingTimestamp");
+  const table = await t.tables.table(t.entry.location);
+  return asParameterError(() =>
+    table.versionAtTimestamp(parseTimestamp(startingTimestamp, "startingTimestamp"), "atOrAfter"),
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Metadata
+
+export async function prepareMetadata(
+  t: ServedTable,
+  caps: Capabilities,
+  query: URLSearchParams,
+): Promise<Prepared> {
+  const version = optionalVersion(query.get("version"), "version");
+  const timestamp = query.get("timestamp");
+  if (version !== undefined && timestamp !== null)
+    throw badRequest("sharing: version and timestamp cannot both be set");
+  const snapshot = await snapshotFor(t, version, timestamp ?? undefined);
+  const format = chooseFormat(caps, snapshot.protocol);
+  const historical = version !== undefined || timestamp !== null;
+  return {
+    headers: responseHeaders(snapshot.version, format, false),
+    lines: function* () {
+      yield protocolLine(format, snapshot.protocol);
+      yield metadataLine(format, snapshot.metadata, historical ? snapshot.version : undefined, snapshot);
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Query
+
+export interface QueryBody {
+  predicateHints?: string[];
+  jsonPredicateHints?: string;
+  limitHint?: number;
+  version?: number;
+  timestamp?: string;
+  startingVersion?: number;
+  endingVersion?: number;
+}
+
+/** Checks the types of a query body; a wrong type is MALFORMED_REQUEST, as a JSON mapping error is in the reference server. */
+export function parseQueryBody(body: Record<string, unknown>): QueryBody {
+  const out: QueryBody = {};
+  const malformed = (field: string, what: string) =>
+    badRequest(`sharing: '${field}' must be ${what}`, "MALFORMED_REQUEST");
+  const int = (field: string): number | undefined => {
+    const v = body[field];
+    if (v === undefined || v === null) return undefined;
+    if (typeof v !== "number" || !Number.isSafeInteger(v)) throw malformed(field, "an integer");
+    if (v < 0) throw badRequest(`sharing: '${field}' must not be negative`);
+    return v;
+  };
+  const str = (field: string): string | undefined => {
+    const v = body[field];
+    if (v === undefined || v === null) return undefined;
+    if (typeof v !== "string") throw malformed(field, "a string");
+    return v;
+  };
+  if (body.predicateHints !== undefined && body.predicateHints !== null) {
+    if (!Array.isArray(body.predicateHints) || !body.predicateHints.every((p) => typeof p === "string")) {
+      throw malformed("predicateHints", "a list of strings");
+    }
+    out.predicateHints = body.predicateHints as string[];
+  }
+  const json = str("jsonPredicateHints");
+  if (json !== undefined) out.jsonPredicateHints = json;
+  const limit = int("limitHint");
+  if (limit !== undefined) out.limitHint = limit;
+  const version = int("version");
+  if (version !== undefined) out.version = version;
+  const timestamp = str("timestamp");
+  if (timestamp !== undefined) out.timestamp = timestamp;
+  const starting = int("startingVersion");
+  if (starting !== undefined) out.startingVersion = starting;
+  const ending = int("endingVersion");
+  if (ending !== undefined) out.endingVersion = ending;
+  return out;
+}
+
+export async function prepareQuery(t: ServedTable, caps: Capabilities, body: QueryBody): Promise<Prepared> {
+  const set = [body.version, body.timestamp, body.startingVersion].filter((v) => v !== undefined).length;
+  if (set > 1) throw badRequest("sharing: only one of version, timestamp and startingVersion may be set");
+  if (body.startingVersion !== undefined)
+    return prepareStreamingQuery(t, caps, body.startingVersion, body.endingVersion);
+  const snapshot = await snapshotFor(t, body.version, body.timestamp);
+  const format = chooseFormat(caps, snapshot.protocol);
+  refuseDeletionVectors(format, snapshot.files);
+  const historical = body.version !== undefined || body.timestamp !== undefined;
+  const filter = partitionFilter(body.jsonPredicateHints, snapshot.partitionColumns);
+  const limit = body.limitHint;
+  const end = caps.includeEndStreamAction;
+  return {
+    headers: responseHeaders(snapshot.version, format, end),
+    lines: function* () {
+      yield protocolLine(format, snapshot.protocol);
+      yield metadataLine(format, snapshot.metadata, historical ? snapshot.version : undefined, snapshot);
+      let minExpiry = Number.POSITIVE_INFINITY;
+      for (const add of limitedFiles(snapshot.files, filter, limit)) {
+        const signed = sign(t, add.path);
+        minExpiry = Math.min(minExpiry, signed.expirationTimestamp);
+        const extra = historical ? { version: snapshot.version, timestamp: snapshot.timestamp } : {};
+        yield fileLine(format, "file", add, signed, extra);
+      }
+      if (end) yield endStream(minExpiry);
+    },
+  };
+}
+
+/** Files in log order, filtered by the partition hint, until the limit is covered by file stats. */
+function* limitedFiles(
+  files: AddAction[],
+  filter: FileFilter,
+  limit: number | undefined,
+): Generator<AddAction> {
+  if (limit === 0) return;
+  let rows = 0;
+  for (const add of files) {
+    if (!filter(add.partitionValues ?? {})) continue;
+    yield add;
+    if (limit !== undefined) {
+      const n = numRecords(add);
+      if (n !== undefined) rows += n;
+      if (rows >= limit) return;
+    }
+  }
+}
+
+function numRecords(add: AddAction): number | undefined {
+  if (!add.stats) return undefined;
+  try {
+    const n = (JSON.parse(add.stats) as { numRecords?: unknown }).numRecords;
+    return typeof n === "number" ? n : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Query with startingVersion: the data change files of each commit since then (streaming readers). */
+async function prepareStreamingQuery(
+  t: ServedTable,
+  caps: Capabilities,
+  start: number,
+  ending: number | undefined,
+): Promise<Prepared> {
+  requireHistory(t, "startingVersion");
+  if (ending !== undefined && ending < start) {
+    throw badRequest(
+      `sharing: startingVersion (${start}) must not be greater than endingVersion (${ending})`,
+    );
+  }
+  const latest = await t.tables.latest(t.entry.location);
+  if (start > latest.version)
+    throw badRequest(`sharing: startingVersion ${start} is after the latest version ${latest.version}`);
+  const end = Math.min(ending ?? latest.version, latest.version);
+  const snapshot = await versionSnapshot(t, start);
+  const commits = await loadCommits(t, start, end);
+  const format = chooseFormat(caps, snapshot.protocol);
+  const endAction = caps.includeEndStreamAction;
+  return {
+    headers: responseHeaders(start, format, endAction),
+    lines: function* () {
+      yield protocolLine(format, snapshot.protocol);
+      yield metadataLine(format, snapshot.metadata, start, undefined);
+      let minExpiry = Number.POSITIVE_INFINITY;
+      for (const commit of commits) {
+        const extra = { version: commit.version, timestamp: commit.timestamp };
+        for (const action of commit.actions) {
+          if (action.metaData && commit.version > start)
+            yield metadataLine(format, action.metaData, commit.version, undefined);
+          const file = action.add ?? action.remove;
+          if (!file || file.dataChange === false) continue;
+          const signed = sign(t, file.path);
+          minExpiry = Math.min(minExpiry, signed.expirationTimestamp);
+          yield fileLine(format, action.add ? "add" : "remove", file, signed, extra);
+        }
+      }
+      if (endAction) yield endStream(minExpiry);
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Changes (CDF)
+
+export async function prepareChanges(
+  t: ServedTable,
+  caps: Capabilities,
+  query: URLSearchParams,
+): Promise<Prepared> {
+  requireHistory(t, "changes");
+  const startingVersion = optionalVersion(query.get("startingVersion"), "startingVersion");
+  const endingVersion = optionalVersion(query.get("endingVersion"), "endingVersion");
+  const startingTimestamp = query.get("startingTimestamp");
+  const endingTimestamp = query.get("endingTimestamp");
+  if (startingVersion !== undefined && startingTimestamp !== null) {
+    throw badRequest("sharing: startingVersion and startingTimestamp cannot both be set");
+  }
+  if (endingVersion !== undefined && endingTimestamp !== null) {
+    throw badRequest("sharing: endingVersion and endingTimestamp cannot both be set");
+  }
+  if (startingVersion === undefined && startingTimestamp === null) {
+    throw badRequest("sharing: changes need startingVersion or startingTimestamp");
+  }
+  const historicalMetadata = query.get("includeHistoricalMetadata")?.toLowerCase() === "true";
+  const table = await t.tables.table(t.entry.location);
+  const latest = await t.tables.latest(t.entry.location);
+  const start =
+    startingVersion ??
+    (await asParameterError(() =>
+      table.versionAtTimestamp(parseTimestamp(startingTimestamp!, "startingTimestamp"), "atOrAfter"),
+    ));
+  let end =
+    endingVersion ??
+    (endingTimestamp === null
+      ? latest.version
+      : await asParameterError(() =>
+          table.versionAtTimestamp(parseTimestamp(endingTimestamp, "endingTimestamp"), "atOrBefore"),
+        ));
+  if (start > latest.version)
+    throw badRequest(`sharing: starting version ${start} is after the latest version ${latest.version}`);
+  end = Math.min(end, latest.version);
+  if (end < start)
+    throw badRequest(`sharing: the ending version ${end} is before the starting version ${start}`);
+  const startSnapshot = await versionSnapshot(t, start);
+  if (startSnapshot.metadata.configuration?.["delta.enableChangeDataFeed"] !== "true") {
+    throw new ArcuateError(
+      "INVALID_PARAMETER_VALUE",
+      `sharing: change data feed is not enabled on table ${t.share}.${t.schema}.${t.entry.name} at version ${start}`,
+    );
+  }
+  const head = historicalMetadata ? startSnapshot : latest;
+  const commits = await loadCommits(t, start, end);
+  const format = chooseFormat(caps, head.protocol);
+  const endAction = caps.includeEndStreamAction;
+  return {
+    headers: responseHeaders(start, format, endAction),
+    lines: function* () {
+      yield protocolLine(format, head.protocol);
+      yield metadataLine(format, head.metadata, head.version, undefined);
+      let minExpiry = Number.POSITIVE_INFINITY;
+      for (const commit of commits) {
+        const extra = { version: commit.version, timestamp: commit.timestamp };
+        if (historicalMetadata && commit.version > start) {
+          for (const action of commit.actions) {
+            if (action.metaData) yield metadataLine(format, action.metaData, commit.version, undefined);
+          }
+        }
+        // A commit with change files describes its changes there; otherwise its adds and removes do.
+        const cdc = commit.actions.filter((a) => a.cdc).map((a) => a.cdc!);
+        const files: Array<["cdf" | "add" | "remove", AddAction | RemoveAction | CdcAction]> =
+          cdc.length > 0
+            ? cdc.map((c) => ["cdf", c])
+            : commit.actions.flatMap((a): Array<["add" | "remove", AddAction | RemoveAction]> => {
+                if (a.add && a.add.dataChange !== false) return [["add", a.add]];
+                if (a.remove && a.remove.dataChange !== false) return [["remove", a.remove]];
+                return [];
+              });
+        for (const [kind, file] of files) {
+          const signed = sign(t, file.path);
+          minExpiry = Math.min(minExpiry, signed.expirationTimestamp);
+          yield fileLine(format, kind, file, signed, extra);
+        }
+      }
+      if (endAction) yield endStream(minExpiry);
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Lines
+
+function protocolLine(format: ResponseFormat, protocol: ProtocolAction): unknown {
+  if (format === "delta") return { protocol: { deltaProtocol: protocol } };
+  return { protocol: { minReaderVersion: 1 } };
+}
+
+function metadataLine(
+  format: ResponseFormat,
+  metadata: MetadataAction,
+  version: number | undefined,
+  snapshot: Snapshot | undefined,
+): unknown {
+  const extra: { version?: number; size?: number; numFiles?: number } = {};
+  if (version !== undefined) extra.version = version;
+  if (snapshot) {
+    let size = 0;
+    for (const f of snapshot.files) size += f.size;
+    extra.size = size;
+    extra.numFiles = snapshot.files.length;
+  }
+  if (format === "delta") return { metaData: { deltaMetadata: metadata, ...extra } };
+  const line: Record<string, unknown> = {
+    id: metadata.id,
+    format: { provider: metadata.format?.provider ?? "parquet" },
+    schemaString: metadata.schemaString,
+    partitionColumns: metadata.partitionColumns ?? [],
+    configuration: metadata.configuration ?? {},
+    ...extra,
+  };
+  if (metadata.name) line.name = metadata.name;
+  if (metadata.description) line.description = metadata.description;
+  return { metaData: line };
+}
+
+type FileAction = AddAction | RemoveAction | CdcAction;
+
+function fileLine(
+  format: ResponseFormat,
+  kind: "file" | "add" | "remove" | "cdf",
+  action: FileAction,
+  signed: { url: string; expirationTimestamp: number },
+  extra: { version?: number; timestamp?: number },
+): unknown {
+  const id = fileId(action.path);
+  if (format === "delta") {
+    const key = kind === "cdf" ? "cdc" : kind === "remove" ? "remove" : "add";
+    return {
+      file: {
+        id,
+        ...extra,
+        expirationTimestamp: signed.expirationTimestamp,
+        deltaSingleAction: { [key]: { ...action, path: signed.url } },
+      },
+    };
+  }
+  const line: Record<string, unknown> = {
+    url: signed.url,
+    id,
+    partitionValues: action.partitionValues ?? {},
+    size: action.size ?? 0,
+  };
+  const stats = "stats" in action ? action.stats : undefined;
+  if (stats && kind !== "cdf" && kind !== "remove") line.stats = stats;
+  Object.assign(line, extra);
+  line.expirationTimestamp = signed.expirationTimestamp;
+  return { [kind]: line };
+}
+
+function endStream(minExpiry: number): unknown {
+  return { endStreamAction: Number.isFinite(minExpiry) ? { minUrlExpirationTimestamp: minExpiry } : {} };
+}
+
+/** A file's id: stable across requests and formats, and not the provider's path. */
+function fileId(path: string): string {
+  return createHash("md5").update(path).digest("hex");
+}
+
+function sign(t: ServedTable, path: string): { url: string; expirationTimestamp: number } {
+  const ref: FileRef = { r: t.principalId, s: t.share, c: t.schema, t: t.entry.name, p: path };
+  return t.signer.sign(t.base, ref, t.now);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+export function chooseFormat(caps: Capabilities, protocol: ProtocolAction): ResponseFormat {
+  const accepted = caps.responseFormat.length > 0 ? caps.responseFormat : ["parquet"];
+  if (accepted.includes("parquet") && protocol.minReaderVersion === 1) return "parquet";
+  // A table that needs more than reader version 1 goes out in the delta format, as PROTOCOL.md
+  // says; a client that asked only for parquet must then refuse it.
+  return "delta";
+}
+
+function responseHeaders(
+  version: number,
+  format: ResponseFormat,
+  endStreamAction: boolean,
+): Record<string, string> {
+  const caps: { responseFormat: ResponseFormat[]; includeEndStreamAction?: boolean } = {
+    responseFormat: [format],
+  };
+  if (endStreamAction) caps.includeEndStreamAction = true;
+  return {
+    "Content-Type": NDJSON,
+    [TABLE_VERSION_HEADER]: String(version),
+    [CAPABILITIES_HEADER]: formatCapabilities(caps),
+  };
+}
+
+function refuseDeletionVectors(format: ResponseFormat, files: AddAction[]): void {
+  if (format === "delta" && files.some((f) => f.deletionVector)) {
+    // Their vectors would have to be signed and rewritten too; refusing beats showing deleted rows.
+    throw new ArcuateError(
+      "UNSUPPORTED_FEATURE",
+      "sharing: tables with deletion vectors cannot be shared yet",
+    );
+  }
+}
+
+function requireHistory(t: ServedTable, what: string): void {
+  if (!t.entry.historyShared) {
+    throw badRequest(
+      `sharing: ${what} needs history sharing, which is not enabled on table ${t.share}.${t.schema}.${t.entry.name}`,
+    );
+  }
+}
+
+async function snapshotFor(
+  t: ServedTable,
+  version: number | undefined,
+  timestamp: string | undefined,
+): Promise<Snapshot> {
+  if (version === undefined && timestamp === undefined) return t.tables.latest(t.entry.location);
+  requireHistory(t, version !== undefined ? "version" : "timestamp");
+  if (version !== undefined) return versionSnapshot(t, version);
+  const table = await t.tables.table(t.entry.location);
+  const v = await asParameterError(() =>
+    table.versionAtTimestamp(parseTimestamp(timestamp!, "timestamp"), "atOrBefore"),
+  );
+  return versionSnapshot(t, v);
+}
+
+async function versionSnapshot(t: ServedTable, version: number): Promise<Snapshot> {
+  const latest = await t.tables.latest(t.entry.location);
+  if (version > latest.version)
+    throw badRequest(`sharing: version ${version} is after the latest version ${latest.version}`);
+  if (version === latest.version) return latest;
+  return asParameterError(() => t.tables.at(t.entry.location, version));
+}
+
+async function loadCommits(t: ServedTable, start: number, end: number): Promise<Commit[]> {
+  const table = await t.tables.table(t.entry.location);
+  return asParameterError(() => table.commits(start, end));
+}
+
+/** A version or timestamp the table does not have is the request's fault (400), not a missing resource. */
+async function asParameterError<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    if (isArcuateError(error) && error.code === "RESOURCE_DOES_NOT_EXIST") {
+      throw new ArcuateError("INVALID_PARAMETER_VALUE", error.message.replace(/^delta:/, "sharing:"));
+    }
+    throw error;
+  }
+}
+
+function optionalVersion(raw: string | null, name: string): number | undefined {
+  if (raw === null) return undefined;
+  if (!/^\d{1,15}$/.test(raw))
+    throw badRequest(`sharing: ${name} must be a non-negative integer, not '${raw.slice(0, 40)}'`);
+  return Number(raw);
+}
+
+function parseTimestamp(raw: string, name: string): number {
+  const ms = Date.parse(raw);
+  if (raw.length > 64 || !/^\d{4}-\d\d-\d\d/.test(raw) || Number.isNaN(ms)) {
+    throw badRequest(
+      `sharing: ${name} must be an ISO 8601 timestamp such as 2022-01-01T00:00:00Z, not '${raw.slice(0, 64)}'`,
+    );
+  }
+  return ms;
+}

@@ -1,0 +1,422 @@
+// The Delta Sharing server: every endpoint of PROTOCOL.md on node:http, over a catalog (the
+// working-folder Catalog or a reference-server YAML config) that is consulted on every request,
+// so shares, grants and recipients changed while it runs take effect at once.
+//
+//   GET  {prefix}/shares                                   list shares
+//   GET  {prefix}/shares/{share}                           get share
+//   GET  {prefix}/shares/{share}/schemas                   list schemas
+//   GET  {prefix}/shares/{share}/schemas/{schema}/tables   list tables
+//   GET  {prefix}/shares/{share}/all-tables                list all tables
+//   GET  {prefix}/shares/{s}/schemas/{c}/tables/{t}/version   (HEAD …/tables/{t}, deprecated)
+//   GET  {prefix}/shares/{s}/schemas/{c}/tables/{t}/metadata
+//   POST {prefix}/shares/{s}/schemas/{c}/tables/{t}/query
+//   GET  {prefix}/shares/{s}/schemas/{c}/tables/{t}/changes
+//   GET  {prefix}/files/{signed}                           pre-signed file URLs (HEAD too)
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { AuthError, NotFoundError } from "../../errors.js";
+import type { CatalogView, Principal, ShareEntry, SharingCatalog } from "../catalog/state.js";
+import { byNameKey, sortedByName } from "../catalog/state.js";
+import { YamlCatalog } from "../catalog/yaml-config.js";
+import {
+  CAPABILITIES_HEADER,
+  type NameKind,
+  nameKey,
+  nameProblem,
+  parseCapabilities,
+  TABLE_VERSION_HEADER,
+} from "../protocol.js";
+import { resolveTableFile, sendFile } from "./files.js";
+import {
+  badRequest,
+  type Logger,
+  match,
+  NdjsonWriter,
+  type RequestContext,
+  type Route,
+  readJsonBody,
+  renderError,
+  route,
+  sendJson,
+  splitTarget,
+} from "./http.js";
+import { DEFAULT_MAX_RESULTS_CAP, PageTokens } from "./pagination.js";
+import {
+  type Prepared,
+  parseQueryBody,
+  prepareChanges,
+  prepareMetadata,
+  prepareQuery,
+  type ServedTable,
+  tableVersion,
+} from "./query.js";
+import { UrlSigner } from "./signing.js";
+import { TableCache } from "./tables.js";
+
+export interface SharingServerOptions {
+  /** The catalog to serve; or `configFile`, a reference-server YAML config. */
+  catalog?: SharingCatalog;
+  configFile?: string;
+  /** Default: the config's host, else 127.0.0.1. */
+  host?: string;
+  /** Default: the config's port, else 0 (a free port). */
+  port?: number;
+  /** Path prefix of the API. Default: the config's endpoint, else `/delta-sharing`. */
+  endpoint?: string;
+  /** Origin used in file URLs and reported as `url`, e.g. `https://sharing.example.com` behind a proxy. */
+  publicUrl?: string;
+  /** Lifetime of pre-signed file URLs. Default: the config's value, else 3600. */
+  preSignedUrlTimeoutSeconds?: number;
+  /** Largest page a listing returns, whatever `maxResults` asks. Default 500. */
+  maxResultsCap?: number;
+  /** Where internal errors are logged. Default: stderr. */
+  log?: Logger;
+}
+
+export interface SharingServer {
+  /** The endpoint recipients put in their profile, e.g. `http://127.0.0.1:8080/delta-sharing`. */
+  url: string;
+  /** The path prefix, e.g. `/delta-sharing`. */
+  endpoint: string;
+  host: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+export async function startSharingServer(options: SharingServerOptions): Promise<SharingServer> {
+  const catalog =
+    options.catalog ?? (options.configFile ? await YamlCatalog.open(options.configFile) : undefined);
+  if (!catalog) throw badRequest("sharing: startSharingServer needs a catalog or a configFile");
+  const settings = catalog.settings ?? {};
+  const host = options.host ?? settings.host ?? "127.0.0.1";
+  const port = options.port ?? settings.port ?? 0;
+  const endpoint = normaliseEndpoint(options.endpoint ?? settings.endpoint ?? "/delta-sharing");
+  const ttlSeconds = options.preSignedUrlTimeoutSeconds ?? settings.preSignedUrlTimeoutSeconds ?? 3600;
+  const key = await catalog.signingKey();
+  const log = options.log ?? ((message: string) => process.stderr.write(`${message}\n`));
+  const app = new SharingApp(catalog, {
+    prefix: endpoint,
+    signer: new UrlSigner(key, ttlSeconds * 1000),
+    pages: new PageTokens(key, options.maxResultsCap ?? DEFAULT_MAX_RESULTS_CAP),
+    publicUrl: options.publicUrl?.replace(/\/+$/, ""),
+    log,
+  });
+  const server = createServer({ requestTimeout: 300_000 }, (req, res) => void app.handle(req, res));
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const origin = options.publicUrl?.replace(/\/+$/, "") ?? `http://${formatHost(host)}:${address.port}`;
+  app.defaultOrigin = `http://${formatHost(host)}:${address.port}`;
+  return {
+    url: `${origin}${endpoint}`,
+    endpoint,
+    host,
+    port: address.port,
+    close: () => closeServer(server),
+  };
+}
+
+interface AppOptions {
+  prefix: string;
+  signer: UrlSigner;
+  pages: PageTokens;
+  publicUrl: string | undefined;
+  log: Logger;
+}
+
+/** Routes and handlers; `handle` never throws and never leaves a request unanswered. */
+class SharingApp {
+  defaultOrigin = "http://127.0.0.1";
+  private readonly tables = new TableCache();
+  private readonly prefixSegments: string[];
+  private readonly routes: Route[];
+
+  constructor(
+    private readonly catalog: SharingCatalog,
+    private readonly options: AppOptions,
+  ) {
+    this.prefixSegments = options.prefix.split("/").filter((s) => s !== "");
+    const T = "shares/:share/schemas/:schema/tables/:table";
+    // Handlers run after authentication, which adds `view` and `principal` to the context.
+    const on = (method: string, pattern: string, h: (ctx: Ctx) => Promise<void>) =>
+      route(method, pattern, (ctx) => h(ctx as Ctx));
+    this.routes = [
+      on("GET", "shares", (ctx) => this.listShares(ctx)),
+      on("GET", "shares/:share", (ctx) => this.getShare(ctx)),
+      on("GET", "shares/:share/schemas", (ctx) => this.listSchemas(ctx)),
+      on("GET", "shares/:share/schemas/:schema/tables", (ctx) => this.listTables(ctx)),
+      on("GET", "shares/:share/all-tables", (ctx) => this.listAllTables(ctx)),
+      on("GET", `${T}/version`, (ctx) => this.version(ctx)),
+      on("HEAD", T, (ctx) => this.version(ctx)),
+      on("GET", `${T}/metadata`, (ctx) => this.metadata(ctx)),
+      on("POST", `${T}/query`, (ctx) => this.query(ctx)),
+      on("GET", `${T}/changes`, (ctx) => this.changes(ctx)),
+    ];
+  }
+
+  async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    try {
+      const method = (req.method ?? "GET").toUpperCase();
+      const target = splitTarget(req.url ?? "/", this.prefixSegments);
+      if (!target) throw new NotFoundError("sharing: no such endpoint");
+      const { segments, query } = target;
+      const ctx: RequestContext = { req, res, method, segments, params: {}, query };
+      if (segments[0] === "files" && segments.length === 2 && (method === "GET" || method === "HEAD")) {
+        await this.file(ctx, segments[1]!);
+        return;
+      }
+      // Authenticate before routing, so that nothing about the API is learnt without a token.
+      const view = await this.catalog.view();
+      const principal = authenticate(view, req);
+      const found = match(this.routes, method, segments);
+      if (!found)
+        throw new NotFoundError(
+          `sharing: no such endpoint: ${method} ${this.options.prefix}/${segments.join("/")}`.slice(0, 300),
+        );
+      ctx.params = found.params;
+      await found.route.handler(Object.assign(ctx, { view, principal }));
+    } catch (error) {
+      renderError(res, error, this.options.log);
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Listings
+
+  private async listShares(ctx: Ctx): Promise<void> {
+    const listing = "shares";
+    const request = this.options.pages.request(ctx.query, ctx.principal.id, listing);
+    const page = this.options.pages.page(ctx.view.shares(ctx.principal), request, ctx.principal.id, listing);
+    sendJson(ctx.res, 200, { items: page.items.map(shareItem), ...next(page) });
+  }
+
+  private async getShare(ctx: Ctx): Promise<void> {
+    sendJson(ctx.res, 200, { share: shareItem(this.share(ctx)) });
+  }
+
+  private async listSchemas(ctx: Ctx): Promise<void> {
+    const share = this.share(ctx);
+    const listing = `schemas\n${nameKey(share.name)}`;
+    const request = this.options.pages.request(ctx.query, ctx.principal.id, listing);
+    const page = this.options.pages.page(sortedByName(share.schemas), request, ctx.principal.id, listing);
+    sendJson(ctx.res, 200, {
+      items: page.items.map((s) => ({ name: s.name, share: share.name })),
+      ...next(page),
+    });
+  }
+
+  private async listTables(ctx: Ctx): Promise<void> {
+    const share = this.share(ctx);
+    const schemaName = checkedName("schema", ctx.params.schema!);
+    const schema = byNameKey(share.schemas, schemaName);
+    if (!schema) throw new NotFoundError(`sharing: schema '${share.name}.${schemaName}' does not exist`);
+    const listing = `tables\n${nameKey(share.name)}\n${nameKey(schema.name)}`;
+    const request = this.options.pages.request(ctx.query, ctx.principal.id, listing);
+    const page = this.options.pages.page(sortedByName(schema.tables), request, ctx.principal.id, listing);
+    sendJson(ctx.res, 200, { items: page.items.map((t) => tableItem(share, schema.name, t)), ...next(page) });
+  }
+
+  private async listAllTables(ctx: Ctx): Promise<void> {
+    const share = this.share(ctx);
+    const listing = `all-tables\n${nameKey(share.name)}`;
+    const request = this.options.pages.request(ctx.query, ctx.principal.id, listing);
+    // Keyed "schema.table" (a '.' cannot occur in either name), so pages follow schema then table.
+    const all = sortedByName(
+      share.schemas.flatMap((schema) =>
+        schema.tables.map((table) => ({ name: `${schema.name}.${table.name}`, schema: schema.name, table })),
+      ),
+    );
+    const page = this.options.pages.page(all, request, ctx.principal.id, listing);
+    sendJson(ctx.res, 200, {
+      items: page.items.map((t) => tableItem(share, t.schema, t.table)),
+      ...next(page),
+    });
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Tables
+
+  private async version(ctx: Ctx): Promise<void> {
+    const t = this.served(ctx);
+    const version = await tableVersion(t, ctx.method === "HEAD" ? null : ctx.query.get("startingTimestamp"));
+    ctx.res.writeHead(200, { [TABLE_VERSION_HEADER]: String(version), "Content-Length": 0 });
+    ctx.res.end();
+  }
+
+  private async metadata(ctx: Ctx): Promise<void> {
+    const t = this.served(ctx);
+    await this.stream(
+      ctx,
+      await prepareMetadata(t, parseCapabilities(header(ctx.req, CAPABILITIES_HEADER)), ctx.query),
+      false,
+    );
+  }
+
+  private async query(ctx: Ctx): Promise<void> {
+    const t = this.served(ctx);
+    const body = parseQueryBody(await readJsonBody(ctx.req));
+    const caps = parseCapabilities(header(ctx.req, CAPABILITIES_HEADER));
+    await this.stream(ctx, await prepareQuery(t, caps, body), caps.includeEndStreamAction);
+  }
+
+  private async changes(ctx: Ctx): Promise<void> {
+    const t = this.served(ctx);
+    const caps = parseCapabilities(header(ctx.req, CAPABILITIES_HEADER));
+    await this.stream(ctx, await prepareChanges(t, caps, ctx.query), caps.includeEndStreamAction);
+  }
+
+  /** Writes a prepared NDJSON response line by line; a failure mid-stream ends it with an error action when the client asked for one. */
+  private async stream(ctx: Ctx, prepared: Prepared, endStreamAction: boolean): Promise<void> {
+    ctx.res.writeHead(200, prepared.headers);
+    if (ctx.method === "HEAD") {
+      ctx.res.end();
+      return;
+    }
+    const writer = new NdjsonWriter(ctx.res);
+    try {
+      for (const line of prepared.lines()) {
+        await writer.line(line);
+        if (ctx.res.destroyed) return;
+      }
+    } catch (error) {
+      this.options.log(
+        `sharing: response failed mid-stream: ${error instanceof Error ? error.message : String(error)}`,
+      );
+      if (!endStreamAction) {
+        ctx.res.destroy();
+        return;
+      }
+      await writer.line({
+        endStreamAction: { errorMessage: "sharing: the server failed while sending the response" },
+      });
+    }
+    await writer.end();
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Files
+
+  private async file(ctx: RequestContext, payload: string): Promise<void> {
+    const now = Date.now();
+    const ref = this.options.signer.verify(payload, ctx.query, now);
+    // The grant is checked again: revoking a share or dropping a recipient stops its URLs too.
+    const view = await this.catalog.view();
+    const denied = () => new AuthError("sharing: file URL is no longer valid", { code: "PERMISSION_DENIED" });
+    if (!view.canRead(ref.r, ref.s)) throw denied();
+    const share =
+      byNameKey(view.shares({ id: ref.r, name: ref.r }), ref.s) ??
+      view.share({ id: ref.r, name: ref.r }, ref.s);
+    const schema = share && byNameKey(share.schemas, ref.c);
+    const table = schema && byNameKey(schema.tables, ref.t);
+    if (!table) throw denied();
+    const path = await resolveTableFile(table.location, ref.p);
+    await sendFile(ctx.res, path, header(ctx.req, "range"), ctx.method === "HEAD");
+  }
+
+  // -------------------------------------------------------------------------------------------
+
+  /** The share named in the path, if the principal may see it; otherwise the same 404 as for a share that does not exist. */
+  private share(ctx: Ctx): ShareEntry {
+    const name = checkedName("share", ctx.params.share!);
+    const share = ctx.view.share(ctx.principal, name);
+    if (!share) throw new NotFoundError(`sharing: share '${name}' does not exist`);
+    return share;
+  }
+
+  private served(ctx: Ctx): ServedTable {
+    const share = this.share(ctx);
+    const schemaName = checkedName("schema", ctx.params.schema!);
+    const tableName = checkedName("table", ctx.params.table!);
+    const schema = byNameKey(share.schemas, schemaName);
+    const entry = schema && byNameKey(schema.tables, tableName);
+    if (!schema || !entry)
+      throw new NotFoundError(`sharing: table '${share.name}.${schemaName}.${tableName}' does not exist`);
+    return {
+      share: share.name,
+      schema: schema.name,
+      entry,
+      principalId: ctx.principal.id,
+      tables: this.tables,
+      signer: this.options.signer,
+      base: `${this.origin(ctx.req)}${this.options.prefix}`,
+      now: Date.now(),
+    };
+  }
+
+  /** Origin for file URLs: the configured public URL, else the Host the client used (when it is a plain host[:port]). */
+  private origin(req: IncomingMessage): string {
+    if (this.options.publicUrl) return this.options.publicUrl;
+    const host = req.headers.host;
+    if (host && /^[A-Za-z0-9.-]{1,253}(:\d{1,5})?$|^\[[0-9A-Fa-f:.]{2,45}\](:\d{1,5})?$/.test(host))
+      return `http://${host}`;
+    return this.defaultOrigin;
+  }
+}
+
+type Ctx = RequestContext & { view: CatalogView; principal: Principal };
+
+function authenticate(view: CatalogView, req: IncomingMessage): Principal {
+  const auth = header(req, "authorization");
+  let token: string | undefined;
+  if (auth !== undefined) {
+    const m = /^\s*bearer\s+(\S+)\s*$/i.exec(auth);
+    token = m ? m[1] : "";
+  }
+  const result = view.authenticate(token, Date.now());
+  if (result.ok) return result.principal;
+  const message =
+    result.reason === "missing"
+      ? "sharing: a bearer token is required (Authorization: Bearer <token>)"
+      : result.reason === "expired"
+        ? "sharing: the bearer token has expired"
+        : "sharing: the bearer token is not valid";
+  throw new AuthError(message);
+}
+
+function checkedName(kind: NameKind, name: string): string {
+  const problem = nameProblem(kind, name);
+  if (problem) throw badRequest(`sharing: ${problem.slice(0, 300)}`);
+  return name;
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function shareItem(share: ShareEntry): { name: string; id: string } {
+  return { name: share.name, id: share.id };
+}
+
+function tableItem(share: ShareEntry, schema: string, table: { name: string; id: string }) {
+  return { name: table.name, schema, share: share.name, shareId: share.id, id: table.id };
+}
+
+function next(page: { nextPageToken?: string }): { nextPageToken?: string } {
+  return page.nextPageToken === undefined ? {} : { nextPageToken: page.nextPageToken };
+}
+
+function normaliseEndpoint(endpoint: string): string {
+  const trimmed = `/${endpoint
+    .split("/")
+    .filter((s) => s !== "")
+    .join("/")}`;
+  return trimmed === "/" ? "" : trimmed;
+}
+
+function formatHost(host: string): string {
+  return host.includes(":") ? `[${host}]` : host;
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.close((error) => (error ? reject(error) : resolve()));
+    server.closeAllConnections();
+  });
+}

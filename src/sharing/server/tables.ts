@@ -1,0 +1,75 @@
+// Access to the Delta tables behind shares, through src/delta (no log replay here). The latest
+// snapshot of each table is cached and re-read only when its `_delta_log` folder changes (a new
+// commit or checkpoint is a new file, which changes the folder's mtime), so a busy query endpoint
+// costs one `stat` per request instead of a log replay.
+import { stat } from "node:fs/promises";
+import { join } from "node:path";
+import { DeltaTable, type Snapshot } from "../../delta/index.js";
+import { ArcuateError, NotFoundError } from "../../errors.js";
+
+interface Entry {
+  table: DeltaTable;
+  logMtimeNs?: bigint;
+  latest?: Promise<Snapshot>;
+  /** Snapshots by version, for time travel; small and recent-first. */
+  versions: Map<number, Promise<Snapshot>>;
+}
+
+const MAX_TABLES = 256;
+const MAX_VERSIONS = 8;
+
+export class TableCache {
+  private readonly entries = new Map<string, Entry>();
+
+  async table(location: string): Promise<DeltaTable> {
+    return (await this.entry(location)).table;
+  }
+
+  /** The latest snapshot, read again only when the log changed. */
+  async latest(location: string): Promise<Snapshot> {
+    const entry = await this.entry(location);
+    const info = await stat(join(location, "_delta_log"), { bigint: true }).catch(() => undefined);
+    if (!info) throw missing();
+    if (entry.latest === undefined || entry.logMtimeNs !== info.mtimeNs) {
+      entry.logMtimeNs = info.mtimeNs;
+      const pending = entry.table.snapshot();
+      entry.latest = pending;
+      pending.catch(() => {
+        if (entry.latest === pending) entry.latest = undefined;
+      });
+    }
+    return entry.latest;
+  }
+
+  /** The snapshot at a version (commits never change, so these are cached by version). */
+  async at(location: string, version: number): Promise<Snapshot> {
+    const entry = await this.entry(location);
+    let pending = entry.versions.get(version);
+    if (!pending) {
+      pending = entry.table.snapshot({ version });
+      entry.versions.set(version, pending);
+      pending.catch(() => entry.versions.delete(version));
+      if (entry.versions.size > MAX_VERSIONS) entry.versions.delete(entry.versions.keys().next().value!);
+    }
+    return pending;
+  }
+
+  private async entry(location: string): Promise<Entry> {
+    let entry = this.entries.get(location);
+    if (!entry) {
+      const table = await DeltaTable.open(location).catch((error: unknown) => {
+        if (error instanceof ArcuateError && error.code !== "RESOURCE_DOES_NOT_EXIST") throw error;
+        throw missing();
+      });
+      entry = this.entries.get(location) ?? { table, versions: new Map() };
+      this.entries.set(location, entry);
+      if (this.entries.size > MAX_TABLES) this.entries.delete(this.entries.keys().next().value!);
+    }
+    return entry;
+  }
+}
+
+// The recipient learns that the table's data is unavailable, not where the provider keeps it.
+function missing(): NotFoundError {
+  return new NotFoundError("sharing: the table's data is not available (its Delta log is missing)");
+}
