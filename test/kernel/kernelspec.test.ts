@@ -1,0 +1,30 @@
+// `arcuate kernel install` writes a kernelspec that Jupyter finds and that starts this kernel by
+// absolute paths, whatever the notebook's folder.
+import { readFile } from "node:fs/promises";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { installKernel, type KernelInstall, LAUNCHER } from "../support/jupyter.js";
+import { runPythonJson } from "../support/python.js";
+
+let install: KernelInstall;
+
+beforeAll(async () => {
+  install = await installKernel();
+});
+
+afterAll(async () => {
+  await install?.dispose();
+});
+
+it("installs the arcuate kernelspec with absolute node and launcher paths", async () => {
+  const spec = JSON.parse(await readFile(install.kernelJson, "utf8")) as { argv: string[]; language: string };
+  expect(spec.argv).toEqual([process.execPath, LAUNCHER, "{connection_file}"]);
+  expect(spec.language).toBe("typescript");
+  const found = await runPythonJson<{ argv: string[]; display_name: string }>(
+    `import json
+from jupyter_client.kernelspec import KernelSpecManager
+spec = KernelSpecManager().get_kernel_spec("arcuate")
+print(json.dumps({"argv": spec.argv, "display_name": spec.display_name}))`,
+    { env: install.env },
+  );
+  expect(found).toEqual({ argv: spec.argv, display_name: "arcuate (TypeScript)" });
+});

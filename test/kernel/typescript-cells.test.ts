@@ -1,0 +1,122 @@
+// Plain TypeScript cells on the arcuate kernel behave as on stock tslab, executed headless by
+// Jupyter's nbclient; a failing cell gives a readable Jupyter error (which stock tslab does not)
+// and, with allow_errors, the cells after it still run (which stock tslab's did not).
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  cellErrors,
+  cellHtml,
+  cellText,
+  installKernel,
+  type KernelInstall,
+  kernelRequests,
+  runCells,
+} from "../support/jupyter.js";
+
+let install: KernelInstall;
+let folder: string;
+
+beforeAll(async () => {
+  install = await installKernel();
+  // A folder with no node_modules: `import … from "arcuate"` must still work there.
+  folder = await mkdtemp(join(tmpdir(), "arcuate-notebook-"));
+});
+
+afterAll(async () => {
+  await install?.dispose();
+  if (folder) await rm(folder, { recursive: true, force: true });
+});
+
+describe("TypeScript cells", () => {
+  it("keep declarations across cells, await at top level, show the last expression and tslab.display", async () => {
+    const nb = await runCells(
+      install,
+      [
+        "const greeting: string = 'hello';\nfunction twice(n: number): number { return 2 * n; }",
+        "let total = twice(21);\ngreeting + ' ' + total",
+        "const later = await new Promise<number>((resolve) => setTimeout(() => resolve(total + 1), 20));\nlater",
+        'import * as tslab from "tslab";\ntslab.display.html("<b>bold</b>");\ntslab.display.text("plain");',
+        "console.log('to stdout'); console.error('to stderr');",
+        'import { NotFoundError, ArcuateError } from "arcuate";\nconst e = new NotFoundError("no such share");\n[e instanceof ArcuateError, e.status]',
+      ],
+      folder,
+    );
+    expect(nb.error).toBeNull();
+    const [decl, expr, awaited, display, streams, library] = nb.cells;
+    expect(decl?.outputs).toEqual([]);
+    expect(cellText(expr!)).toBe("hello 42\n");
+    expect(cellText(awaited!)).toBe("43\n");
+    expect(cellHtml(display!)).toEqual(["<b>bold</b>"]);
+    expect(display!.outputs.map((o) => o.data?.["text/plain"])).toContain("plain");
+    expect(streams!.outputs).toEqual([
+      { output_type: "stream", name: "stdout", text: "to stdout\n" },
+      { output_type: "stream", name: "stderr", text: "to stderr\n" },
+    ]);
+    expect(cellText(library!)).toBe("[ true, 404 ]\n");
+    expect(nb.cells.map((c) => c.execution_count)).toEqual([1, 2, 3, 4, 5, 6]);
+  });
+
+  it("stop a headless run at a failing cell with a readable error", async () => {
+    const nb = await runCells(install, ["const n = 1;", "const s: string = n;", "n + 1"], folder);
+    expect(nb.error).toMatchObject({ cellIndex: 1, ename: "CompileError" });
+    expect(nb.error?.evalue).toBe("1:7 - Type 'number' is not assignable to type 'string'.");
+    const [error] = cellErrors(nb.cells[1]!);
+    expect(error?.traceback).toEqual([
+      "CompileError: 1:7 - Type 'number' is not assignable to type 'string'.",
+      "  const s: string = n;",
+      "        ^",
+    ]);
+    expect(nb.cells[2]?.outputs).toEqual([]);
+  });
+
+  it("keep executing the cells after a failure when errors are allowed", async () => {
+    const nb = await runCells(
+      install,
+      [
+        "let count = 1;",
+        'throw new RangeError("out of range: 7");',
+        "count += 1;\ncount",
+        "missingName",
+        "count * 10",
+      ],
+      folder,
+      { allowErrors: true },
+    );
+    expect(nb.error).toBeNull();
+    const [thrown] = cellErrors(nb.cells[1]!);
+    expect(thrown).toMatchObject({ ename: "RangeError", evalue: "out of range: 7" });
+    expect(thrown?.traceback?.join("\n")).toContain("RangeError: out of range: 7");
+    expect(cellText(nb.cells[2]!)).toBe("2\n");
+    expect(cellErrors(nb.cells[3]!)[0]).toMatchObject({
+      ename: "CompileError",
+      evalue: "1:1 - Cannot find name 'missingName'.",
+    });
+    expect(cellText(nb.cells[4]!)).toBe("20\n");
+  });
+
+  it("complete and inspect with tslab's own answers", async () => {
+    const code = "const values = [1, 2, 3];\nvalues.fil";
+    const [completion, inspection] = await kernelRequests<{
+      matches?: string[];
+      cursor_start?: number;
+      cursor_end?: number;
+      found?: boolean;
+      data?: Record<string, string>;
+    }>(
+      install,
+      folder,
+      ["const base = 10;"],
+      [
+        { type: "complete", code, cursor: code.length },
+        { type: "inspect", code: "base", cursor: 2 },
+      ],
+    );
+    expect(completion?.matches).toContain("filter");
+    expect(completion?.matches).not.toContain("SELECT");
+    expect([completion?.cursor_start, completion?.cursor_end]).toEqual([code.length - 3, code.length]);
+    expect(inspection?.found).toBe(true);
+    expect(inspection?.data?.["text/plain"]).toContain("const base: 10");
+  });
+});
