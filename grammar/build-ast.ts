@@ -1,0 +1,368 @@
+// CST → AST: plain functions over the generated CST types (grammar/cst.d.ts), one per rule.
+// They run only on a CST that parsed without errors, so a missing child is a bug in the grammar
+// or here, reported as an internal error rather than guessed around.
+import type { CstNode, IToken } from "chevrotain";
+import { ArcuateError } from "../src/errors.js";
+import {
+  type Alteration,
+  binary,
+  type CompareOperator,
+  type Condition,
+  literal,
+  parameterRef,
+  type Script,
+  type ShareObject,
+  type Span,
+  type Statement,
+  shareObject,
+  type Value,
+} from "./ast.js";
+import type {
+  AlterationCstNode,
+  AlterShareCstNode,
+  CompareOperatorCstNode,
+  ConditionCstNode,
+  ConjunctionCstNode,
+  CreateImportCstNode,
+  CreateShareCstNode,
+  CreateStatementCstNode,
+  DescribeStatementCstNode,
+  DropStatementCstNode,
+  LiteralCstNode,
+  NameCstNode,
+  NegationCstNode,
+  PredicateCstNode,
+  RefreshShareCstNode,
+  ScriptCstNode,
+  SelectStatementCstNode,
+  ShareObjectCstNode,
+  ShowStatementCstNode,
+  StatementCstNode,
+  UseStatementCstNode,
+} from "./cst.js";
+
+type Body = Statement extends infer S ? (S extends Statement ? Omit<S, "source"> : never) : never;
+
+export function buildScript(cst: ScriptCstNode, text: string): Script {
+  const statements = (cst.children.statement ?? []).map((node) => buildStatement(node, text));
+  return { text, statements };
+}
+
+function buildStatement(node: StatementCstNode, text: string): Statement {
+  const c = node.children;
+  const body: Body = c.createStatement
+    ? createStatement(one(c.createStatement))
+    : c.alterShare
+      ? alterShare(one(c.alterShare))
+      : c.refreshShare
+        ? refreshShare(one(c.refreshShare))
+        : c.dropStatement
+          ? dropStatement(one(c.dropStatement))
+          : c.grantStatement
+            ? grantOrRevoke("grant", one(c.grantStatement).children)
+            : c.revokeStatement
+              ? grantOrRevoke("revoke", one(c.revokeStatement).children)
+              : c.showStatement
+                ? showStatement(one(c.showStatement))
+                : c.describeStatement
+                  ? describeStatement(one(c.describeStatement))
+                  : c.selectStatement
+                    ? selectStatement(one(c.selectStatement))
+                    : c.useStatement
+                      ? useStatement(one(c.useStatement))
+                      : c.explainStatement
+                        ? {
+                            kind: "explain",
+                            statement: buildStatement(one(one(c.explainStatement).children.statement), text),
+                          }
+                        : helpStatement(node);
+  const span = nodeSpan(node);
+  return { ...body, source: { text: text.slice(span.start, span.end), span } } as Statement;
+}
+
+function createStatement(node: CreateStatementCstNode): Body {
+  const c = node.children;
+  if (c.createShare) return createShare(one(c.createShare));
+  if (c.createRecipient) {
+    const r = one(c.createRecipient).children;
+    return {
+      kind: "createRecipient",
+      recipient: name(r.recipientName),
+      ifNotExists: r.IF !== undefined,
+      comment: r.stringValue ? stringValue(r.stringValue) : null,
+    };
+  }
+  return createImport(one(c.createImport));
+}
+
+function createShare(node: CreateShareCstNode): Body {
+  const c = node.children;
+  return {
+    kind: "createShare",
+    share: name(c.shareName),
+    ifNotExists: c.IF !== undefined,
+    comment: c.stringValue ? stringValue(c.stringValue) : null,
+    objects: (c.shareObject ?? []).map(buildShareObject),
+  };
+}
+
+function buildShareObject(node: ShareObjectCstNode): ShareObject {
+  const c = node.children;
+  const kind = c.EXPERIMENT ? "experiment" : "model";
+  const objectName = c.experimentName ? name(c.experimentName) : name(c.modelName);
+  if (c.TABLE) return shareObject(kind, objectName, name(c.exportName), nodeSpan(node), true);
+  return shareObject(kind, objectName, c.exportName ? name(c.exportName) : null, nodeSpan(node));
+}
+
+function createImport(node: CreateImportCstNode): Body {
+  const c = node.children;
+  return {
+    kind: c.EXPERIMENT ? "importExperiment" : "importModel",
+    name: c.experimentName ? name(c.experimentName) : name(c.modelName),
+    orReplace: c.REPLACE !== undefined,
+    coordinate: stringValue(c.stringValue),
+    version: c.integerValue ? integerValue(c.integerValue) : null,
+  };
+}
+
+function alterShare(node: AlterShareCstNode): Body {
+  const c = node.children;
+  return { kind: "alterShare", share: name(c.shareName), alterations: c.alteration.map(buildAlteration) };
+}
+
+function buildAlteration(node: AlterationCstNode): Alteration {
+  const c = node.children;
+  if (c.REMOVE) return { kind: "remove", alias: name(c.exportName) };
+  const kind = c.EXPERIMENT ? "experiment" : "model";
+  const objectName = c.experimentName ? name(c.experimentName) : name(c.modelName);
+  const alias = c.exportName ? name(c.exportName) : null;
+  return { kind: "add", object: shareObject(kind, objectName, alias, nodeSpan(node)) };
+}
+
+function refreshShare(node: RefreshShareCstNode): Body {
+  const c = node.children;
+  return { kind: "refreshShare", share: name(c.shareName), alias: c.exportName ? name(c.exportName) : null };
+}
+
+function dropStatement(node: DropStatementCstNode): Body {
+  const c = node.children;
+  const ifExists = c.IF !== undefined;
+  if (c.SHARE) return { kind: "dropShare", share: name(c.shareName), ifExists };
+  return { kind: "dropRecipient", recipient: name(c.recipientName), ifExists };
+}
+
+function grantOrRevoke(
+  kind: "grant" | "revoke",
+  c: { shareName: NamedNode[]; recipientName: NamedNode[] },
+): Body {
+  return { kind, share: name(c.shareName), recipient: name(c.recipientName) };
+}
+
+function showStatement(node: ShowStatementCstNode): Body {
+  const c = node.children;
+  if (c.SHARES)
+    return c.stringValue
+      ? { kind: "showRemoteShares", profile: stringValue(c.stringValue) }
+      : { kind: "showShares" };
+  if (c.RECIPIENTS) return { kind: "showRecipients" };
+  if (c.GRANTS) {
+    return {
+      kind: "showGrants",
+      share: c.shareName ? name(c.shareName) : null,
+      recipient: c.recipientName ? name(c.recipientName) : null,
+    };
+  }
+  if (c.shareName) return { kind: "showTables", share: name(c.shareName) };
+  return { kind: "showRemoteTables", coordinate: stringValue(c.stringValue) };
+}
+
+function describeStatement(node: DescribeStatementCstNode): Body {
+  const c = node.children;
+  if (c.shareName) return { kind: "describeShare", share: name(c.shareName) };
+  if (c.recipientName) return { kind: "describeRecipient", recipient: name(c.recipientName) };
+  const ref = one(c.tableRef).children;
+  return {
+    kind: "describeHistory",
+    share: name(ref.shareName),
+    alias: name(ref.exportName),
+    table: name(ref.tableName),
+  };
+}
+
+function selectStatement(node: SelectStatementCstNode): Body {
+  const c = node.children;
+  return {
+    kind: "select",
+    columns: c.Star ? null : (c.columnName ?? []).map((column) => columnName(column.children)),
+    from: stringValue(c.stringValue),
+    where: c.condition ? condition(one(c.condition)) : null,
+    limit: c.integerValue ? integerValue(c.integerValue) : null,
+  };
+}
+
+function condition(node: ConditionCstNode): Condition {
+  return node.children.conjunction.map(conjunction).reduce((left, right) => binary("or", left, right));
+}
+
+function conjunction(node: ConjunctionCstNode): Condition {
+  return node.children.negation.map(negation).reduce((left, right) => binary("and", left, right));
+}
+
+function negation(node: NegationCstNode): Condition {
+  const c = node.children;
+  if (c.negation) return { kind: "not", operand: negation(one(c.negation)) };
+  return predicate(one(c.predicate));
+}
+
+function predicate(node: PredicateCstNode): Condition {
+  const c = node.children;
+  if (c.condition) return condition(one(c.condition));
+  const column = columnName(one(c.columnName).children);
+  const tail = one(c.predicateTail).children;
+  if (tail.compareOperator) {
+    return {
+      kind: "compare",
+      column,
+      operator: compareOperator(one(tail.compareOperator)),
+      value: literalValue(one(tail.literal)),
+    };
+  }
+  if (tail.IS) return { kind: "isNull", column, negated: tail.NOT !== undefined };
+  const negated = tail.NOT !== undefined;
+  if (tail.IN) return { kind: "in", column, values: (tail.literal ?? []).map(literalValue), negated };
+  return { kind: "like", column, pattern: stringValue(tail.stringValue), negated };
+}
+
+function compareOperator(node: CompareOperatorCstNode): CompareOperator {
+  const c = node.children;
+  if (c.Equals) return "=";
+  if (c.NotEquals) return "!=";
+  if (c.LessOrEqual) return "<=";
+  if (c.GreaterOrEqual) return ">=";
+  if (c.Less) return "<";
+  return ">";
+}
+
+function literalValue(node: LiteralCstNode): Value {
+  const c = node.children;
+  if (c.StringLiteral) return stringValue([node]);
+  if (c.Parameter) return parameter(one(c.Parameter));
+  if (c.NumberLiteral) return integerValue([node]);
+  const token = one(c.TRUE ?? c.FALSE ?? c.NULL);
+  return literal(c.TRUE ? true : c.FALSE ? false : null, tokenSpan(token));
+}
+
+function useStatement(node: UseStatementCstNode): Body {
+  const c = node.children;
+  if (c.MLFLOW) return { kind: "useMlflow", uri: stringValue(c.stringValue) };
+  return { kind: "useProfile", path: stringValue(c.stringValue) };
+}
+
+function helpStatement(node: StatementCstNode): Body {
+  const help = one(node.children.helpStatement).children;
+  const words = [...(help.Keyword ?? []), ...(help.Identifier ?? [])]
+    .sort((a, b) => a.startOffset - b.startOffset)
+    .map((token) => token.image.toUpperCase());
+  return { kind: "help", topic: words.length > 0 ? words.join(" ") : null };
+}
+
+// Leaves: names, strings, numbers and parameters.
+
+type NamedNode = { children: { name: NameCstNode[] } };
+type ValueNode = { children: { StringLiteral?: IToken[]; NumberLiteral?: IToken[]; Parameter?: IToken[] } };
+
+function name(nodes: NamedNode[] | undefined): Value {
+  const c = one(one(nodes).children.name).children;
+  if (c.Identifier) {
+    const token = one(c.Identifier);
+    return literal(token.image, tokenSpan(token));
+  }
+  if (c.QuotedIdentifier) {
+    const token = one(c.QuotedIdentifier);
+    return literal(unquoteBackquoted(token.image), tokenSpan(token));
+  }
+  return stringValue([{ children: c }]);
+}
+
+function columnName(c: { Identifier?: IToken[]; QuotedIdentifier?: IToken[] }): string {
+  if (c.Identifier) return one(c.Identifier).image;
+  return unquoteBackquoted(one(c.QuotedIdentifier).image);
+}
+
+function stringValue(nodes: ValueNode[] | undefined): Value {
+  const c = one(nodes).children;
+  if (c.Parameter) return parameter(one(c.Parameter));
+  const token = one(c.StringLiteral);
+  return literal(unquoteString(token.image), tokenSpan(token));
+}
+
+function integerValue(nodes: ValueNode[] | undefined): Value {
+  const c = one(nodes).children;
+  if (c.Parameter) return parameter(one(c.Parameter));
+  const token = one(c.NumberLiteral);
+  return literal(Number(token.image), tokenSpan(token));
+}
+
+function parameter(token: IToken): Value {
+  return parameterRef(token.image.slice(1), tokenSpan(token));
+}
+
+const ESCAPES: Record<string, string> = { n: "\n", t: "\t", r: "\r", "\\": "\\", "'": "'", '"': '"' };
+
+/**
+ * The value of a quoted string: a doubled quote is one quote, and \n \t \r \\ \' \" are escapes.
+ * Any other backslash is kept as written, so a Windows path like 'C:\Users\me' survives.
+ */
+export function unquoteString(image: string): string {
+  const quote = image[0] ?? "'";
+  const body = image.slice(1, -1);
+  let out = "";
+  for (let i = 0; i < body.length; i++) {
+    const char = body[i] as string;
+    const next = body[i + 1];
+    if (char === "\\" && next !== undefined && next in ESCAPES) {
+      out += ESCAPES[next];
+      i++;
+    } else if (char === quote && next === quote) {
+      out += quote;
+      i++;
+    } else {
+      out += char;
+    }
+  }
+  return out;
+}
+
+export function unquoteBackquoted(image: string): string {
+  return image.slice(1, -1).replace(/``/g, "`");
+}
+
+export function tokenSpan(token: IToken): Span {
+  return {
+    start: token.startOffset,
+    end: (token.endOffset ?? token.startOffset) + 1,
+    line: token.startLine ?? 1,
+    column: token.startColumn ?? 1,
+  };
+}
+
+function nodeSpan(node: CstNode): Span {
+  const at = node.location;
+  if (!at || Number.isNaN(at.startOffset)) throw internal(`no location for ${node.name}`);
+  return {
+    start: at.startOffset,
+    end: (at.endOffset ?? at.startOffset) + 1,
+    line: at.startLine ?? 1,
+    column: at.startColumn ?? 1,
+  };
+}
+
+function one<T>(items: T[] | undefined): T {
+  const item = items?.[0];
+  if (item === undefined) throw internal("a child the grammar guarantees is missing");
+  return item;
+}
+
+function internal(what: string): ArcuateError {
+  return new ArcuateError("INTERNAL_ERROR", `language: ${what} (a bug in grammar/build-ast.ts)`);
+}

@@ -1,0 +1,306 @@
+// AST → plan. Pure: binds :parameters, checks names and coordinates, fills in the defaults a
+// statement leaves out (MLflow server, profile, working folder, export names), and returns data.
+// A USE statement changes the defaults of the statements after it in the same script.
+import type { Script, ShareObject, Statement, StatementOf, Value } from "../../grammar/ast.js";
+import { nameProblem } from "../sharing/protocol.js";
+import {
+  CoordinateProblem,
+  parseSchemaCoordinate,
+  parseShareCoordinate,
+  parseTableCoordinate,
+} from "./coordinates.js";
+import { compileFilter } from "./filter.js";
+import { DEFAULT_PREVIEW_ROWS, type Plan, type PlanStep, type RuntimeStep } from "./plan.js";
+import { type BindContext, bindCount, bindString, statementError } from "./values.js";
+
+export interface CompileContext {
+  /** arcuate's working folder: the provider's catalog and exported tables live under it. */
+  workDir: string;
+  /** The MLflow tracking server statements use, or null when none is set yet. */
+  mlflowUri: string | null;
+  /** The profile file coordinates without `profile#` use, or null. */
+  profile: string | null;
+  variables?: ((name: string) => unknown) | undefined;
+}
+
+/** The plans of every statement of a script, in order. */
+export function compileScript(script: Script, context: CompileContext): Plan[] {
+  let current = context;
+  return script.statements.map((statement) => {
+    const plan = compileStatement(statement, current, script.text);
+    current = afterStatement(plan, current);
+    return plan;
+  });
+}
+
+/** The defaults in effect after a plan ran: USE MLFLOW and USE PROFILE change them. */
+export function afterStatement(plan: Plan, context: CompileContext): CompileContext {
+  let next = context;
+  for (const step of plan.steps) {
+    if (step.step === "useMlflow") next = { ...next, mlflowUri: step.args.uri };
+    if (step.step === "useProfile") next = { ...next, profile: step.args.path };
+  }
+  return next;
+}
+
+export function compileStatement(statement: Statement, context: CompileContext, text: string): Plan {
+  const compiler = new StatementCompiler(context, { text, variables: context.variables });
+  return { statement: statement.source.text, steps: compiler.steps(statement) };
+}
+
+class StatementCompiler {
+  constructor(
+    private readonly context: CompileContext,
+    private readonly bind: BindContext,
+  ) {}
+
+  steps(s: Statement): PlanStep[] {
+    const workDir = this.context.workDir;
+    switch (s.kind) {
+      case "createShare": {
+        const share = this.shareName(s.share);
+        const create: RuntimeStep = {
+          step: "createShare",
+          args: {
+            share,
+            comment: this.optionalString(s.comment, "a comment"),
+            ifNotExists: s.ifNotExists,
+            workDir,
+          },
+        };
+        return [create, ...s.objects.map((object) => this.addObject(share, object, s))];
+      }
+      case "alterShare": {
+        const share = this.shareName(s.share);
+        return s.alterations.map((alteration) =>
+          alteration.kind === "add"
+            ? this.addObject(share, alteration.object, s)
+            : {
+                step: "removeFromShare",
+                args: { share, schema: this.schemaName(alteration.alias), workDir },
+              },
+        );
+      }
+      case "refreshShare":
+        return [
+          {
+            step: "refreshShare",
+            args: {
+              share: this.shareName(s.share),
+              schema: s.alias ? this.schemaName(s.alias) : null,
+              mlflowUri: this.mlflowUri(s),
+              workDir,
+            },
+          },
+        ];
+      case "dropShare":
+        return [
+          { step: "dropShare", args: { share: this.shareName(s.share), ifExists: s.ifExists, workDir } },
+        ];
+      case "createRecipient":
+        return [
+          {
+            step: "createRecipient",
+            args: {
+              recipient: this.recipientName(s.recipient),
+              comment: this.optionalString(s.comment, "a comment"),
+              ifNotExists: s.ifNotExists,
+              workDir,
+            },
+          },
+        ];
+      case "dropRecipient":
+        return [
+          {
+            step: "dropRecipient",
+            args: { recipient: this.recipientName(s.recipient), ifExists: s.ifExists, workDir },
+          },
+        ];
+      case "grant":
+      case "revoke":
+        return [
+          {
+            step: s.kind,
+            args: { share: this.shareName(s.share), recipient: this.recipientName(s.recipient), workDir },
+          },
+        ];
+      case "showShares":
+        return [{ step: "showShares", args: { workDir } }];
+      case "showRecipients":
+        return [{ step: "showRecipients", args: { workDir } }];
+      case "showGrants":
+        return [
+          {
+            step: "showGrants",
+            args: {
+              share: s.share ? this.shareName(s.share) : null,
+              recipient: s.recipient ? this.recipientName(s.recipient) : null,
+              workDir,
+            },
+          },
+        ];
+      case "showTables":
+        return [{ step: "showTables", args: { share: this.shareName(s.share), workDir } }];
+      case "describeShare":
+        return [{ step: "describeShare", args: { share: this.shareName(s.share), workDir } }];
+      case "describeRecipient":
+        return [{ step: "describeRecipient", args: { recipient: this.recipientName(s.recipient), workDir } }];
+      case "describeHistory":
+        return [
+          {
+            step: "describeHistory",
+            args: {
+              share: this.shareName(s.share),
+              schema: this.schemaName(s.alias),
+              table: this.checkedName(s.table, "table", "a table name"),
+              workDir,
+            },
+          },
+        ];
+      case "showRemoteShares":
+        return [
+          {
+            step: "showRemoteShares",
+            args: { profile: bindString(s.profile, this.bind, "a profile file path") },
+          },
+        ];
+      case "showRemoteTables": {
+        const coordinate = this.coordinate(s.coordinate, parseShareCoordinate);
+        return [{ step: "showRemoteTables", args: coordinate }];
+      }
+      case "importExperiment":
+      case "importModel":
+        return [this.importStep(s)];
+      case "select":
+        return [
+          {
+            step: "selectFromShare",
+            args: {
+              source: this.coordinate(s.from, parseTableCoordinate),
+              columns: s.columns,
+              where: s.where ? compileFilter(s.where, this.bind) : null,
+              limit: s.limit ? bindCount(s.limit, this.bind, "LIMIT") : DEFAULT_PREVIEW_ROWS,
+            },
+          },
+        ];
+      case "useMlflow":
+        return [{ step: "useMlflow", args: { uri: this.mlflowUriValue(s.uri) } }];
+      case "useProfile":
+        return [{ step: "useProfile", args: { path: bindString(s.path, this.bind, "a profile file path") } }];
+      case "explain":
+        return [
+          {
+            step: "explain",
+            args: { plan: { statement: s.statement.source.text, steps: this.steps(s.statement) } },
+          },
+        ];
+      case "help":
+        return [{ step: "help", args: { topic: s.topic } }];
+    }
+  }
+
+  private addObject(share: string, object: ShareObject, s: Statement): RuntimeStep {
+    const what = object.kind === "experiment" ? "an experiment name" : "a model name";
+    const name = bindString(object.name, this.bind, what);
+    const schema = object.alias ? this.schemaName(object.alias) : this.defaultSchemaName(name, object);
+    const common = { share, schema, mlflowUri: this.mlflowUri(s), workDir: this.context.workDir };
+    return object.kind === "experiment"
+      ? { step: "addExperimentToShare", args: { ...common, experiment: name } }
+      : { step: "addModelToShare", args: { ...common, model: name } };
+  }
+
+  private importStep(s: StatementOf<"importExperiment" | "importModel">): RuntimeStep {
+    const isExperiment = s.kind === "importExperiment";
+    const name = bindString(s.name, this.bind, isExperiment ? "an experiment name" : "a model name");
+    const common = {
+      replace: s.orReplace,
+      source: this.coordinate(s.coordinate, parseSchemaCoordinate),
+      version: s.version ? bindCount(s.version, this.bind, "VERSION AS OF") : null,
+      mlflowUri: this.mlflowUri(s),
+    };
+    return isExperiment
+      ? { step: "importExperiment", args: { experiment: name, ...common } }
+      : { step: "importModel", args: { model: name, ...common } };
+  }
+
+  /**
+   * The schema an object is exported to when the statement gives no `AS`: the last part of an
+   * experiment's path ('/Users/me/churn' → churn), with the characters schema names may not hold
+   * (space, '/', '.', controls) replaced by '_'.
+   */
+  private defaultSchemaName(name: string, object: ShareObject): string {
+    const last =
+      name
+        .split("/")
+        .filter((part) => part.length > 0)
+        .pop() ?? "";
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: controls are exactly what is replaced
+    const schema = last.replace(/[\s/.\u0000-\u001f\u007f]/g, "_");
+    if (schema === "")
+      throw statementError(
+        this.bind,
+        object.span,
+        `cannot derive a schema name from '${name}': add AS <name>`,
+      );
+    return schema;
+  }
+
+  private coordinate<T>(value: Value, parse: (coordinate: string, profile: string | null) => T): T {
+    const text = bindString(value, this.bind, "a share coordinate 'profile#share.schema'");
+    try {
+      return parse(text, this.context.profile);
+    } catch (error) {
+      if (error instanceof CoordinateProblem) throw statementError(this.bind, value.span, error.message);
+      throw error;
+    }
+  }
+
+  private mlflowUri(s: Statement): string {
+    if (this.context.mlflowUri) return this.context.mlflowUri;
+    const first = s.source.text.split(/\s+/).slice(0, 2).join(" ").toUpperCase();
+    throw statementError(
+      this.bind,
+      s.source.span,
+      `${first} needs an MLflow server: run USE MLFLOW 'http://host:port' first, or set MLFLOW_TRACKING_URI`,
+    );
+  }
+
+  private mlflowUriValue(value: Value): string {
+    const uri = bindString(value, this.bind, "an MLflow tracking URI");
+    // arcuate talks to MLflow over REST only, so a file store ('./mlruns') is no use here.
+    if (!/^https?:\/\/[^/]/i.test(uri)) {
+      throw statementError(
+        this.bind,
+        value.span,
+        `'${uri}' is not an MLflow tracking URI: write 'http://host:port'`,
+      );
+    }
+    return uri.replace(/\/+$/, "");
+  }
+
+  private optionalString(value: Value | null, what: string): string | null {
+    return value ? bindString(value, this.bind, what) : null;
+  }
+
+  private shareName(value: Value): string {
+    return this.checkedName(value, "share", "a share name");
+  }
+
+  private schemaName(value: Value): string {
+    return this.checkedName(value, "schema", "a schema name");
+  }
+
+  private recipientName(value: Value): string {
+    const name = bindString(value, this.bind, "a recipient name");
+    const problem = nameProblem("share", name)?.replace(/^share/, "recipient");
+    if (problem) throw statementError(this.bind, value.span, problem);
+    return name;
+  }
+
+  private checkedName(value: Value, kind: "share" | "schema" | "table", what: string): string {
+    const name = bindString(value, this.bind, what);
+    const problem = nameProblem(kind, name);
+    if (problem) throw statementError(this.bind, value.span, problem);
+    return name;
+  }
+}

@@ -1,0 +1,160 @@
+// Runs a plan step by step: session steps here, the rest through the Runtime. Emits a progress
+// event as each step starts and whenever the Runtime reports progress, and turns what the steps
+// return into one StatementResult per statement.
+import { ArcuateError, messageOf } from "../errors.js";
+import { describeStep, formatPlan } from "./explain.js";
+import { help } from "./help.js";
+import type { Plan, RuntimeStep } from "./plan.js";
+import type { ActionOutput, Runtime, StepContext, TableOutput } from "./runtime.js";
+
+export type StatementResult =
+  | { kind: "table"; title?: string; columns: string[]; rows: unknown[][]; totalRows?: number }
+  | { kind: "message"; text: string }
+  | { kind: "plan"; text: string };
+
+export interface ProgressEvent {
+  step: string;
+  message: string;
+  done?: number;
+  total?: number;
+}
+
+/** The session state a plan may change (USE MLFLOW, USE PROFILE). */
+export interface SessionState {
+  mlflowUri: string | null;
+  profile: string | null;
+}
+
+export interface ExecuteOptions {
+  runtime: Runtime;
+  state: SessionState;
+  onProgress?: ((event: ProgressEvent) => void) | undefined;
+  signal?: AbortSignal | undefined;
+}
+
+export async function executePlan(plan: Plan, options: ExecuteOptions): Promise<StatementResult> {
+  const messages: string[] = [];
+  let table: TableOutput | undefined;
+  for (const step of plan.steps) {
+    options.signal?.throwIfAborted();
+    switch (step.step) {
+      case "useMlflow":
+        options.state.mlflowUri = step.args.uri;
+        messages.push(`using MLflow at ${step.args.uri}`);
+        break;
+      case "useProfile":
+        options.state.profile = step.args.path;
+        messages.push(`using profile ${step.args.path}`);
+        break;
+      case "explain":
+        return { kind: "plan", text: formatPlan(step.args.plan) };
+      case "help":
+        messages.push(help(step.args.topic ?? undefined));
+        break;
+      default: {
+        const output = await runStep(step, plan, options);
+        if (typeof output === "string") messages.push(output);
+        else table = output;
+      }
+    }
+  }
+  if (table) return { kind: "table", ...table };
+  return { kind: "message", text: messages.join("\n") };
+}
+
+async function runStep(
+  step: RuntimeStep,
+  plan: Plan,
+  options: ExecuteOptions,
+): Promise<ActionOutput | TableOutput> {
+  const emit = options.onProgress ?? (() => {});
+  emit({ step: step.step, message: describeStep(step) });
+  const context: StepContext = {
+    progress: (message, done, total) =>
+      emit({
+        step: step.step,
+        message,
+        ...(done === undefined ? {} : { done }),
+        ...(total === undefined ? {} : { total }),
+      }),
+    ...(options.signal ? { signal: options.signal } : {}),
+  };
+  try {
+    return await callRuntime(options.runtime, step, context);
+  } catch (error) {
+    throw inStatement(error, plan.statement);
+  }
+}
+
+function callRuntime(
+  runtime: Runtime,
+  step: RuntimeStep,
+  context: StepContext,
+): Promise<ActionOutput | TableOutput> {
+  switch (step.step) {
+    case "createShare":
+      return runtime.createShare(step.args, context);
+    case "dropShare":
+      return runtime.dropShare(step.args, context);
+    case "addExperimentToShare":
+      return runtime.addExperimentToShare(step.args, context);
+    case "addModelToShare":
+      return runtime.addModelToShare(step.args, context);
+    case "removeFromShare":
+      return runtime.removeFromShare(step.args, context);
+    case "refreshShare":
+      return runtime.refreshShare(step.args, context);
+    case "createRecipient":
+      return runtime.createRecipient(step.args, context);
+    case "dropRecipient":
+      return runtime.dropRecipient(step.args, context);
+    case "grant":
+      return runtime.grant(step.args, context);
+    case "revoke":
+      return runtime.revoke(step.args, context);
+    case "showShares":
+      return runtime.showShares(step.args, context);
+    case "showRecipients":
+      return runtime.showRecipients(step.args, context);
+    case "showGrants":
+      return runtime.showGrants(step.args, context);
+    case "showTables":
+      return runtime.showTables(step.args, context);
+    case "describeShare":
+      return runtime.describeShare(step.args, context);
+    case "describeRecipient":
+      return runtime.describeRecipient(step.args, context);
+    case "describeHistory":
+      return runtime.describeHistory(step.args, context);
+    case "showRemoteShares":
+      return runtime.showRemoteShares(step.args, context);
+    case "showRemoteTables":
+      return runtime.showRemoteTables(step.args, context);
+    case "importExperiment":
+      return runtime.importExperiment(step.args, context);
+    case "importModel":
+      return runtime.importModel(step.args, context);
+    case "selectFromShare":
+      return runtime.selectFromShare(step.args, context);
+  }
+}
+
+/**
+ * The error of a failed step, its message prefixed with the statement, so a cell of several
+ * statements says which one failed. An ArcuateError keeps its class and code (callers match on
+ * them); anything else becomes an INTERNAL_ERROR with the original as its cause.
+ */
+function inStatement(error: unknown, statement: string): ArcuateError {
+  const label = statementLabel(statement);
+  if (error instanceof ArcuateError) {
+    if (!error.message.startsWith(label)) error.message = `${label}: ${error.message}`;
+    return error;
+  }
+  return new ArcuateError("INTERNAL_ERROR", `${label}: ${messageOf(error)}`, { cause: error });
+}
+
+/** "CREATE SHARE s WITH EXPERIMENT 'x'" shortened to one line of at most 60 characters. */
+export function statementLabel(statement: string): string {
+  const line = statement.replace(/\s+/g, " ").trim();
+  return line.length > 60 ? `${line.slice(0, 57)}…` : line;
+}

@@ -1,0 +1,124 @@
+// EXPLAIN: a plan as text. Each step gets a sentence a user reads and the exact arguments the
+// executor will pass, so what EXPLAIN shows is what runs.
+import type { Plan, PlanStep, RowFilter, SchemaCoordinate } from "./plan.js";
+
+export function formatPlan(plan: Plan): string {
+  const lines = [`plan for: ${oneLine(plan.statement)}`];
+  plan.steps.forEach((step, i) => {
+    lines.push(`  ${i + 1}. ${step.step}: ${describeStep(step)}`);
+    if (step.step === "explain") return;
+    lines.push(`     ${formatArgs(step.args)}`);
+  });
+  return lines.join("\n");
+}
+
+/** One sentence saying what a step does; also the start message of its progress. */
+export function describeStep(step: PlanStep): string {
+  switch (step.step) {
+    case "createShare":
+      return `create share ${step.args.share}${step.args.ifNotExists ? " unless it exists" : ""}`;
+    case "dropShare":
+      return `drop share ${step.args.share}${step.args.ifExists ? " if it exists" : ""}`;
+    case "addExperimentToShare":
+      return `export experiment '${step.args.experiment}' from ${step.args.mlflowUri} into share ${step.args.share} as schema ${step.args.schema}`;
+    case "addModelToShare":
+      return `export registered model '${step.args.model}' from ${step.args.mlflowUri} into share ${step.args.share} as schema ${step.args.schema}`;
+    case "removeFromShare":
+      return `remove schema ${step.args.schema} from share ${step.args.share}`;
+    case "refreshShare":
+      return `re-export ${step.args.schema ? `schema ${step.args.schema}` : "every export"} of share ${step.args.share} from ${step.args.mlflowUri}, committing only what changed`;
+    case "createRecipient":
+      return `create recipient ${step.args.recipient} and print its profile once`;
+    case "dropRecipient":
+      return `drop recipient ${step.args.recipient}${step.args.ifExists ? " if it exists" : ""}`;
+    case "grant":
+      return `let recipient ${step.args.recipient} read share ${step.args.share}`;
+    case "revoke":
+      return `stop recipient ${step.args.recipient} reading share ${step.args.share}`;
+    case "showShares":
+      return "list the shares";
+    case "showRecipients":
+      return "list the recipients";
+    case "showGrants":
+      return step.args.share
+        ? `list the grants on share ${step.args.share}`
+        : `list the grants to recipient ${step.args.recipient}`;
+    case "showTables":
+      return `list the tables of share ${step.args.share}`;
+    case "describeShare":
+      return `describe share ${step.args.share}`;
+    case "describeRecipient":
+      return `describe recipient ${step.args.recipient}`;
+    case "describeHistory":
+      return `list the versions of table ${step.args.share}.${step.args.schema}.${step.args.table}`;
+    case "showRemoteShares":
+      return `list the shares the profile ${step.args.profile} can read`;
+    case "showRemoteTables":
+      return `list the tables of share ${step.args.share}${step.args.schema ? `, schema ${step.args.schema}` : ""} through ${step.args.profile}`;
+    case "importExperiment":
+      return `import ${coordinate(step.args.source)}${version(step.args.version)} into experiment '${step.args.experiment}' at ${step.args.mlflowUri}${step.args.replace ? ", replacing it" : ""}`;
+    case "importModel":
+      return `import ${coordinate(step.args.source)}${version(step.args.version)} into registered model '${step.args.model}' at ${step.args.mlflowUri}${step.args.replace ? ", replacing it" : ""}`;
+    case "selectFromShare": {
+      const { source, columns, where, limit } = step.args;
+      const filter = where ? ` where ${formatFilter(where)}` : "";
+      return `read ${columns ? columns.join(", ") : "all columns"} of ${coordinate(source)}.${source.table}${filter}, at most ${limit} rows`;
+    }
+    case "useMlflow":
+      return `use the MLflow server at ${step.args.uri} from now on`;
+    case "useProfile":
+      return `use the profile ${step.args.path} from now on`;
+    case "explain":
+      return `show this plan without running it:\n${indent(formatPlan(step.args.plan), 5)}`;
+    case "help":
+      return step.args.topic ? `show help on ${step.args.topic}` : "show the statement reference";
+  }
+}
+
+export function formatFilter(filter: RowFilter): string {
+  switch (filter.op) {
+    case "and":
+    case "or":
+      return filter.children
+        .map((child) =>
+          child.op === "and" || child.op === "or" ? `(${formatFilter(child)})` : formatFilter(child),
+        )
+        .join(` ${filter.op.toUpperCase()} `);
+    case "not":
+      return `NOT (${formatFilter(filter.child)})`;
+    case "compare":
+      return `${filter.column} ${filter.operator} ${JSON.stringify(filter.value)}`;
+    case "isNull":
+      return `${filter.column} IS NULL`;
+    case "in":
+      return `${filter.column} IN (${filter.values.map((value) => JSON.stringify(value)).join(", ")})`;
+    case "like":
+      return `${filter.column} LIKE ${JSON.stringify(filter.pattern)}`;
+  }
+}
+
+function coordinate(source: SchemaCoordinate): string {
+  return `${source.profile}#${source.share}.${source.schema}`;
+}
+
+function version(value: number | null): string {
+  return value === null ? " (latest version)" : ` (version ${value})`;
+}
+
+function formatArgs(args: object): string {
+  return Object.entries(args)
+    .map(([key, value]) => `${key}=${JSON.stringify(value)}`)
+    .join(" ");
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s+/g, " ").trim();
+}
+
+function indent(text: string, width: number): string {
+  const pad = " ".repeat(width);
+  return text
+    .split("\n")
+    .map((line) => pad + line)
+    .join("\n");
+}

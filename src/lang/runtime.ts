@@ -1,0 +1,148 @@
+// The seam between the language and the modules that do the work. The executor calls one Runtime
+// method per plan step, with the step's arguments exactly as the plan (and EXPLAIN) shows them.
+// An implementation wires them to src/sharing (catalog, client), src/exchange and src/mlflow.
+
+import type { NameRole } from "../../grammar/expected.js";
+import { ArcuateError } from "../errors.js";
+import type {
+  AddExperimentToShareArgs,
+  AddModelToShareArgs,
+  CreateRecipientArgs,
+  CreateShareArgs,
+  DescribeHistoryArgs,
+  DescribeRecipientArgs,
+  DescribeShareArgs,
+  DropRecipientArgs,
+  DropShareArgs,
+  GrantArgs,
+  ImportExperimentArgs,
+  ImportModelArgs,
+  RefreshShareArgs,
+  RemoveFromShareArgs,
+  RuntimeStep,
+  SelectFromShareArgs,
+  ShowGrantsArgs,
+  ShowRecipientsArgs,
+  ShowRemoteSharesArgs,
+  ShowRemoteTablesArgs,
+  ShowSharesArgs,
+  ShowTablesArgs,
+} from "./plan.js";
+
+/** Rows for SHOW, DESCRIBE and SELECT. `totalRows` is set when `rows` is a cut of a larger result. */
+export interface TableOutput {
+  columns: string[];
+  rows: unknown[][];
+  totalRows?: number;
+  title?: string;
+}
+
+/** What a step that changes something reports: one or a few lines, e.g. "exported 12 runs". */
+export type ActionOutput = string;
+
+/** Given to every Runtime call: report progress, and stop early when `signal` aborts. */
+export interface StepContext {
+  progress(message: string, done?: number, total?: number): void;
+  signal?: AbortSignal;
+}
+
+/** Where completion finds names; `context` carries the session's current defaults. */
+export interface NameContext {
+  workDir: string;
+  mlflowUri: string | null;
+  profile: string | null;
+}
+
+/**
+ * The work behind each plan step. Contract for implementers: a method does its step or throws an
+ * ArcuateError whose message names the object (share, experiment, server) and the problem; it
+ * never prints (progress goes through `context`). Actions return a short summary; queries return
+ * rows. `ifNotExists`/`ifExists` mean "succeed without change" rather than throw a conflict or not
+ * found error.
+ */
+export interface Runtime {
+  // Provider: the catalog of shares, recipients and grants (src/sharing/catalog) ...
+  createShare(args: CreateShareArgs, context: StepContext): Promise<ActionOutput>;
+  dropShare(args: DropShareArgs, context: StepContext): Promise<ActionOutput>;
+  createRecipient(args: CreateRecipientArgs, context: StepContext): Promise<ActionOutput>;
+  dropRecipient(args: DropRecipientArgs, context: StepContext): Promise<ActionOutput>;
+  grant(args: GrantArgs, context: StepContext): Promise<ActionOutput>;
+  revoke(args: GrantArgs, context: StepContext): Promise<ActionOutput>;
+  showShares(args: ShowSharesArgs, context: StepContext): Promise<TableOutput>;
+  showRecipients(args: ShowRecipientsArgs, context: StepContext): Promise<TableOutput>;
+  showGrants(args: ShowGrantsArgs, context: StepContext): Promise<TableOutput>;
+  showTables(args: ShowTablesArgs, context: StepContext): Promise<TableOutput>;
+  describeShare(args: DescribeShareArgs, context: StepContext): Promise<TableOutput>;
+  describeRecipient(args: DescribeRecipientArgs, context: StepContext): Promise<TableOutput>;
+  describeHistory(args: DescribeHistoryArgs, context: StepContext): Promise<TableOutput>;
+  // ... and exports from MLflow into it (src/exchange export + src/mlflow).
+  addExperimentToShare(args: AddExperimentToShareArgs, context: StepContext): Promise<ActionOutput>;
+  addModelToShare(args: AddModelToShareArgs, context: StepContext): Promise<ActionOutput>;
+  removeFromShare(args: RemoveFromShareArgs, context: StepContext): Promise<ActionOutput>;
+  refreshShare(args: RefreshShareArgs, context: StepContext): Promise<ActionOutput>;
+  // Recipient: a Delta Sharing client on a profile (src/sharing/client) and imports into MLflow.
+  showRemoteShares(args: ShowRemoteSharesArgs, context: StepContext): Promise<TableOutput>;
+  showRemoteTables(args: ShowRemoteTablesArgs, context: StepContext): Promise<TableOutput>;
+  selectFromShare(args: SelectFromShareArgs, context: StepContext): Promise<TableOutput>;
+  importExperiment(args: ImportExperimentArgs, context: StepContext): Promise<ActionOutput>;
+  importModel(args: ImportModelArgs, context: StepContext): Promise<ActionOutput>;
+  /** Names that exist, for completion. Should answer fast; an empty list is always acceptable. */
+  listNames(role: NameRole, context: NameContext): Promise<string[]>;
+}
+
+/** The step kinds the Runtime implements (each is the name of its method). */
+export type RuntimeStepKind = RuntimeStep["step"];
+
+// Compile-time check that every runtime step has a method taking that step's arguments.
+type StepMethods = {
+  [K in RuntimeStepKind]: (
+    args: Extract<RuntimeStep, { step: K }>["args"],
+    context: StepContext,
+  ) => Promise<unknown>;
+};
+const _everyStepHasAMethod = (runtime: Runtime): StepMethods => runtime;
+void _everyStepHasAMethod;
+
+const RUNTIME_STEPS: readonly RuntimeStepKind[] = [
+  "createShare",
+  "dropShare",
+  "createRecipient",
+  "dropRecipient",
+  "grant",
+  "revoke",
+  "showShares",
+  "showRecipients",
+  "showGrants",
+  "showTables",
+  "describeShare",
+  "describeRecipient",
+  "describeHistory",
+  "addExperimentToShare",
+  "addModelToShare",
+  "removeFromShare",
+  "refreshShare",
+  "showRemoteShares",
+  "showRemoteTables",
+  "selectFromShare",
+  "importExperiment",
+  "importModel",
+];
+
+/**
+ * The Runtime over arcuate's own modules, keeping the provider's state under `workDir`.
+ * Not wired yet: every step fails with UNSUPPORTED_FEATURE naming the step, and completion knows
+ * no names. The statements that only concern the language (EXPLAIN, HELP, USE) work without it.
+ */
+export function defaultRuntime(workDir: string): Runtime {
+  const notWired = (step: RuntimeStepKind) => async (): Promise<never> => {
+    throw new ArcuateError(
+      "UNSUPPORTED_FEATURE",
+      `language: the ${step} step is not wired yet (working folder ${workDir})`,
+      {
+        details: { step },
+      },
+    );
+  };
+  const methods = Object.fromEntries(RUNTIME_STEPS.map((step) => [step, notWired(step)]));
+  return { ...methods, listNames: async () => [] } as unknown as Runtime;
+}

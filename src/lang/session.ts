@@ -1,0 +1,90 @@
+// A language session: the state a notebook (or one CLI run) carries between statements (current
+// MLflow server and profile) and the four things the kernel asks of the language: execute,
+// explain, complete, help.
+import { parse } from "../../grammar/parse.js";
+import { type CompileContext, compileScript } from "./compile.js";
+import { type Completion, complete, type NameSource } from "./complete.js";
+import { executePlan, type ProgressEvent, type SessionState, type StatementResult } from "./executor.js";
+import { formatPlan } from "./explain.js";
+import { help } from "./help.js";
+import { defaultRuntime, type Runtime } from "./runtime.js";
+
+export interface SessionOptions {
+  /** arcuate's working folder (catalog, exported tables, profiles). */
+  workDir: string;
+  /** Default: MLFLOW_TRACKING_URI. */
+  mlflowUri?: string;
+  /** The default profile file for recipient statements. */
+  profile?: string;
+  /** Resolves :name parameters (notebook variables); undefined means "no such variable". */
+  variables?: (name: string) => unknown;
+  /** Does the steps' work. Default: defaultRuntime(workDir). */
+  runtime?: Runtime;
+  /** Names for completion. Default: the runtime's listNames. */
+  names?: NameSource;
+}
+
+export interface ExecuteCallOptions {
+  onProgress?: (event: ProgressEvent) => void;
+  signal?: AbortSignal;
+}
+
+export interface Session {
+  /** Parses, compiles and runs every statement in `text` (separated by `;`), in order. */
+  execute(text: string, options?: ExecuteCallOptions): Promise<StatementResult[]>;
+  /** The plans of the statements in `text`, as EXPLAIN prints them; runs nothing. */
+  explain(text: string): string;
+  complete(text: string, cursor: number): Promise<Completion>;
+  help(topic?: string): string;
+}
+
+export function createSession(options: SessionOptions): Session {
+  const runtime = options.runtime ?? defaultRuntime(options.workDir);
+  const state: SessionState = {
+    mlflowUri: options.mlflowUri ?? process.env.MLFLOW_TRACKING_URI ?? null,
+    profile: options.profile ?? null,
+  };
+  const names: NameSource = options.names ?? {
+    names: (role) => runtime.listNames(role, { workDir: options.workDir, ...state }),
+  };
+  const compileContext = (): CompileContext => ({
+    workDir: options.workDir,
+    mlflowUri: state.mlflowUri,
+    profile: state.profile,
+    variables: options.variables,
+  });
+  // Every statement is parsed and compiled before the first runs: a typo in the third statement
+  // of a cell must not leave the first two done.
+  const plan = (text: string) => compileScript(parse(text), compileContext());
+
+  return {
+    async execute(text, call = {}) {
+      const results: StatementResult[] = [];
+      for (const statementPlan of plan(text)) {
+        results.push(
+          await executePlan(statementPlan, {
+            runtime,
+            state,
+            onProgress: call.onProgress,
+            signal: call.signal,
+          }),
+        );
+      }
+      return results;
+    },
+    explain(text) {
+      return plan(text)
+        .map((p) => {
+          const only = p.steps.length === 1 ? p.steps[0] : undefined;
+          return formatPlan(only?.step === "explain" ? only.args.plan : p);
+        })
+        .join("\n\n");
+    },
+    complete(text, cursor) {
+      return complete(text, cursor, names);
+    },
+    help(topic) {
+      return help(topic);
+    },
+  };
+}
