@@ -13,6 +13,7 @@ import {
   type SharingServer,
   startSharingServer,
 } from "../../src/sharing/index.js";
+import { runPython } from "./python.js";
 
 export interface TestSharingServer {
   /** The endpoint, e.g. http://127.0.0.1:41234/delta-sharing. */
@@ -70,4 +71,27 @@ export async function startTestSharingServer(
       if (options.dir === undefined) rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Writes small Delta tables with delta-rs (Python `deltalake`) under `dir`, for server tests:
+ * - `plain`: columns a (long), b (string); change data feed on; v0 3 rows, v1 +2 rows, v2 deletes a=1.
+ * - `parts`: columns p (string, partition), n (long); partitions a, b, c with 2 rows each, one commit.
+ */
+export async function writeDeltaRsTables(dir: string): Promise<{ plain: string; parts: string }> {
+  const plain = join(dir, "plain");
+  const parts = join(dir, "parts");
+  await runPython(
+    `
+import sys, pandas as pd
+from deltalake import write_deltalake, DeltaTable
+plain, parts = sys.argv[1], sys.argv[2]
+write_deltalake(plain, pd.DataFrame({"a": [1, 2, 3], "b": ["x", "y", "z"]}), configuration={"delta.enableChangeDataFeed": "true"})
+write_deltalake(plain, pd.DataFrame({"a": [4, 5], "b": ["u", "v"]}), mode="append")
+DeltaTable(plain).delete("a = 1")
+write_deltalake(parts, pd.DataFrame({"p": ["a", "a", "b", "b", "c", "c"], "n": [1, 2, 3, 4, 5, 6]}), partition_by=["p"])
+`,
+    { args: [plain, parts] },
+  );
+  return { plain, parts };
 }
