@@ -65,9 +65,10 @@ let alice: string;
 let bob: string;
 let carol: string;
 const P = "/delta-sharing";
-const get = (path: string, token: string | undefined = alice, headers?: Record<string, string>) =>
+/** GET as alice by default; `null` sends no token. */
+const get = (path: string, token: string | null = alice, headers?: Record<string, string>) =>
   call(server.url, "GET", `${P}${path}`, {
-    ...(token === undefined ? {} : { token }),
+    ...(token === null ? {} : { token }),
     ...(headers ? { headers } : {}),
   });
 const post = (path: string, body: string, token = alice, headers?: Record<string, string>) =>
