@@ -3,6 +3,7 @@
 import { Command } from "commander";
 import { messageOf } from "./errors.js";
 import { kernelCommand } from "./kernel/commands.js";
+import { runCommand } from "./lang/commands.js";
 import { sharingCommand } from "./sharing/client/commands.js";
 
 export function buildProgram(): Command {
@@ -10,6 +11,7 @@ export function buildProgram(): Command {
     .description("Share MLflow experiments and models over the open Delta Sharing protocol")
     .showHelpAfterError();
   program.addCommand(kernelCommand());
+  program.addCommand(runCommand());
   program.addCommand(sharingCommand());
   return program;
 }

@@ -203,10 +203,11 @@ class StatementCompiler {
     const what = object.kind === "experiment" ? "an experiment name" : "a model name";
     const name = bindString(object.name, this.bind, what);
     const schema = object.alias ? this.schemaName(object.alias) : this.defaultSchemaName(name, object);
-    const common = { share, schema, mlflowUri: this.mlflowUri(s), workDir: this.context.workDir };
+    const mlflowUri = this.mlflowUri(s);
+    const workDir = this.context.workDir;
     return object.kind === "experiment"
-      ? { step: "addExperimentToShare", args: { ...common, experiment: name } }
-      : { step: "addModelToShare", args: { ...common, model: name } };
+      ? { step: "addExperimentToShare", args: { share, experiment: name, schema, mlflowUri, workDir } }
+      : { step: "addModelToShare", args: { share, model: name, schema, mlflowUri, workDir } };
   }
 
   private importStep(s: StatementOf<"importExperiment" | "importModel">): RuntimeStep {

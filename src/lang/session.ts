@@ -26,6 +26,8 @@ export interface SessionOptions {
 
 export interface ExecuteCallOptions {
   onProgress?: (event: ProgressEvent) => void;
+  /** Called as each statement finishes, so its result shows even if a later statement fails. */
+  onResult?: (result: StatementResult) => void;
   signal?: AbortSignal;
 }
 
@@ -61,14 +63,10 @@ export function createSession(options: SessionOptions): Session {
     async execute(text, call = {}) {
       const results: StatementResult[] = [];
       for (const statementPlan of plan(text)) {
-        results.push(
-          await executePlan(statementPlan, {
-            runtime,
-            state,
-            onProgress: call.onProgress,
-            signal: call.signal,
-          }),
-        );
+        const options = { runtime, state, onProgress: call.onProgress, signal: call.signal };
+        const result = await executePlan(statementPlan, options);
+        call.onResult?.(result);
+        results.push(result);
       }
       return results;
     },

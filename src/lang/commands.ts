@@ -1,0 +1,96 @@
+// `arcuate run "<statements>"` and `arcuate run -f file.sql`: %arcuate statements outside a
+// notebook, results printed as text (tables aligned), progress on stderr when it is a terminal.
+import { readFileSync } from "node:fs";
+import { Command } from "commander";
+import { ArcuateError } from "../errors.js";
+import { formatResult } from "./format.js";
+import type { Runtime } from "./runtime.js";
+import { createSession } from "./session.js";
+
+export interface RunCommandOptions {
+  /** Where results go (default: stdout). */
+  write?: (text: string) => void;
+  /** Does the steps' work (default: the session's default runtime). */
+  runtime?: Runtime;
+}
+
+interface RunFlags {
+  file?: string;
+  workDir?: string;
+  mlflow?: string;
+  profile?: string;
+  var: string[];
+}
+
+export function runCommand(options: RunCommandOptions = {}): Command {
+  const write = options.write ?? ((text: string) => process.stdout.write(text));
+  return new Command("run")
+    .description("run %arcuate statements (separated by ';'), e.g. arcuate run \"SHOW SHARES\"")
+    .argument("[statements]", "the statements to run")
+    .option("-f, --file <path>", "read the statements from a file ('-' for standard input)")
+    .option(
+      "--work-dir <dir>",
+      "arcuate's working folder (default: $ARCUATE_WORKDIR, else the current folder)",
+    )
+    .option("--mlflow <uri>", "MLflow tracking server (default: $MLFLOW_TRACKING_URI)")
+    .option("--profile <path>", "profile file for coordinates written without 'profile#'")
+    .option("--var <name=value>", "bind :name to value (repeatable; numbers stay numbers)", collect, [])
+    .action(async (statements: string | undefined, flags: RunFlags) => {
+      const text = readStatements(statements, flags.file);
+      const variables = parseVariables(flags.var);
+      const session = createSession({
+        workDir: flags.workDir ?? process.env["ARCUATE_WORKDIR"] ?? process.cwd(),
+        ...(flags.mlflow ? { mlflowUri: flags.mlflow } : {}),
+        ...(flags.profile ? { profile: flags.profile } : {}),
+        variables: (name) => variables.get(name),
+        ...(options.runtime ? { runtime: options.runtime } : {}),
+      });
+      const showProgress = options.write === undefined && process.stderr.isTTY === true;
+      let printed = 0;
+      await session.execute(text, {
+        onProgress: (event) => {
+          if (showProgress) process.stderr.write(`${event.step}: ${event.message}\n`);
+        },
+        // Print each result as its statement finishes: a failing statement keeps the ones before it.
+        onResult: (result) => write(`${printed++ > 0 ? "\n" : ""}${formatResult(result)}\n`),
+      });
+    });
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+function readStatements(statements: string | undefined, file: string | undefined): string {
+  if (statements !== undefined && file !== undefined) {
+    throw new ArcuateError("INVALID_PARAMETER_VALUE", "run: give statements or -f <file>, not both");
+  }
+  if (file !== undefined) return readFileSync(file === "-" ? 0 : file, "utf8");
+  if (statements === undefined) {
+    throw new ArcuateError(
+      "INVALID_PARAMETER_VALUE",
+      'run: no statements: arcuate run "SHOW SHARES" or arcuate run -f file.sql',
+    );
+  }
+  return statements;
+}
+
+/** `--var n=5 --var name=churn`: numbers as numbers, true/false as booleans, the rest as strings. */
+export function parseVariables(assignments: string[]): Map<string, unknown> {
+  const variables = new Map<string, unknown>();
+  for (const assignment of assignments) {
+    const eq = assignment.indexOf("=");
+    if (eq <= 0)
+      throw new ArcuateError("INVALID_PARAMETER_VALUE", `run: --var wants name=value, got '${assignment}'`);
+    const raw = assignment.slice(eq + 1);
+    const value = /^-?\d+(\.\d+)?$/.test(raw)
+      ? Number(raw)
+      : raw === "true"
+        ? true
+        : raw === "false"
+          ? false
+          : raw;
+    variables.set(assignment.slice(0, eq), value);
+  }
+  return variables;
+}
