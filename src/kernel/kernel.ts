@@ -16,7 +16,7 @@ import {
   textBundle,
 } from "./display.js";
 import type { CreateSession, KernelSession } from "./language.js";
-import { type Cell, classifyCell, partAt, wordAt } from "./magic.js";
+import { type Cell, classifyCell, partAt } from "./magic.js";
 import { DECLARATION, Results } from "./notebook-global.js";
 import { ProgressDisplay } from "./progress.js";
 import { type Executor, jupyter } from "./tslab.js";
@@ -108,6 +108,8 @@ export class ArcuateKernel {
   private abortThrough = 0;
   private queue: Promise<unknown> = Promise.resolve();
   private sessionPromise: Promise<KernelSession> | undefined;
+  /** Aborts the statements running now (Jupyter's interrupt). */
+  private running: AbortController | undefined;
 
   constructor(private readonly deps: KernelDeps) {}
 
@@ -190,16 +192,27 @@ export class ArcuateKernel {
     const progress = new ProgressDisplay(io.display);
     let ok = false;
     let results: Awaited<ReturnType<KernelSession["execute"]>>;
+    const running = new AbortController();
+    this.running = running;
     try {
-      results = await session.execute(text, { onProgress: (event) => progress.update(event) });
+      results = await session.execute(text, {
+        onProgress: (event) => progress.update(event),
+        signal: running.signal,
+      });
       ok = true;
     } finally {
+      this.running = undefined;
       progress.finish(ok);
     }
     for (const result of results) {
       this.results.add(result);
       io.display(resultBundle(result, this.results.maxRows), false);
     }
+  }
+
+  /** Stops the running %arcuate statements, if any (TypeScript is interrupted by tslab's executor). */
+  interrupt(): void {
+    this.running?.abort(new Error("interrupted"));
   }
 
   /** The language session, created on the first magic cell. */
@@ -261,16 +274,16 @@ export class ArcuateKernel {
     const cursor = utf16Offset(req.code, req.cursor_pos);
     const part = partAt(cell, cursor);
     if (part?.kind === "typescript") return this.deps.typescript.handleInspect({ ...req, code: part.code });
+    const topics =
+      cell.kind === "help" ? [cell.topic] : part === undefined ? [] : helpTopics(part.text, cursor);
+    if (topics.length === 0) return notFound;
     try {
       const session = await this.session();
-      const topic = cell.kind === "help" ? cell.topic : wordAt(req.code, cursor) || undefined;
-      let text: string;
-      try {
-        text = session.help(topic);
-      } catch {
-        text = session.help();
+      for (const topic of topics) {
+        const text = session.help(topic);
+        if (!isNoHelp(text)) return { status: "ok", found: true, data: { "text/plain": text }, metadata: {} };
       }
-      return { status: "ok", found: true, data: { "text/plain": text }, metadata: {} };
+      return notFound;
     } catch {
       return notFound;
     }
@@ -282,6 +295,30 @@ export class ArcuateKernel {
       ? this.deps.typescript.handleIsComplete(req)
       : { status: "complete" };
   }
+}
+
+/**
+ * Help topics for the statement under the cursor, most specific first: its first two words
+ * ("CREATE SHARE"), then its first ("SHOW").
+ */
+export function helpTopics(text: string, cursor: number): string[] {
+  const start = text.lastIndexOf(";", cursor - 1) + 1;
+  const end = text.indexOf(";", cursor);
+  const words = text
+    .slice(start, end === -1 ? text.length : end)
+    .replace(/--[^\n]*/g, " ")
+    .trim()
+    .split(/\s+/)
+    .filter((word) => /^[A-Za-z]+$/.test(word))
+    .map((word) => word.toUpperCase());
+  const [first, second] = words;
+  if (first === undefined) return [];
+  return second === undefined ? [first] : [`${first} ${second}`, first];
+}
+
+/** The language answers an unknown topic with "no help on …" and the list of topics. */
+function isNoHelp(text: string): boolean {
+  return /^no help on\b/i.test(text);
 }
 
 function toStream(name: "stdout" | "stderr", io: CellIO): typeof process.stdout.write {

@@ -10,7 +10,7 @@ export type { ProgressEvent, SessionOptions, StatementResult };
 export interface KernelSession {
   execute(
     text: string,
-    options?: { onProgress?: (event: ProgressEvent) => void },
+    options?: { onProgress?: (event: ProgressEvent) => void; signal?: AbortSignal },
   ): Promise<StatementResult[]>;
   complete(
     text: string,

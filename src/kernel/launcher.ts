@@ -69,7 +69,10 @@ export async function startKernel(options: KernelOptions): Promise<void> {
   );
   // As tslab's startKernel: Ctrl-C in the notebook interrupts the running cell, and a stray
   // asynchronous error of a cell is reported rather than killing the kernel.
-  process.on("SIGINT", () => tsExecutor.interrupt());
+  process.on("SIGINT", () => {
+    tsExecutor.interrupt();
+    kernel.interrupt();
+  });
   process.on("uncaughtException", (error) => console.error("UncaughtException:", error));
   process.on("unhandledRejection", (reason) => console.error("UnhandledPromiseRejection:", reason));
   await server.init();

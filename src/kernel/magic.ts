@@ -115,12 +115,3 @@ export function partAt(cell: Cell, cursor: number): CellPart | undefined {
   // A cursor at the very end of a part (just typed its last character) belongs to it.
   return cell.parts.find((part) => cursor >= part.start && cursor <= part.end);
 }
-
-/** The word (letters, digits, `_`, `.`) around `cursor` in `text`. */
-export function wordAt(text: string, cursor: number): string {
-  let start = cursor;
-  let end = cursor;
-  while (start > 0 && /[\w.]/.test(text[start - 1] ?? "")) start--;
-  while (end < text.length && /[\w.]/.test(text[end] ?? "")) end++;
-  return text.slice(start, end);
-}

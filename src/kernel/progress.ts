@@ -8,6 +8,8 @@ import type { ProgressEvent } from "./language.js";
 export type WriteDisplay = (bundle: DisplayBundle, update: boolean) => void;
 
 const MIN_INTERVAL_MS = 250;
+/** Statements quicker than this show their result only, no progress line. */
+const SHOW_AFTER_MS = 400;
 
 export class ProgressDisplay {
   private readonly id = `arcuate-progress-${randomBytes(8).toString("hex")}`;
@@ -24,6 +26,11 @@ export class ProgressDisplay {
   update(event: ProgressEvent): void {
     this.last = event;
     const now = Date.now();
+    if (!this.shown && now - this.started < SHOW_AFTER_MS) {
+      this.pending = event;
+      this.timer ??= setTimeout(() => this.flushPending(), SHOW_AFTER_MS - (now - this.started));
+      return;
+    }
     // A new step, or the end of one, is always shown at once; counts in between are throttled.
     const urgent =
       !this.shown ||
@@ -34,13 +41,12 @@ export class ProgressDisplay {
       return;
     }
     this.pending = event;
-    this.timer ??= setTimeout(
-      () => {
-        this.timer = undefined;
-        if (this.pending !== undefined) this.flush(this.pending);
-      },
-      MIN_INTERVAL_MS - (now - this.lastWrite),
-    );
+    this.timer ??= setTimeout(() => this.flushPending(), MIN_INTERVAL_MS - (now - this.lastWrite));
+  }
+
+  private flushPending(): void {
+    this.timer = undefined;
+    if (this.pending !== undefined) this.flush(this.pending);
   }
 
   /** Replaces the progress line with a one-line summary; nothing if no progress was ever shown. */
@@ -51,7 +57,7 @@ export class ProgressDisplay {
     if (!this.shown || this.last === undefined) return;
     const seconds = ((Date.now() - this.started) / 1000).toFixed(1);
     const summary = ok
-      ? `✓ done in ${seconds} s`
+      ? `✓ ${this.last.step}: done in ${seconds} s`
       : `✗ stopped after ${seconds} s at ${progressText(this.last)}`;
     this.write(progressDoneBundle(summary, this.id), true);
   }
