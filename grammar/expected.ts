@@ -36,6 +36,7 @@ const PHRASES: Record<string, string> = {
   "dropStatement:IF": "IF EXISTS",
   "createImport:OR": "OR REPLACE",
   "createImport:VERSION": "VERSION AS OF",
+  "createImport:AS": "AS OF",
   "predicateTail:IS": "IS [NOT] NULL",
 };
 

@@ -120,8 +120,27 @@ function typoHint(found: IToken, keywords: string[]): string {
   return nearest && nearest !== found.image.toUpperCase() ? `; did you mean ${nearest}?` : "";
 }
 
+// Keywords that are plausible names (a share called `model`); a hint to back-quote is noise for
+// the others (WHERE LIMIT 5 lacks a condition, it does not name a column LIMIT).
+const NOUN_KEYWORDS = new Set([
+  "COMMENT",
+  "EXPERIMENT",
+  "GRANTS",
+  "HISTORY",
+  "MLFLOW",
+  "MODEL",
+  "PROFILE",
+  "RECIPIENT",
+  "RECIPIENTS",
+  "SHARE",
+  "SHARES",
+  "TABLE",
+  "TABLES",
+  "VERSION",
+]);
+
 function keywordAsNameHint(found: IToken, expected: Expectation[]): string {
-  if (!isKeywordType(found.tokenType) || !expected.some((e) => e.kind === "name")) return "";
+  if (!NOUN_KEYWORDS.has(found.tokenType.name) || !expected.some((e) => e.kind === "name")) return "";
   return `; ${found.tokenType.name} is a keyword: to use it as a name, back-quote it (\`${found.image}\`)`;
 }
 
