@@ -83,11 +83,13 @@ export async function writeDeltaRsTables(dir: string): Promise<{ plain: string; 
   const parts = join(dir, "parts");
   await runPython(
     `
-import sys, pandas as pd
+import sys, time, pandas as pd
 from deltalake import write_deltalake, DeltaTable
 plain, parts = sys.argv[1], sys.argv[2]
 write_deltalake(plain, pd.DataFrame({"a": [1, 2, 3], "b": ["x", "y", "z"]}), configuration={"delta.enableChangeDataFeed": "true"})
+time.sleep(0.2)  # distinct commit times, so timestamps pick versions unambiguously
 write_deltalake(plain, pd.DataFrame({"a": [4, 5], "b": ["u", "v"]}), mode="append")
+time.sleep(0.2)
 DeltaTable(plain).delete("a = 1")
 write_deltalake(parts, pd.DataFrame({"p": ["a", "a", "b", "b", "c", "c"], "n": [1, 2, 3, 4, 5, 6]}), partition_by=["p"])
 `,
