@@ -104,6 +104,8 @@ export function readParquetBatches(
   const batches = source.batches.length > 0 ? source.batches : [];
   for (const batch of batches) {
     const n = batch.numRows;
+    // arrow-js decodes some empty batches with missing children; they hold nothing anyway.
+    if (n === 0) continue;
     const children = fields.map((field) => {
       if (partitionColumns.has(field.name)) {
         const key = mapping === "none" ? field.name : physicalName(field, mapping);
@@ -204,7 +206,7 @@ export function conform(
         const name = physicalName(f, mapping);
         const index = srcFields.findIndex((sf) => sf.name === name);
         // Struct children are aligned with the parent's rows (arrow-js slices them together).
-        if (index < 0) return nullData(f.type, src.offset + src.length);
+        if (index < 0) return nullData(f.type, src.length);
         return conform(src.children[index]!, f.type, mapping, `${where}.${f.name}`);
       });
       return arrow.makeData({ ...base, type: targetType as arrow.Struct, children });
@@ -284,7 +286,7 @@ export function conform(
   if (targetType.typeId === arrow.Type.Timestamp && s.typeId === arrow.Type.Date) {
     // type widening date → timestamp_ntz
     const values = src.values as Int32Array;
-    const out = new BigInt64Array(src.length + src.offset);
+    const out = new BigInt64Array(values.length);
     for (let i = 0; i < out.length; i += 1) out[i] = BigInt(values[i] ?? 0) * 86_400_000_000n;
     return arrow.makeData({
       ...base,
