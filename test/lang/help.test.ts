@@ -16,7 +16,7 @@ const docs = readFileSync(join(PROJECT_ROOT, "docs", "language.md"), "utf8");
 
 describe("the HELP reference", () => {
   it.each(examples)("%s example parses and compiles: %s", (_topic, example) => {
-    const variables = { ...VARIABLES, table: "acme.share#s.x.t" };
+    const variables: Record<string, unknown> = { ...VARIABLES, table: "acme.share#s.x.t" };
     expect(() =>
       compileScript(parse(example), { ...CONTEXT, variables: (name) => variables[name] }),
     ).not.toThrow();
