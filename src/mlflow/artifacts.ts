@@ -121,18 +121,12 @@ export class Artifacts {
       return;
     }
     const canRetry = typeof source === "function";
-    const body = canRetry ? source : () => source;
-    const response = await this.http.send(
+    await this.http.upload(
       "PUT",
       `/api/2.0/mlflow-artifacts/artifacts/${encodePath(`${location.path}/${relative}`)}`,
-      {
-        body,
-        retry: canRetry,
-        timeoutMs: 3_600_000,
-        headers: { "content-type": "application/octet-stream" },
-      },
+      canRetry ? source : () => source,
+      { retry: canRetry, headers: { "content-type": "application/octet-stream" } },
     );
-    await response.body?.cancel();
   }
 
   /** Uploads a local file, streaming it (and reopening it on retry). */

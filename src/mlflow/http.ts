@@ -5,6 +5,10 @@
 // Retries: exponential backoff with full jitter on 429, 5xx and connection errors, never on
 // other 4xx (a bad request stays bad). Concurrency: a single limiter per client bounds the
 // requests in flight, so callers can fan out freely.
+import { request as httpRequest, type IncomingMessage } from "node:http";
+import { request as httpsRequest } from "node:https";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import pLimit, { type LimitFunction } from "p-limit";
 import { ArcuateError, type ErrorCode } from "../errors.js";
 
@@ -98,9 +102,8 @@ export type Query = Record<string, string | number | boolean | undefined | strin
 export interface SendOptions {
   query?: Query;
   headers?: Record<string, string>;
-  /** A body that can be sent again on retry; a stream is sent once (no retry after it started). */
-  body?: string | Uint8Array | (() => AsyncIterable<Uint8Array>);
-  /** Retry this request? Default true. Streaming uploads set it only when the body can be rebuilt. */
+  body?: string | Uint8Array;
+  /** Retry this request? Default true. */
   retry?: boolean;
   timeoutMs?: number;
 }
@@ -160,17 +163,14 @@ export class Http {
     if (this.options.authorization) headers.authorization = this.options.authorization;
     const retries = options.retry === false ? 0 : this.options.maxRetries;
     for (let attempt = 0; ; attempt++) {
-      const body = typeof options.body === "function" ? toBody(options.body()) : options.body;
       let response: Response;
       try {
         response = await fetch(url, {
           method,
           headers,
-          body,
+          body: options.body,
           signal: AbortSignal.timeout(options.timeoutMs ?? this.options.timeoutMs),
-          // Required by fetch for a streamed request body.
-          ...(typeof options.body === "function" ? { duplex: "half" } : {}),
-        } as RequestInit);
+        });
       } catch (error) {
         if (attempt < retries) {
           await this.backoff(attempt);
@@ -192,26 +192,72 @@ export class Http {
     }
   }
 
+  /**
+   * Streams a request body from `source` with node:http rather than fetch: Node's fetch reads a
+   * streamed request body ahead of the socket (seen here: +200 MB of RSS for a 200 MB upload),
+   * while a stream pipeline honours backpressure. `source` is called again for each retry.
+   */
+  upload(
+    method: string,
+    path: string,
+    source: () => AsyncIterable<Uint8Array>,
+    options: { headers?: Record<string, string>; retry?: boolean } = {},
+  ): Promise<void> {
+    return this.limit(async () => {
+      const retries = options.retry === false ? 0 : this.options.maxRetries;
+      for (let attempt = 0; ; attempt++) {
+        let status: number;
+        let text: string;
+        try {
+          ({ status, text } = await this.streamOnce(method, path, source, options.headers ?? {}));
+        } catch (error) {
+          if (attempt < retries) {
+            await this.backoff(attempt);
+            continue;
+          }
+          throw new MlflowError(
+            "CONNECTION_FAILED",
+            `mlflow: cannot reach the tracking server at ${this.options.trackingUri} (${method} ${path}) after ${attempt + 1} attempt(s): ${connectionReason(error)}`,
+            { endpoint: path, cause: error },
+          );
+        }
+        if (status >= 200 && status < 300) return;
+        if (RETRYABLE_STATUS.has(status) && attempt < retries) {
+          await this.backoff(attempt);
+          continue;
+        }
+        throw await errorFromResponse(method, path, new Response(text, { status }));
+      }
+    });
+  }
+
+  private async streamOnce(
+    method: string,
+    path: string,
+    source: () => AsyncIterable<Uint8Array>,
+    extraHeaders: Record<string, string>,
+  ): Promise<{ status: number; text: string }> {
+    const url = new URL(this.url(path));
+    const headers: Record<string, string> = { ...extraHeaders, "transfer-encoding": "chunked" };
+    if (this.options.authorization) headers.authorization = this.options.authorization;
+    const request = (url.protocol === "https:" ? httpsRequest : httpRequest)(url, { method, headers });
+    const responded = new Promise<IncomingMessage>((resolve, reject) => {
+      request.once("response", resolve);
+      request.once("error", reject);
+    });
+    await pipeline(Readable.from(source()), request);
+    const response = await responded;
+    const chunks: Buffer[] = [];
+    for await (const chunk of response) chunks.push(chunk as Buffer);
+    return { status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") };
+  }
+
   private async backoff(attempt: number, retryAfter?: string | null): Promise<void> {
     const fromHeader = retryAfter ? Number(retryAfter) * 1000 : Number.NaN;
     const cap = Math.min(10_000, this.options.backoffMs * 2 ** attempt);
     const delay = Number.isFinite(fromHeader) ? Math.min(fromHeader, 30_000) : Math.random() * cap;
     await new Promise((resolve) => setTimeout(resolve, delay));
   }
-}
-
-function toBody(iterable: AsyncIterable<Uint8Array>): ReadableStream<Uint8Array> {
-  const iterator = iterable[Symbol.asyncIterator]();
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      const { value, done } = await iterator.next();
-      if (done) controller.close();
-      else controller.enqueue(value);
-    },
-    async cancel() {
-      await iterator.return?.();
-    },
-  });
 }
 
 function connectionReason(error: unknown): string {

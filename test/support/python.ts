@@ -12,9 +12,23 @@ export interface PythonOptions {
 
 /** Runs `code` and returns its stdout. Fails with the script's stderr when it exits non-zero. */
 export function runPython(code: string, options: PythonOptions = {}): Promise<string> {
+  return runInterpreter(["-c", code, ...(options.args ?? [])], options);
+}
+
+/** Runs a Python file (sys.argv[1:] are `options.args`) and returns its stdout. */
+export function runPythonScript(file: string, options: PythonOptions = {}): Promise<string> {
+  return runInterpreter([file, ...(options.args ?? [])], options);
+}
+
+/** Runs a Python file that prints one JSON document as its last line, and parses it. */
+export async function runPythonScriptJson<T>(file: string, options: PythonOptions = {}): Promise<T> {
+  return lastJsonLine<T>(await runPythonScript(file, options));
+}
+
+function runInterpreter(argv: string[], options: PythonOptions): Promise<string> {
   requireVenv();
   return new Promise((resolve, reject) => {
-    const child = spawn(PYTHON, ["-c", code, ...(options.args ?? [])], {
+    const child = spawn(PYTHON, argv, {
       env: { ...process.env, PYTHONUNBUFFERED: "1", ...options.env },
       stdio: ["ignore", "pipe", "pipe"],
     });
@@ -36,7 +50,10 @@ export function runPython(code: string, options: PythonOptions = {}): Promise<st
 
 /** Runs `code`, which must print one JSON document as its last line of output, and parses it. */
 export async function runPythonJson<T>(code: string, options: PythonOptions = {}): Promise<T> {
-  const stdout = (await runPython(code, options)).trim();
-  const last = stdout.slice(stdout.lastIndexOf("\n") + 1);
-  return JSON.parse(last) as T;
+  return lastJsonLine<T>(await runPython(code, options));
+}
+
+function lastJsonLine<T>(stdout: string): T {
+  const trimmed = stdout.trim();
+  return JSON.parse(trimmed.slice(trimmed.lastIndexOf("\n") + 1)) as T;
 }
