@@ -101,13 +101,15 @@ class CellFailed extends Error {
 }
 
 export class ArcuateKernel {
-  readonly results = new Results();
+  readonly results = new Results((bundle) => jupyter.lastWriteDisplayData?.(bundle, false));
   private executionCount = 0;
   private received = 0;
   /** Execute requests numbered up to this one are aborted (they were queued behind a failure). */
   private abortThrough = 0;
   private queue: Promise<unknown> = Promise.resolve();
   private sessionPromise: Promise<KernelSession> | undefined;
+  /** Names of tslab's locals also reachable as globals (see exposeLocals). */
+  private readonly exposed = new Set<string>();
   /** Aborts the statements running now (Jupyter's interrupt). */
   private running: AbortController | undefined;
 
@@ -185,6 +187,30 @@ export class ArcuateKernel {
     if (!ok) throw new CellFailed(typeScriptError(code, captured));
     // On success tslab may still report (diagnostics of a `//@module` cell): print them as it would.
     for (const args of captured) console.error(...args);
+    this.exposeLocals();
+  }
+
+  /**
+   * Works around a tslab 1.0.22 bug: it rewrites a reference to an earlier cell's name into a
+   * lookup in its locals, except in a shorthand property (`new MlflowClient({ trackingUri })`),
+   * which then fails with "trackingUri is not defined". Such a name is found as a global instead:
+   * each top-level name gets a global getter and setter onto tslab's locals, unless a global of
+   * that name exists already (never shadow `process`, `fetch`, …).
+   */
+  private exposeLocals(): void {
+    const locals = this.deps.executor.locals;
+    const global = globalThis as Record<string, unknown>;
+    for (const name of Object.keys(locals)) {
+      if (this.exposed.has(name) || name in global) continue;
+      Object.defineProperty(global, name, {
+        get: () => locals[name],
+        set: (value: unknown) => {
+          locals[name] = value;
+        },
+        configurable: true,
+      });
+      this.exposed.add(name);
+    }
   }
 
   private async runStatements(text: string, io: CellIO): Promise<void> {

@@ -5,7 +5,7 @@
 // runs DECLARATION once, hidden, as the first cell (tslab then carries it into every later
 // cell's declarations like any top-level name) and puts the value into tslab's locals.
 
-import { DEFAULT_MAX_ROWS } from "./display.js";
+import { DEFAULT_MAX_ROWS, type DisplayBundle, tableBundle } from "./display.js";
 import type { StatementResult } from "./language.js";
 
 export interface NotebookResults {
@@ -17,6 +17,8 @@ export interface NotebookResults {
   records(result?: StatementResult): Record<string, unknown>[];
   /** How many rows a table shows before "showing N of M rows" (the data itself is never cut). */
   maxRows: number;
+  /** Shows records (objects, one per row) as a table in the cell, the way %arcuate shows its tables. */
+  display(records: Record<string, unknown>[], title?: string): void;
 }
 
 /** The declaration tslab compiles once so cells may use `arcuate` (kept in step with NotebookResults). */
@@ -25,6 +27,7 @@ export const DECLARATION = `declare const arcuate: {
   readonly last: ArcuateResult | undefined;
   records(result?: ArcuateResult): Record<string, unknown>[];
   maxRows: number;
+  display(records: Record<string, unknown>[], title?: string): void;
 };
 type ArcuateResult =
   | { kind: "table"; title?: string; columns: string[]; rows: unknown[][]; totalRows?: number }
@@ -35,6 +38,9 @@ type ArcuateResult =
 export class Results implements NotebookResults {
   readonly results: StatementResult[] = [];
   maxRows = DEFAULT_MAX_ROWS;
+
+  /** `show` writes a display bundle into the running cell (the kernel passes tslab's display writer). */
+  constructor(private readonly show: (bundle: DisplayBundle) => void = () => {}) {}
 
   get last(): StatementResult | undefined {
     return this.results.at(-1);
@@ -48,5 +54,13 @@ export class Results implements NotebookResults {
     if (result === undefined) throw new Error("arcuate: no %arcuate result yet");
     if (result.kind !== "table") throw new Error(`arcuate: the result is a ${result.kind}, not a table`);
     return result.rows.map((row) => Object.fromEntries(result.columns.map((column, i) => [column, row[i]])));
+  }
+
+  display(records: Record<string, unknown>[], title?: string): void {
+    const columns = [...new Set(records.flatMap((record) => Object.keys(record)))];
+    const rows = records.map((record) => columns.map((column) => record[column]));
+    this.show(
+      tableBundle({ kind: "table", columns, rows, ...(title === undefined ? {} : { title }) }, this.maxRows),
+    );
   }
 }

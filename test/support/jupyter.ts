@@ -33,7 +33,7 @@ export interface ExecutedCell {
 
 export interface ExecutedNotebook {
   cells: ExecutedCell[];
-  /** Set when nbclient stopped at a failing cell (allowErrors false). */
+  /** Set when nbclient stopped at a failing cell (allowErrors false); cellIndex counts code cells. */
   error: { cellIndex: number; ename: string; evalue: string; message: string } | null;
 }
 
@@ -114,7 +114,8 @@ error = None
 try:
     client.execute()
 except CellExecutionError as e:
-    index = next((i for i, c in enumerate(nb.cells) if c.cell_type == "code" and any(o.get("output_type") == "error" for o in c.get("outputs", []))), -1)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    index = next((i for i, c in enumerate(code) if any(o.get("output_type") == "error" for o in c.get("outputs", []))), -1)
     error = {"cellIndex": index, "ename": e.ename, "evalue": e.evalue, "message": str(e)}
 if args["saveTo"]:
     nbformat.write(nb, args["saveTo"])
