@@ -8,13 +8,6 @@
 //  - `import { … } from "arcuate"` works from a notebook in any folder.
 //  - The language session works in $ARCUATE_WORKDIR (default: the notebook's folder), with
 //    $ARCUATE_PROFILE as its default profile and $MLFLOW_TRACKING_URI as its MLflow.
-export {
-  ArcuateKernel,
-  type CellIO,
-  type ExecuteReply,
-  type ExecuteRequest,
-  ExecutorConsole,
-} from "./kernel.js";
 export { type InstallOptions, installKernelspec, KERNEL_NAME, kernelSpec } from "./kernelspec.js";
 export { type KernelOptions, startKernel } from "./launcher.js";
 export { type Cell, type CellPart, classifyCell } from "./magic.js";
