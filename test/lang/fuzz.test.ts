@@ -15,13 +15,16 @@ const timings: number[] = [];
 function parsesOrFailsWell(text: string): void {
   let script: ReturnType<typeof parse> | undefined;
   let failure: unknown;
-  const started = performance.now();
+  // CPU time rather than wall time: on a busy machine the scheduler, not the parser, decides how
+  // long a slice of wall time is.
+  const started = process.cpuUsage();
   try {
     script = parse(text);
   } catch (error) {
     failure = error;
   }
-  timings.push(performance.now() - started);
+  const used = process.cpuUsage(started);
+  timings.push((used.user + used.system) / 1000);
   if (failure !== undefined) {
     const error = failure;
     if (!(error instanceof ParseError)) throw error;
@@ -93,10 +96,11 @@ describe("the parser on any input", () => {
     expect(sorted.length).toBeGreaterThan(5000);
     const mean = sorted.reduce((sum, t) => sum + t, 0) / sorted.length;
     // Generous bounds for a loaded two-core CI machine (garbage collection pauses included);
-    // measured here on a quiet machine: median ≈ 0.1 ms, p99 ≈ 2–4 ms.
-    expect(mean).toBeLessThan(3);
-    expect(at(0.5)).toBeLessThan(2);
-    expect(at(0.99)).toBeLessThan(15);
+    const summary = `CPU ms per parse: mean ${mean.toFixed(2)}, p50 ${at(0.5).toFixed(2)}, p99 ${at(0.99).toFixed(2)}, max ${at(1).toFixed(2)}`;
+    if (process.env["ARCUATE_PRINT_TIMINGS"]) console.info(summary);
+    expect(mean, summary).toBeLessThan(3);
+    expect(at(0.5), summary).toBeLessThan(2);
+    expect(at(0.99), summary).toBeLessThan(15);
   });
 
   it("completion never throws, at any cursor", async () => {
