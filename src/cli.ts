@@ -5,6 +5,7 @@ import { messageOf } from "./errors.js";
 import { kernelCommand } from "./kernel/commands.js";
 import { runCommand } from "./lang/commands.js";
 import { sharingCommand } from "./sharing/client/commands.js";
+import { sharingServerCommands } from "./sharing/commands.js";
 
 export function buildProgram(): Command {
   const program = new Command("arcuate")
@@ -13,6 +14,7 @@ export function buildProgram(): Command {
   program.addCommand(kernelCommand());
   program.addCommand(runCommand());
   program.addCommand(sharingCommand());
+  for (const command of sharingServerCommands()) program.addCommand(command);
   return program;
 }
 

@@ -11,4 +11,5 @@ export {
 } from "./catalog/catalog.js";
 export type { CatalogView, ServerSettings, SharingCatalog } from "./catalog/state.js";
 export { parseYamlConfig, YamlCatalog, type YamlConfig } from "./catalog/yaml-config.js";
+export { defaultCatalogDir, sharingServerCommands } from "./commands.js";
 export { type SharingServer, type SharingServerOptions, startSharingServer } from "./server/server.js";

@@ -1,0 +1,338 @@
+// The provider's commands: `arcuate serve`, `arcuate share …`, `arcuate recipient …`,
+// `arcuate grant|revoke`. Each works on the catalog in the working folder (`--dir`, default
+// $ARCUATE_SHARING_DIR or .arcuate/sharing), which a running server picks up without a restart.
+import { join } from "node:path";
+import { Command, Option } from "commander";
+import { ArcuateError } from "../errors.js";
+import { Catalog, type RecipientCredentials } from "./catalog/catalog.js";
+import { startSharingServer } from "./server/server.js";
+
+export interface CommandIo {
+  out: (text: string) => void;
+}
+
+const stdoutIo: CommandIo = { out: (text) => process.stdout.write(text) };
+
+/** The catalog folder used when `--dir` is not given. */
+export function defaultCatalogDir(): string {
+  return process.env.ARCUATE_SHARING_DIR ?? join(process.env.ARCUATE_HOME ?? ".arcuate", "sharing");
+}
+
+const dirOption = () =>
+  new Option("--dir <folder>", "the catalog's working folder").default(
+    undefined,
+    "$ARCUATE_SHARING_DIR or .arcuate/sharing",
+  );
+const openCatalog = (options: { dir?: string }) => Catalog.open(options.dir ?? defaultCatalogDir());
+
+export function sharingServerCommands(io: CommandIo = stdoutIo): Command[] {
+  return [
+    serveCommand(io),
+    shareCommand(io),
+    recipientCommand(io),
+    grantCommand(io, "grant"),
+    grantCommand(io, "revoke"),
+  ];
+}
+
+function serveCommand(io: CommandIo): Command {
+  return new Command("serve")
+    .description(
+      "serve the catalog's shares (or a reference-server YAML config) over the Delta Sharing protocol",
+    )
+    .addOption(dirOption())
+    .option("--config <file>", "a reference Delta Sharing server YAML config, served read-only")
+    .option("--host <host>", "address to listen on (default: the config's, else 127.0.0.1)")
+    .option("--port <port>", "port to listen on (default: the config's, else 8080)", parsePort)
+    .option("--endpoint <path>", "URL path prefix (default: the config's, else /delta-sharing)")
+    .option(
+      "--public-url <url>",
+      "origin recipients reach, e.g. https://sharing.example.com behind a TLS proxy",
+    )
+    .option("--url-ttl <seconds>", "lifetime of pre-signed file URLs (default 3600)", parsePositive)
+    .action(
+      async (options: {
+        dir?: string;
+        config?: string;
+        host?: string;
+        port?: number;
+        endpoint?: string;
+        publicUrl?: string;
+        urlTtl?: number;
+      }) => {
+        const catalog = options.config ? undefined : await openCatalog(options);
+        const server = await startSharingServer({
+          ...(catalog ? { catalog } : { configFile: options.config! }),
+          ...(options.host === undefined ? {} : { host: options.host }),
+          port: options.port ?? (options.config ? undefined : 8080),
+          ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
+          ...(options.publicUrl === undefined ? {} : { publicUrl: options.publicUrl }),
+          ...(options.urlTtl === undefined ? {} : { preSignedUrlTimeoutSeconds: options.urlTtl }),
+        });
+        let shares: string[];
+        if (catalog) {
+          // New profiles should point at where this server is reachable.
+          if (options.publicUrl !== undefined || (await catalog.state()).endpoint === undefined)
+            await catalog.setEndpoint(server.url);
+          shares = (await catalog.listShares()).map(
+            (s) =>
+              `${s.name} (${plural(s.tables.length, "table")}, ${plural(s.recipients.length, "recipient")})`,
+          );
+        } else {
+          shares = ["as configured in " + options.config];
+        }
+        io.out(`arcuate: serving Delta Sharing at ${server.url}\n`);
+        io.out(
+          `arcuate: shares: ${shares.length > 0 ? shares.join(", ") : "none yet (arcuate share create …)"}\n`,
+        );
+        if (catalog) io.out(`arcuate: catalog: ${catalog.dir} (changes apply without a restart)\n`);
+        const stop = () => {
+          void server.close().finally(() => process.exit(0));
+        };
+        process.once("SIGINT", stop);
+        process.once("SIGTERM", stop);
+      },
+    );
+}
+
+function shareCommand(io: CommandIo): Command {
+  const share = new Command("share").description("manage shares and the tables in them");
+  share
+    .command("create <name>")
+    .description("create a share")
+    .addOption(dirOption())
+    .option("--comment <text>", "a comment shown to the provider")
+    .option("--if-not-exists", "do nothing when the share exists")
+    .action(async (name: string, options: { dir?: string; comment?: string; ifNotExists?: boolean }) => {
+      const catalog = await openCatalog(options);
+      const info = await catalog.createShare(name, {
+        ...(options.comment === undefined ? {} : { comment: options.comment }),
+        ifNotExists: options.ifNotExists === true,
+      });
+      io.out(`share ${info.name} (${info.id})\n`);
+    });
+  share
+    .command("add <share> <schema.table> <location>")
+    .description("add the Delta table at <location> to a share as schema.table")
+    .addOption(dirOption())
+    .option("--no-history", "refuse time travel and the change data feed on this table")
+    .option("--replace", "point an existing entry at this location")
+    .action(
+      async (
+        shareName: string,
+        qualified: string,
+        location: string,
+        options: { dir?: string; history: boolean; replace?: boolean },
+      ) => {
+        const [schema, table] = splitQualified(qualified);
+        const catalog = await openCatalog(options);
+        const info = await catalog.addTable(shareName, schema, table, location, {
+          historyShared: options.history,
+          replace: options.replace === true,
+        });
+        io.out(`added ${info.share}.${info.schema}.${info.name} → ${info.location}\n`);
+      },
+    );
+  share
+    .command("remove <share> <schema.table>")
+    .description("remove a table from a share (the table's data stays where it is)")
+    .addOption(dirOption())
+    .action(async (shareName: string, qualified: string, options: { dir?: string }) => {
+      const [schema, table] = splitQualified(qualified);
+      await (await openCatalog(options)).removeTable(shareName, schema, table);
+      io.out(`removed ${shareName}.${schema}.${table}\n`);
+    });
+  share
+    .command("drop <name>")
+    .description("drop a share and its grants")
+    .addOption(dirOption())
+    .option("--if-exists", "do nothing when the share does not exist")
+    .action(async (name: string, options: { dir?: string; ifExists?: boolean }) => {
+      const dropped = await (await openCatalog(options)).dropShare(name, {
+        ifExists: options.ifExists === true,
+      });
+      io.out(dropped ? `dropped share ${name}\n` : `no share ${name}\n`);
+    });
+  share
+    .command("list")
+    .description("list shares with their tables and recipients")
+    .addOption(dirOption())
+    .option("--json", "print JSON")
+    .action(async (options: { dir?: string; json?: boolean }) => {
+      const shares = await (await openCatalog(options)).listShares();
+      if (options.json) {
+        io.out(`${JSON.stringify(shares, null, 2)}\n`);
+        return;
+      }
+      if (shares.length === 0) io.out("no shares\n");
+      for (const s of shares) {
+        io.out(
+          `${s.name}${s.comment ? ` — ${s.comment}` : ""}  (recipients: ${s.recipients.join(", ") || "none"})\n`,
+        );
+        for (const t of s.tables)
+          io.out(`  ${t.schema}.${t.name}  ${t.location}${t.historyShared ? "" : "  (no history)"}\n`);
+      }
+    });
+  return share;
+}
+
+function recipientCommand(io: CommandIo): Command {
+  const recipient = new Command("recipient").description("manage recipients and their bearer tokens");
+  const tokenOptions = (cmd: Command) =>
+    cmd
+      .addOption(dirOption())
+      .option("--expires-in <duration>", "token lifetime, e.g. 3600, 90m, 12h, 30d", parseDuration)
+      .option("--expires-at <time>", "token expiry as an ISO 8601 time")
+      .option("--endpoint <url>", "server URL written into the profile (default: the catalog's)");
+  tokenOptions(
+    recipient
+      .command("create <name>")
+      .description("create a recipient; prints its token once and writes its profile file"),
+  )
+    .option("--comment <text>", "a comment shown to the provider")
+    .action(async (name: string, options: TokenCliOptions & { comment?: string }) => {
+      const catalog = await openCatalog(options);
+      const credentials = await catalog.createRecipient(name, {
+        ...tokenOptionsOf(options),
+        ...(options.comment === undefined ? {} : { comment: options.comment }),
+      });
+      printCredentials(io, credentials);
+    });
+  tokenOptions(
+    recipient
+      .command("rotate <name>")
+      .description("issue a new token; the old one stops working (after --grace)"),
+  )
+    .option("--grace <duration>", "keep the old token working this long, e.g. 15m", parseDuration)
+    .action(async (name: string, options: TokenCliOptions & { grace?: number }) => {
+      const catalog = await openCatalog(options);
+      const credentials = await catalog.rotateRecipient(name, {
+        ...tokenOptionsOf(options),
+        ...(options.grace === undefined ? {} : { graceSeconds: options.grace }),
+      });
+      printCredentials(io, credentials);
+    });
+  recipient
+    .command("list")
+    .description("list recipients, their expiry and grants (never their tokens)")
+    .addOption(dirOption())
+    .option("--json", "print JSON")
+    .action(async (options: { dir?: string; json?: boolean }) => {
+      const recipients = await (await openCatalog(options)).listRecipients();
+      if (options.json) {
+        io.out(`${JSON.stringify(recipients, null, 2)}\n`);
+        return;
+      }
+      if (recipients.length === 0) io.out("no recipients\n");
+      for (const r of recipients) {
+        const expiry = r.expiresAt ? `expires ${r.expiresAt}` : "never expires";
+        io.out(
+          `${r.name}  ${expiry}  shares: ${r.shares.join(", ") || "none"}${r.comment ? `  — ${r.comment}` : ""}\n`,
+        );
+      }
+    });
+  recipient
+    .command("drop <name>")
+    .description("drop a recipient: its token and grants end at once")
+    .addOption(dirOption())
+    .option("--if-exists", "do nothing when the recipient does not exist")
+    .action(async (name: string, options: { dir?: string; ifExists?: boolean }) => {
+      const dropped = await (await openCatalog(options)).dropRecipient(name, {
+        ifExists: options.ifExists === true,
+      });
+      io.out(dropped ? `dropped recipient ${name}\n` : `no recipient ${name}\n`);
+    });
+  return recipient;
+}
+
+function grantCommand(io: CommandIo, kind: "grant" | "revoke"): Command {
+  return new Command(kind)
+    .description(kind === "grant" ? "let a recipient read a share" : "stop a recipient reading a share")
+    .argument("<share>")
+    .argument("<recipient>")
+    .addOption(dirOption())
+    .action(async (share: string, recipient: string, options: { dir?: string }) => {
+      const catalog = await openCatalog(options);
+      if (kind === "grant") {
+        await catalog.grant(share, recipient);
+        io.out(`granted ${share} to ${recipient}\n`);
+      } else {
+        const revoked = await catalog.revoke(share, recipient);
+        io.out(revoked ? `revoked ${share} from ${recipient}\n` : `${recipient} had no grant on ${share}\n`);
+      }
+    });
+}
+
+// ---------------------------------------------------------------------------------------------
+
+interface TokenCliOptions {
+  dir?: string;
+  expiresIn?: number;
+  expiresAt?: string;
+  endpoint?: string;
+}
+
+function tokenOptionsOf(options: TokenCliOptions): {
+  expiresInSeconds?: number;
+  expiresAt?: string;
+  endpoint?: string;
+} {
+  if (options.expiresIn !== undefined && options.expiresAt !== undefined) {
+    throw new ArcuateError(
+      "INVALID_PARAMETER_VALUE",
+      "recipient: give --expires-in or --expires-at, not both",
+    );
+  }
+  return {
+    ...(options.expiresIn === undefined ? {} : { expiresInSeconds: options.expiresIn }),
+    ...(options.expiresAt === undefined ? {} : { expiresAt: options.expiresAt }),
+    ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
+  };
+}
+
+function printCredentials(io: CommandIo, c: RecipientCredentials): void {
+  io.out(`recipient ${c.recipient.name}\n`);
+  io.out(`profile:  ${c.profilePath}\n`);
+  io.out(`endpoint: ${c.profile.endpoint}\n`);
+  io.out(`token:    ${c.token}\n`);
+  if (c.profile.expirationTime) io.out(`expires:  ${c.profile.expirationTime}\n`);
+  io.out("The token is shown only now; send the profile file to the recipient over a safe channel.\n");
+}
+
+function splitQualified(qualified: string): [string, string] {
+  const parts = qualified.split(".");
+  if (parts.length !== 2 || !parts[0] || !parts[1]) {
+    throw new ArcuateError("INVALID_PARAMETER_VALUE", `share: expected <schema>.<table>, not '${qualified}'`);
+  }
+  return [parts[0], parts[1]];
+}
+
+function parsePort(value: string): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new ArcuateError("INVALID_PARAMETER_VALUE", `serve: port '${value}' is not 0..65535`);
+  return port;
+}
+
+function parsePositive(value: string): number {
+  const n = Number(value);
+  if (!(n > 0))
+    throw new ArcuateError("INVALID_PARAMETER_VALUE", `serve: '${value}' is not a positive number`);
+  return n;
+}
+
+/** Seconds from `3600`, `90s`, `15m`, `12h` or `30d`. */
+export function parseDuration(value: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$/i.exec(value);
+  if (!m)
+    throw new ArcuateError(
+      "INVALID_PARAMETER_VALUE",
+      `recipient: duration '${value}' is not like 3600, 90m, 12h or 30d`,
+    );
+  const unit = { "": 1, s: 1, m: 60, h: 3600, d: 86400 }[m[2]!.toLowerCase() as "" | "s" | "m" | "h" | "d"];
+  return Number(m[1]) * unit;
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
+}
