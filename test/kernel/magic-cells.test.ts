@@ -45,12 +45,13 @@ describe("%arcuate cells", () => {
         "%arcuate USE MLFLOW :trackingUri\nconst kinds = arcuate.results.map((r) => r.kind);\n%arcuate USE MLFLOW 'http://127.0.0.1:5998'",
         "kinds.join(',') + ' then ' + arcuate.results.length",
         "arcuate.last",
+        "arcuate.display([{ name: 'a<b', size: 1 }, { name: 'c', tags: { team: 'x' } }], 'from TypeScript')",
       ],
       folder,
       { env },
     );
     expect(nb.error).toBeNull();
-    const [help, topic, explain, , use, fromTs, last] = nb.cells;
+    const [help, topic, explain, , use, fromTs, last, shown] = nb.cells;
     expect(cellText(help!)).toContain("CREATE SHARE [IF NOT EXISTS]");
     expect(cellText(topic!)).toMatch(/^CREATE SHARE \[IF NOT EXISTS\] share/);
     expect(cellHtml(explain!)[0]).toMatch(/^<pre class="arcuate-plan">plan for: CREATE SHARE demo/);
@@ -61,6 +62,11 @@ describe("%arcuate cells", () => {
     // HELP and EXPLAIN came first; `%arcuate?` shows help without adding a result.
     expect(cellText(fromTs!)).toBe("message,plan,message then 4\n");
     expect(cellText(last!)).toContain("using MLflow at http://127.0.0.1:5998");
+    expect(htmlTableRows(cellHtml(shown!)[0] ?? "")).toEqual([
+      ["name", "size", "tags"],
+      ["a<b", "1", "null"],
+      ["c", "null", '{"team":"x"}'],
+    ]);
   });
 
   it("stop a run at a syntax error, with the cell's line and a caret, and go on when errors are allowed", async () => {

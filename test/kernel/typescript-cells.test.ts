@@ -40,11 +40,13 @@ describe("TypeScript cells", () => {
         'import * as tslab from "tslab";\ntslab.display.html("<b>bold</b>");\ntslab.display.text("plain");',
         "console.log('to stdout'); console.error('to stderr');",
         'import { NotFoundError, ArcuateError } from "arcuate";\nconst e = new NotFoundError("no such share");\n[e instanceof ArcuateError, e.status]',
+        // Stock tslab fails here ("greeting is not defined"): an earlier cell's name in a shorthand property.
+        "const pair = { greeting, total };\npair",
       ],
       folder,
     );
     expect(nb.error).toBeNull();
-    const [decl, expr, awaited, display, streams, library] = nb.cells;
+    const [decl, expr, awaited, display, streams, library, shorthand] = nb.cells;
     expect(decl?.outputs).toEqual([]);
     expect(cellText(expr!)).toBe("hello 42\n");
     expect(cellText(awaited!)).toBe("43\n");
@@ -55,7 +57,8 @@ describe("TypeScript cells", () => {
       { output_type: "stream", name: "stderr", text: "to stderr\n" },
     ]);
     expect(cellText(library!)).toBe("[ true, 404 ]\n");
-    expect(nb.cells.map((c) => c.execution_count)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(cellText(shorthand!)).toBe("{ greeting: 'hello', total: 42 }\n");
+    expect(nb.cells.map((c) => c.execution_count)).toEqual([1, 2, 3, 4, 5, 6, 7]);
   });
 
   it("stop a headless run at a failing cell with a readable error", async () => {
