@@ -49,7 +49,11 @@ export function expectedAfter(prefix: IToken[]): Expectation[] {
   const out: Expectation[] = [];
   const seen = new Set<string>();
   for (const path of paths) {
-    const expectation = describe(path.nextTokenType, path.ruleStack);
+    const expectation = describe(
+      path.nextTokenType,
+      path.ruleStack,
+      prefix[prefix.length - 1]?.tokenType.name,
+    );
     if (!seen.has(expectation.label)) {
       seen.add(expectation.label);
       out.push(expectation);
@@ -58,11 +62,24 @@ export function expectedAfter(prefix: IToken[]): Expectation[] {
   return out;
 }
 
-function describe(type: TokenType, ruleStack: string[]): Expectation {
+// What a quoted string means, by the keyword before it.
+const STRING_AFTER: Record<string, string> = {
+  MLFLOW: "a quoted MLflow URL ('http://host:port')",
+  PROFILE: "a quoted profile file path",
+  COMMENT: "a quoted comment",
+  SHARE: "a quoted coordinate ('profile#share.schema')",
+  FROM: "a quoted coordinate ('profile#share.schema.table')",
+  IN: "a quoted profile path or coordinate",
+  LIKE: "a quoted pattern ('%x_')",
+};
+
+function describe(type: TokenType, ruleStack: string[], previous: string | undefined): Expectation {
   for (let i = ruleStack.length - 1; i >= 0; i--) {
     const rule = ruleStack[i] as string;
     const name = NAME_RULES[rule];
     if (name) return { kind: "name", ...name };
+    if (rule === "stringValue" && previous && STRING_AFTER[previous])
+      return { kind: "value", label: STRING_AFTER[previous] };
     const value = VALUE_RULES[rule];
     if (value) return { kind: "value", label: value };
   }
