@@ -78,8 +78,8 @@ function describe(type: TokenType, ruleStack: string[], previous: string | undef
     const rule = ruleStack[i] as string;
     const name = NAME_RULES[rule];
     if (name) return { kind: "name", ...name };
-    if (rule === "stringValue" && previous && STRING_AFTER[previous])
-      return { kind: "value", label: STRING_AFTER[previous] };
+    const stringMeaning = rule === "stringValue" && previous ? STRING_AFTER[previous] : undefined;
+    if (stringMeaning) return { kind: "value", label: stringMeaning };
     const value = VALUE_RULES[rule];
     if (value) return { kind: "value", label: value };
   }
