@@ -14,6 +14,7 @@ import {
   kernelRequests,
   runCells,
 } from "../support/jupyter.js";
+import { runPythonJson } from "../support/python.js";
 
 let install: KernelInstall;
 let folder: string;
@@ -121,5 +122,34 @@ describe("TypeScript cells", () => {
     expect([completion?.cursor_start, completion?.cursor_end]).toEqual([code.length - 3, code.length]);
     expect(inspection?.found).toBe(true);
     expect(inspection?.data?.["text/plain"]).toContain("const base: 10");
+  });
+});
+
+describe("the execute queue", () => {
+  it("aborts only the requests queued behind a failure, as ipykernel does, and runs later ones", async () => {
+    const replies = await runPythonJson<{ status: string; ename?: string }[]>(
+      `import json
+from jupyter_client.manager import start_new_kernel
+km, kc = start_new_kernel(kernel_name="arcuate", startup_timeout=60)
+try:
+    # Sent together: the second and third wait in the queue while the first fails.
+    ids = [kc.execute("await new Promise((r) => setTimeout(r, 300)); throw new Error('first fails')"),
+           kc.execute("const queued = 1;"),
+           kc.execute("queued")]
+    replies = {}
+    while len(replies) < len(ids):
+        msg = kc.get_shell_msg(timeout=60)
+        if msg["parent_header"].get("msg_id") in ids:
+            replies[msg["parent_header"]["msg_id"]] = msg["content"]
+    # Sent after the failure was reported: runs normally.
+    later = kc.execute("1 + 1", reply=True, timeout=60)["content"]
+    print(json.dumps([replies[i] for i in ids] + [later]))
+finally:
+    kc.stop_channels()
+    km.shutdown_kernel(now=True)`,
+      { env: install.env, timeoutMs: 120_000 },
+    );
+    expect(replies.map((r) => r.status)).toEqual(["error", "aborted", "aborted", "ok"]);
+    expect(replies[0]?.ename).toBe("Error");
   });
 });
