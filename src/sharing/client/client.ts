@@ -48,7 +48,7 @@ export interface SharingClientOptions extends HttpOptions {
   maxResults?: number;
 }
 
-export interface TableInfo {
+export interface SharedTableInfo {
   /** The `delta-table-version` of the answer. */
   version: number;
   format: ResponseFormat;
@@ -195,7 +195,7 @@ export class SharingClient {
       path,
       query: { version: options.version, timestamp: isoTimestamp(options.timestamp) },
     });
-    const info: TableInfo = {
+    const info: SharedTableInfo = {
       version: answer.version,
       format: answer.format,
       protocol: answer.protocol,

@@ -3,8 +3,8 @@
 // conventions of `arcuate delta cat` (the delta module's row rendering is reused, not copied).
 
 import { Command, InvalidArgumentError } from "commander";
+import { arrowSchemaToDelta, type StructType } from "../../delta/index.js";
 import { batchRows } from "../../delta/json.js";
-import { arrowSchemaToDelta, type StructType } from "../../delta/schema.js";
 import { ArcuateError } from "../../errors.js";
 import { SharingClient } from "./client.js";
 import { loadProfile, parseCoordinate, parseLocation } from "./profile.js";

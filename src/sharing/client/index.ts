@@ -2,10 +2,10 @@
 export {
   type ChangesOptions,
   type QueryOptions,
+  type SharedTableInfo,
   type SharedTableRef,
   SharingClient,
   type SharingClientOptions,
-  type TableInfo,
   tablePath,
 } from "./client.js";
 export type { HttpOptions, RetryOptions } from "./http.js";

@@ -7,7 +7,7 @@
 
 import * as arrow from "apache-arrow";
 import pLimit from "p-limit";
-import type { StructType } from "../../delta/schema.js";
+import type { StructType } from "../../delta/index.js";
 import { ArcuateError } from "../../errors.js";
 import type { ChangesOptions, QueryOptions, SharedTableRef, SharingClient } from "./client.js";
 import { FileDownloader } from "./download.js";
@@ -60,7 +60,7 @@ export async function openQuery(
     let left = limit ?? Number.POSITIVE_INFINITY;
     for await (const [file, bytes] of inOrder(files, load.concurrency, (f) => downloader.download(f))) {
       const fileLimit = Number.isFinite(left) ? left : undefined;
-      for (const batch of readDataFile(bytes, layout, layout.schema, file.partitionValues, fileLimit)) {
+      for (const batch of await readDataFile(bytes, layout, layout.schema, file.partitionValues, fileLimit)) {
         if (batch.numRows === 0) continue;
         const out = batch.numRows > left ? batch.slice(0, left) : batch;
         left -= out.numRows;
@@ -122,7 +122,12 @@ export async function loadChanges(
       );
     }
     const cdf = file.kind === "cdf";
-    const read = readDataFile(bytes, layout, cdf ? withChangeType : layout.schema, file.partitionValues);
+    const read = await readDataFile(
+      bytes,
+      layout,
+      cdf ? withChangeType : layout.schema,
+      file.partitionValues,
+    );
     for (const batch of read) {
       const n = batch.numRows;
       if (n === 0) continue;

@@ -3,8 +3,13 @@
 // as the same table read from disk (column mapping, timestamp units, partition values).
 
 import type * as arrow from "apache-arrow";
-import { type ReadFileOptions, readParquetBatches } from "../../delta/parquet.js";
-import { deltaSchemaToArrow, parseSchemaString, type StructType } from "../../delta/schema.js";
+import {
+  deltaSchemaToArrow,
+  parseSchemaString,
+  type ReadFileOptions,
+  readParquetFile,
+  type StructType,
+} from "../../delta/index.js";
 import { ArcuateError } from "../../errors.js";
 import type { SharedMetadata } from "./response.js";
 
@@ -46,17 +51,17 @@ export function fileLayout(metadata: SharedMetadata): FileLayout {
 }
 
 /** One downloaded data file → record batches in `schema` (which may extend the table's schema). */
-export function readDataFile(
+export async function readDataFile(
   bytes: Uint8Array,
   layout: FileLayout,
   schema: StructType,
   partitionValues: Record<string, string | null>,
   limit?: number,
-): arrow.RecordBatch[] {
+): Promise<arrow.RecordBatch[]> {
   const options: ReadFileOptions = {
     columnMapping: layout.columnMapping,
     partitionColumns: layout.partitionColumns,
   };
   if (limit !== undefined) options.limit = limit;
-  return readParquetBatches(bytes, schema, partitionValues, options);
+  return (await readParquetFile(bytes, schema, partitionValues, options)).batches;
 }
