@@ -52,21 +52,19 @@ export async function startKernel(options: KernelOptions): Promise<void> {
   const executorConsole = new ExecutorConsole();
   const tsExecutor = executor.createExecutor(notebookDir, converters, executorConsole);
   const profile = options.profile ?? process.env["ARCUATE_PROFILE"];
+  // tslab's own handler answers for TypeScript cells (completion, inspection, kernel info).
+  const typescript = new jupyter.JupyterHandlerImpl(tsExecutor, false);
   const kernel = new ArcuateKernel({
     executor: tsExecutor,
     console: executorConsole,
-    typescript: new jupyter.JupyterHandlerImpl(tsExecutor, false),
+    typescript,
     loadLanguage: options.loadLanguage ?? loadLanguage,
     workDir: options.workDir ?? process.env["ARCUATE_WORKDIR"] ?? notebookDir,
     ...(profile === undefined ? {} : { profile }),
   });
   await kernel.prepare();
 
-  const server = new ArcuateServer(
-    kernel,
-    new jupyter.JupyterHandlerImpl(tsExecutor, false),
-    options.connectionFile,
-  );
+  const server = new ArcuateServer(kernel, typescript, options.connectionFile);
   // As tslab's startKernel: Ctrl-C in the notebook interrupts the running cell, and a stray
   // asynchronous error of a cell is reported rather than killing the kernel.
   process.on("SIGINT", () => {
