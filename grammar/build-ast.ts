@@ -41,7 +41,8 @@ import type {
   UseStatementCstNode,
 } from "./cst.js";
 
-type Body = Statement extends infer S ? (S extends Statement ? Omit<S, "source"> : never) : never;
+/** A statement before its source is attached (Omit applied to each member of the union). */
+type Body = Statement extends infer S ? (S extends unknown ? Omit<S, "source"> : never) : never;
 
 export function buildScript(cst: ScriptCstNode, text: string): Script {
   const statements = (cst.children.statement ?? []).map((node) => buildStatement(node, text));
@@ -49,35 +50,34 @@ export function buildScript(cst: ScriptCstNode, text: string): Script {
 }
 
 function buildStatement(node: StatementCstNode, text: string): Statement {
-  const c = node.children;
-  const body: Body = c.createStatement
-    ? createStatement(one(c.createStatement))
-    : c.alterShare
-      ? alterShare(one(c.alterShare))
-      : c.refreshShare
-        ? refreshShare(one(c.refreshShare))
-        : c.dropStatement
-          ? dropStatement(one(c.dropStatement))
-          : c.grantStatement
-            ? grantOrRevoke("grant", one(c.grantStatement).children)
-            : c.revokeStatement
-              ? grantOrRevoke("revoke", one(c.revokeStatement).children)
-              : c.showStatement
-                ? showStatement(one(c.showStatement))
-                : c.describeStatement
-                  ? describeStatement(one(c.describeStatement))
-                  : c.selectStatement
-                    ? selectStatement(one(c.selectStatement))
-                    : c.useStatement
-                      ? useStatement(one(c.useStatement))
-                      : c.explainStatement
-                        ? {
-                            kind: "explain",
-                            statement: buildStatement(one(one(c.explainStatement).children.statement), text),
-                          }
-                        : helpStatement(node);
   const span = nodeSpan(node);
-  return { ...body, source: { text: text.slice(span.start, span.end), span } } as Statement;
+  // A spread of a union member keeps its kind, but TypeScript cannot see that through Omit.
+  return {
+    ...statementBody(node, text),
+    source: { text: text.slice(span.start, span.end), span },
+  } as Statement;
+}
+
+/** The statement without its source: exactly one child of a `statement` node is present. */
+function statementBody(node: StatementCstNode, text: string): Body {
+  const c = node.children;
+  if (c.createStatement) return createStatement(one(c.createStatement));
+  if (c.alterShare) return alterShare(one(c.alterShare));
+  if (c.refreshShare) return refreshShare(one(c.refreshShare));
+  if (c.dropStatement) return dropStatement(one(c.dropStatement));
+  if (c.grantStatement) return grantOrRevoke("grant", one(c.grantStatement).children);
+  if (c.revokeStatement) return grantOrRevoke("revoke", one(c.revokeStatement).children);
+  if (c.showStatement) return showStatement(one(c.showStatement));
+  if (c.describeStatement) return describeStatement(one(c.describeStatement));
+  if (c.selectStatement) return selectStatement(one(c.selectStatement));
+  if (c.useStatement) return useStatement(one(c.useStatement));
+  if (c.explainStatement) {
+    return {
+      kind: "explain",
+      statement: buildStatement(one(one(c.explainStatement).children.statement), text),
+    };
+  }
+  return helpStatement(node);
 }
 
 function createStatement(node: CreateStatementCstNode): Body {
