@@ -11,5 +11,24 @@ export {
 } from "./catalog/catalog.js";
 export type { CatalogView, ServerSettings, SharingCatalog } from "./catalog/state.js";
 export { parseYamlConfig, YamlCatalog, type YamlConfig } from "./catalog/yaml-config.js";
+export {
+  CHANGE_TYPE,
+  type ChangesOptions,
+  COMMIT_TIMESTAMP,
+  COMMIT_VERSION,
+  loadProfile,
+  parseCoordinate,
+  parseLocation,
+  type QueryOptions,
+  type SharedFile,
+  type SharedMetadata,
+  type SharedProtocol,
+  type SharedTableInfo,
+  type SharedTableRef,
+  SharingClient,
+  type SharingClientOptions,
+  type SharingLocation,
+  type TableCoordinate,
+} from "./client/index.js";
 export { defaultCatalogDir, sharingServerCommands } from "./commands.js";
 export { type SharingServer, type SharingServerOptions, startSharingServer } from "./server/server.js";
