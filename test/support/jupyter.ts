@@ -2,8 +2,8 @@
 // real `arcuate kernel install`), execute notebooks headless with nbclient, and talk to a running
 // kernel with jupyter_client, all in the project's .venv via runPython.
 import { execFile } from "node:child_process";
-import { existsSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
+import { existsSync, readFileSync } from "node:fs";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -46,22 +46,59 @@ export interface KernelInstall {
 }
 
 /**
- * Compiles the package (the kernelspec runs dist/src/kernel/main.js) unless `ARCUATE_TEST_NO_BUILD`
- * is set. tsc emits even when a file elsewhere in the tree does not type-check yet, so only a
- * missing launcher fails here.
+ * Compiles the package once per test run (the kernelspec runs dist/src/kernel/main.js), unless
+ * `ARCUATE_TEST_NO_BUILD=1`. Test files run in parallel workers: the first takes a lock and
+ * builds, the others wait for it, so no kernel ever starts from half-written files. tsc emits
+ * even when a file elsewhere in the tree does not type-check yet, so only a missing launcher fails.
  */
 export async function buildPackage(): Promise<void> {
   if (process.env["ARCUATE_TEST_NO_BUILD"] !== "1") {
-    await execFileAsync(
-      process.execPath,
-      [join(PROJECT_ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.build.json"],
-      {
-        cwd: PROJECT_ROOT,
-      },
-    ).catch(() => undefined);
+    const run = testRunId();
+    const done = join(tmpdir(), `arcuate-test-build-${run}.done`);
+    const lock = join(tmpdir(), `arcuate-test-build-${run}.lock`);
+    if (!existsSync(done)) {
+      if (await tryLock(lock)) {
+        try {
+          await execFileAsync(process.execPath, [TSC, "-p", "tsconfig.build.json"], {
+            cwd: PROJECT_ROOT,
+          }).catch(() => undefined);
+          await writeFile(done, "");
+        } finally {
+          await rm(lock, { recursive: true, force: true });
+        }
+      } else {
+        for (const deadline = Date.now() + 180_000; !existsSync(done); ) {
+          if (Date.now() > deadline)
+            throw new Error("timed out waiting for another test worker to build the package");
+          await new Promise((resolve) => setTimeout(resolve, 200));
+        }
+      }
+    }
   }
   if (!existsSync(LAUNCHER))
     throw new Error(`the kernel launcher ${LAUNCHER} was not built (npx tsc -p tsconfig.build.json)`);
+}
+
+const TSC = join(PROJECT_ROOT, "node_modules", "typescript", "bin", "tsc");
+
+/** Workers of one vitest run share its process as parent: its pid and start time name the run. */
+function testRunId(): string {
+  try {
+    const stat = readFileSync(`/proc/${process.ppid}/stat`, "utf8");
+    const startTime = stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
+    return `${process.ppid}-${startTime}`;
+  } catch {
+    return String(process.ppid);
+  }
+}
+
+async function tryLock(path: string): Promise<boolean> {
+  try {
+    await mkdir(path);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Builds, then installs the kernelspec with `arcuate kernel install --prefix <temp>`. */
