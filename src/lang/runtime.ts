@@ -100,33 +100,7 @@ type StepMethods = {
     context: StepContext,
   ) => Promise<unknown>;
 };
-const _everyStepHasAMethod = (runtime: Runtime): StepMethods => runtime;
-void _everyStepHasAMethod;
-
-const RUNTIME_STEPS: readonly RuntimeStepKind[] = [
-  "createShare",
-  "dropShare",
-  "createRecipient",
-  "dropRecipient",
-  "grant",
-  "revoke",
-  "showShares",
-  "showRecipients",
-  "showGrants",
-  "showTables",
-  "describeShare",
-  "describeRecipient",
-  "describeHistory",
-  "addExperimentToShare",
-  "addModelToShare",
-  "removeFromShare",
-  "refreshShare",
-  "showRemoteShares",
-  "showRemoteTables",
-  "selectFromShare",
-  "importExperiment",
-  "importModel",
-];
+export type RuntimeCoversEveryStep = Runtime extends StepMethods ? true : never;
 
 /**
  * The Runtime over arcuate's own modules, keeping the provider's state under `workDir`.
@@ -143,6 +117,29 @@ export function defaultRuntime(workDir: string): Runtime {
       },
     );
   };
-  const methods = Object.fromEntries(RUNTIME_STEPS.map((step) => [step, notWired(step)]));
-  return { ...methods, listNames: async () => [] } as unknown as Runtime;
+  return {
+    createShare: notWired("createShare"),
+    dropShare: notWired("dropShare"),
+    createRecipient: notWired("createRecipient"),
+    dropRecipient: notWired("dropRecipient"),
+    grant: notWired("grant"),
+    revoke: notWired("revoke"),
+    showShares: notWired("showShares"),
+    showRecipients: notWired("showRecipients"),
+    showGrants: notWired("showGrants"),
+    showTables: notWired("showTables"),
+    describeShare: notWired("describeShare"),
+    describeRecipient: notWired("describeRecipient"),
+    describeHistory: notWired("describeHistory"),
+    addExperimentToShare: notWired("addExperimentToShare"),
+    addModelToShare: notWired("addModelToShare"),
+    removeFromShare: notWired("removeFromShare"),
+    refreshShare: notWired("refreshShare"),
+    showRemoteShares: notWired("showRemoteShares"),
+    showRemoteTables: notWired("showRemoteTables"),
+    selectFromShare: notWired("selectFromShare"),
+    importExperiment: notWired("importExperiment"),
+    importModel: notWired("importModel"),
+    listNames: async () => [],
+  };
 }
