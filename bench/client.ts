@@ -1,0 +1,125 @@
+// Benchmark: loading a 1,000,000-row shared table (4 columns, 10 files, written by delta-rs) from
+// arcuate's sharing server with arcuate's client, with the Python connector's load_as_pandas from
+// the same server in the same run, and reading the same Parquet files straight from disk (pyarrow,
+// and parquet-wasm + apache-arrow in Node, the decoder arcuate itself uses). Prints medians and
+// ratios. Targets (docs/client.md): faster than load_as_pandas; within 2x of a direct read.
+//
+//   npx tsx bench/client.ts [--rows 1000000] [--files 10] [--runs 5]
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import * as arrow from "apache-arrow";
+import { readParquet } from "parquet-wasm/node";
+import { loadProfile, SharingClient } from "../src/sharing/client/index.js";
+import { runPythonJson } from "../test/support/python.js";
+import { startTestSharingServer } from "../test/support/sharing-server.js";
+
+function arg(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
+}
+
+const ROWS = arg("rows", 1_000_000);
+const FILES = arg("files", 10);
+const RUNS = arg("runs", 5);
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+async function timed(runs: number, fn: () => Promise<number>): Promise<{ ms: number; rows: number }> {
+  await fn(); // warm-up: first calls (JIT, WebAssembly compile) are several times slower
+  const times: number[] = [];
+  let rows = 0;
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    rows = await fn();
+    times.push(performance.now() - t0);
+  }
+  return { ms: median(times), rows };
+}
+
+const dir = mkdtempSync(join(tmpdir(), "arcuate-bench-client-"));
+const location = join(dir, "table");
+const server = await startTestSharingServer();
+try {
+  process.stderr.write(`writing ${ROWS} rows in ${FILES} files with delta-rs…\n`);
+  await runPythonJson(
+    String.raw`
+import json, datetime
+import numpy as np, pyarrow as pa
+from deltalake import write_deltalake
+rows, files = ${ROWS}, ${FILES}
+per = rows // files
+rng = np.random.default_rng(7)
+for f in range(files):
+    n = per if f < files - 1 else rows - per * (files - 1)
+    ids = np.arange(f * per, f * per + n, dtype=np.int64)
+    t = pa.table({
+        "id": ids,
+        "value": rng.random(n),
+        "name": pa.array([f"name-{i % 1000}" for i in ids]),
+        "ts": pa.array((ids * 1000).astype("datetime64[us]")).cast(pa.timestamp("us", tz="UTC")),
+    })
+    write_deltalake(${JSON.stringify(location)}, t, mode="append")
+print(json.dumps(True))
+`,
+    { timeoutMs: 600_000 },
+  );
+  const { profilePath } = await server.shareTables({
+    share: "bench",
+    tables: [{ schema: "b", table: "t", location }],
+  });
+  const table = { share: "bench", schema: "b", name: "t" };
+  const client = new SharingClient(await loadProfile(profilePath));
+
+  const ours = await timed(RUNS, async () => (await client.queryTable(table)).numRows);
+
+  const files = readdirSync(location)
+    .filter((f) => f.endsWith(".parquet"))
+    .map((f) => join(location, f));
+  const wasm = await timed(RUNS, async () => {
+    let rows = 0;
+    for (const file of files) {
+      const t = arrow.tableFromIPC(readParquet(readFileSync(file)).intoIPCStream());
+      rows += t.numRows;
+    }
+    return rows;
+  });
+
+  process.stderr.write("timing the Python connector and pyarrow…\n");
+  const python = await runPythonJson<{ pandas: number; pyarrow: number; rows: number }>(
+    String.raw`
+import json, time, statistics, glob
+import delta_sharing, pyarrow.parquet as pq
+url = ${JSON.stringify(`${profilePath}#bench.b.t`)}
+files = sorted(glob.glob(${JSON.stringify(location)} + "/*.parquet"))
+def timed(fn, runs=${RUNS}):
+    fn()
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter(); n = fn(); times.append((time.perf_counter() - t0) * 1000)
+    return statistics.median(times), n
+pandas_ms, rows = timed(lambda: len(delta_sharing.load_as_pandas(url)))
+pyarrow_ms, _ = timed(lambda: pq.read_table(files).num_rows)
+print(json.dumps({"pandas": pandas_ms, "pyarrow": pyarrow_ms, "rows": rows}))
+`,
+    { timeoutMs: 600_000 },
+  );
+
+  if (ours.rows !== ROWS || python.rows !== ROWS || wasm.rows !== ROWS) {
+    throw new Error(
+      `row counts differ: arcuate ${ours.rows}, python ${python.rows}, parquet-wasm ${wasm.rows}`,
+    );
+  }
+  const fmt = (ms: number) => `${ms.toFixed(0).padStart(6)} ms`;
+  const lines = [
+    `shared table: ${ROWS} rows x 4 columns in ${files.length} files; median of ${RUNS} warm runs`,
+    `arcuate client queryTable        ${fmt(ours.ms)}`,
+    `python load_as_pandas            ${fmt(python.pandas)}   arcuate is ${(python.pandas / ours.ms).toFixed(2)}x faster (target > 1)`,
+    `direct read, parquet-wasm (Node) ${fmt(wasm.ms)}   arcuate / direct = ${(ours.ms / wasm.ms).toFixed(2)} (target <= 2)`,
+    `direct read, pyarrow             ${fmt(python.pyarrow)}   arcuate / direct = ${(ours.ms / python.pyarrow).toFixed(2)}`,
+  ];
+  process.stdout.write(`${lines.join("\n")}\n`);
+} finally {
+  await server.close();
+  rmSync(dir, { recursive: true, force: true });
+}
