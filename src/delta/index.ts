@@ -23,3 +23,4 @@ export type { FileInfo, Storage } from "./storage.js";
 export { LocalStorage } from "./storage.js";
 export type { Commit, CommitSummary, OpenOptions, TimestampInput } from "./table.js";
 export { DeltaTable } from "./table.js";
+export type { CreateTableOptions, WriteOptions } from "./writer.js";

@@ -13,6 +13,7 @@ import {
   type StructField,
   type StructType,
 } from "./schema.js";
+import { takeData } from "./take.js";
 
 export interface ReadFileOptions {
   /** "name"/"id": columns are stored under `delta.columnMapping.physicalName`. */
@@ -159,11 +160,8 @@ function lowerBound(sorted: ArrayLike<number>, value: number): number {
   return lo;
 }
 
-/** Selects rows by index, by rebuilding the struct from its values (deletes are rare and small). */
 function takeRows(data: arrow.Data<arrow.Struct>, rows: number[]): arrow.Data<arrow.Struct> {
-  const vector = arrow.makeVector(data);
-  const values = rows.map((i) => vector.get(i)?.toJSON() ?? null);
-  return arrow.vectorFromArray(values, data.type).data[0]!;
+  return takeData(data, rows) as arrow.Data<arrow.Struct>;
 }
 
 /** A column of `length` nulls of a Delta type. */

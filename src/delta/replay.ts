@@ -2,7 +2,7 @@
 // before the wanted version, through the contiguous commits after it, to the table state at that
 // version: protocol, metadata, active files. Pure over the listing and the storage reads.
 import { ArcuateError, NotFoundError } from "../errors.js";
-import type { Action, AddAction, MetadataAction, ProtocolAction } from "./actions.js";
+import type { Action, AddAction, MetadataAction, ProtocolAction, TxnAction } from "./actions.js";
 import { type CheckpointFiles, type LogListing, readCheckpoint, readCommit } from "./log.js";
 import type { Storage } from "./storage.js";
 
@@ -13,6 +13,8 @@ export interface TableState {
   protocol: ProtocolAction;
   metadata: MetadataAction;
   files: AddAction[];
+  /** Latest `txn` per application id (idempotent writers). */
+  txns: TxnAction[];
 }
 
 /** The canonical form of a file path in the log, for matching `remove` against `add`. */
@@ -84,12 +86,14 @@ export async function replay(storage: Storage, listing: LogListing, version?: nu
   let protocol: ProtocolAction | undefined;
   let metadata: MetadataAction | undefined;
   const files = new Map<string, AddAction>();
+  const txns = new Map<string, TxnAction>();
   const apply = (actions: Action[]): void => {
     for (const action of actions) {
       if (action.add) files.set(fileKey(action.add.path, action.add.deletionVector), action.add);
       else if (action.remove) files.delete(fileKey(action.remove.path, action.remove.deletionVector));
       else if (action.protocol) protocol = action.protocol;
       else if (action.metaData) metadata = action.metaData;
+      else if (action.txn) txns.set(action.txn.appId, action.txn);
     }
   };
   let timestamp = 0;
@@ -116,7 +120,14 @@ export async function replay(storage: Storage, listing: LogListing, version?: nu
   if (typeof metadata.schemaString !== "string") {
     throw new ArcuateError("CORRUPT_TABLE", `delta: metaData at version ${target} has no schemaString`);
   }
-  return { version: target, timestamp, protocol, metadata, files: [...files.values()] };
+  return {
+    version: target,
+    timestamp,
+    protocol,
+    metadata,
+    files: [...files.values()],
+    txns: [...txns.values()],
+  };
 }
 
 /** Runs `fn` over `items` with at most `limit` in flight, keeping the order of results. */

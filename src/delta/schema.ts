@@ -220,6 +220,8 @@ export function arrowTypeToDelta(t: arrow.DataType, where = "column"): DataType 
     }
     case arrow.Type.Date:
       return "date";
+    case arrow.Type.Dictionary:
+      return arrowTypeToDelta((t as arrow.Dictionary).dictionary, where);
     case arrow.Type.Timestamp:
       return (t as arrow.Timestamp).timezone ? "timestamp" : "timestamp_ntz";
     case arrow.Type.Decimal: {

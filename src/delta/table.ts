@@ -4,6 +4,8 @@ import { resolve } from "node:path";
 import type * as arrow from "apache-arrow";
 import { ArcuateError, NotFoundError } from "../errors.js";
 import type { Action, CommitInfoAction } from "./actions.js";
+import { changeBatches, readChanges } from "./cdf.js";
+import { writeCheckpoint } from "./checkpoint.js";
 import { type LogListing, listLog, readCommit } from "./log.js";
 import {
   commitTimestampFromActions,
@@ -14,6 +16,7 @@ import {
 } from "./replay.js";
 import { Snapshot } from "./snapshot.js";
 import { LocalStorage, type Storage } from "./storage.js";
+import { type CreateTableOptions, createTable, type WriteOptions, writeTable } from "./writer.js";
 
 export interface OpenOptions {
   /** Where the table's files are; its root is the table root. Default: LocalStorage(location). */
@@ -179,6 +182,33 @@ export class DeltaTable {
         commitInfo,
       };
     });
+  }
+
+  /** Creates a table (commits version 0). ConflictError when one exists at the location already. */
+  static async create(location: string, options: CreateTableOptions & OpenOptions): Promise<DeltaTable> {
+    const table = DeltaTable.at(location, options);
+    await createTable(table.storage, options);
+    return table;
+  }
+
+  /** Appends or overwrites rows; returns the new version. Retries when another writer commits first. */
+  write(data: arrow.Table | AsyncIterable<arrow.RecordBatch>, options: WriteOptions): Promise<number> {
+    return writeTable(this.storage, data, options);
+  }
+
+  /** Change data feed rows of commits [fromVersion, toVersion] (default: to the latest). */
+  changes(fromVersion: number, toVersion?: number): Promise<arrow.Table> {
+    return readChanges(this.storage, fromVersion, toVersion);
+  }
+
+  /** The same, as a stream of record batches, one data file at a time. */
+  changeBatches(fromVersion: number, toVersion?: number): AsyncIterable<arrow.RecordBatch> {
+    return changeBatches(this.storage, fromVersion, toVersion);
+  }
+
+  /** Writes a checkpoint of `version` (default: the latest) and updates `_last_checkpoint`. */
+  async checkpoint(version?: number): Promise<void> {
+    await writeCheckpoint(this.storage, version ?? (await this.latestVersion()));
   }
 
   /** Convenience: the latest snapshot's rows. */
