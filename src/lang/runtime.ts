@@ -93,15 +93,6 @@ export interface Runtime {
 /** The step kinds the Runtime implements (each is the name of its method). */
 export type RuntimeStepKind = RuntimeStep["step"];
 
-// Compile-time check that every runtime step has a method taking that step's arguments.
-type StepMethods = {
-  [K in RuntimeStepKind]: (
-    args: Extract<RuntimeStep, { step: K }>["args"],
-    context: StepContext,
-  ) => Promise<unknown>;
-};
-export type RuntimeCoversEveryStep = Runtime extends StepMethods ? true : never;
-
 /**
  * The Runtime over arcuate's own modules, keeping the provider's state under `workDir`.
  * Not wired yet: every step fails with UNSUPPORTED_FEATURE naming the step, and completion knows
