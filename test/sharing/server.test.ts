@@ -442,7 +442,7 @@ describe("file URLs", () => {
       const { url } = signer.sign(
         `${server.url}`,
         { r: principal, s: "sales", c: "x", t: "parts", p },
-        Date.now(),
+        Date.now() + 60_000,
       );
       const reply = await fetchUrl(url);
       expect(reply.status, p).toBeGreaterThanOrEqual(400);

@@ -141,8 +141,9 @@ export class NdjsonWriter {
 
   constructor(private readonly res: ServerResponse) {}
 
+  /** Writes one line: a value to serialise, or a string that already is its JSON. */
   async line(value: unknown): Promise<void> {
-    const text = `${JSON.stringify(value)}\n`;
+    const text = `${typeof value === "string" ? value : JSON.stringify(value)}\n`;
     this.buffer.push(text);
     this.buffered += text.length;
     // Small lines are batched into ~16 KB writes: fewer syscalls, same streaming behaviour.

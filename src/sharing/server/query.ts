@@ -23,7 +23,7 @@ import {
 } from "../protocol.js";
 import { badRequest } from "./http.js";
 import { type FileFilter, partitionFilter } from "./predicates.js";
-import type { FileRef, UrlSigner } from "./signing.js";
+import type { UrlSigner } from "./signing.js";
 import type { TableCache } from "./tables.js";
 
 /** What a table request needs: where the table is, who asks, and how to sign its files. */
@@ -151,14 +151,14 @@ export async function prepareQuery(t: ServedTable, caps: Capabilities, body: Que
     lines: function* () {
       yield protocolLine(format, snapshot.protocol);
       yield metadataLine(format, snapshot.metadata, historical ? snapshot.version : undefined, snapshot);
-      let minExpiry = Number.POSITIVE_INFINITY;
+      const lines = new FileLines(t, format);
+      const extra = historical ? { version: snapshot.version, timestamp: snapshot.timestamp } : {};
+      let files = 0;
       for (const add of limitedFiles(snapshot.files, filter, limit)) {
-        const signed = sign(t, add.path);
-        minExpiry = Math.min(minExpiry, signed.expirationTimestamp);
-        const extra = historical ? { version: snapshot.version, timestamp: snapshot.timestamp } : {};
-        yield fileLine(format, "file", add, signed, extra);
+        files++;
+        yield lines.line("file", add, extra);
       }
-      if (end) yield endStream(minExpiry);
+      if (end) yield endStream(files > 0 ? lines.expirationTimestamp : undefined);
     },
   };
 }
@@ -218,7 +218,8 @@ async function prepareStreamingQuery(
     lines: function* () {
       yield protocolLine(format, snapshot.protocol);
       yield metadataLine(format, snapshot.metadata, start, undefined);
-      let minExpiry = Number.POSITIVE_INFINITY;
+      const lines = new FileLines(t, format);
+      let files = 0;
       for (const commit of commits) {
         const extra = { version: commit.version, timestamp: commit.timestamp };
         for (const action of commit.actions) {
@@ -226,12 +227,11 @@ async function prepareStreamingQuery(
             yield metadataLine(format, action.metaData, commit.version, undefined);
           const file = action.add ?? action.remove;
           if (!file || file.dataChange === false) continue;
-          const signed = sign(t, file.path);
-          minExpiry = Math.min(minExpiry, signed.expirationTimestamp);
-          yield fileLine(format, action.add ? "add" : "remove", file, signed, extra);
+          files++;
+          yield lines.line(action.add ? "add" : "remove", file, extra);
         }
       }
-      if (endAction) yield endStream(minExpiry);
+      if (endAction) yield endStream(files > 0 ? lines.expirationTimestamp : undefined);
     },
   };
 }
@@ -294,7 +294,8 @@ export async function prepareChanges(
     lines: function* () {
       yield protocolLine(format, head.protocol);
       yield metadataLine(format, head.metadata, head.version, undefined);
-      let minExpiry = Number.POSITIVE_INFINITY;
+      const lines = new FileLines(t, format);
+      let count = 0;
       for (const commit of commits) {
         const extra = { version: commit.version, timestamp: commit.timestamp };
         if (historicalMetadata && commit.version > start) {
@@ -313,12 +314,11 @@ export async function prepareChanges(
                 return [];
               });
         for (const [kind, file] of files) {
-          const signed = sign(t, file.path);
-          minExpiry = Math.min(minExpiry, signed.expirationTimestamp);
-          yield fileLine(format, kind, file, signed, extra);
+          count++;
+          yield lines.line(kind, file, extra);
         }
       }
-      if (endAction) yield endStream(minExpiry);
+      if (endAction) yield endStream(count > 0 ? lines.expirationTimestamp : undefined);
     },
   };
 }
@@ -360,51 +360,91 @@ function metadataLine(
 }
 
 type FileAction = AddAction | RemoveAction | CdcAction;
+type FileKind = "file" | "add" | "remove" | "cdf";
 
-function fileLine(
-  format: ResponseFormat,
-  kind: "file" | "add" | "remove" | "cdf",
-  action: FileAction,
-  signed: { url: string; expirationTimestamp: number },
-  extra: { version?: number; timestamp?: number },
-): unknown {
-  const id = fileId(action.path);
-  if (format === "delta") {
-    const key = kind === "cdf" ? "cdc" : kind === "remove" ? "remove" : "add";
-    return {
-      file: {
-        id,
-        ...extra,
-        expirationTimestamp: signed.expirationTimestamp,
-        deltaSingleAction: { [key]: { ...action, path: signed.url } },
-      },
-    };
+/**
+ * File lines of one response, pre-serialised. URLs signed within the same expiry step are equal
+ * (see UrlSigner.expiry), so a line is cached on its (immutable, snapshot-owned) action object and
+ * reused by the next request of the same recipient and format: a busy query endpoint then costs
+ * a lookup per file instead of an HMAC, an MD5 and a JSON serialisation.
+ */
+class FileLines {
+  readonly expirationTimestamp: number;
+  private readonly prefix: string;
+  private readonly refPrefix: string;
+  private lastExtra?: { kind: FileKind; version?: number; timestamp?: number; key: string };
+
+  constructor(
+    private readonly t: ServedTable,
+    private readonly format: ResponseFormat,
+  ) {
+    this.expirationTimestamp = t.signer.expiry(t.now);
+    this.prefix = [
+      format,
+      t.principalId,
+      t.base,
+      t.share,
+      t.schema,
+      t.entry.name,
+      this.expirationTimestamp,
+    ].join("\n");
+    this.refPrefix = JSON.stringify({ r: t.principalId, s: t.share, c: t.schema, t: t.entry.name }).slice(
+      0,
+      -1,
+    );
   }
-  const line: Record<string, unknown> = {
-    url: signed.url,
-    id,
-    partitionValues: action.partitionValues ?? {},
-    size: action.size ?? 0,
-  };
-  const stats = "stats" in action ? action.stats : undefined;
-  if (stats && kind !== "cdf" && kind !== "remove") line.stats = stats;
-  Object.assign(line, extra);
-  line.expirationTimestamp = signed.expirationTimestamp;
-  return { [kind]: line };
+
+  line(kind: FileKind, action: FileAction, extra: { version?: number; timestamp?: number }): string {
+    const key = this.key(kind, extra);
+    const cached = LINES.get(action);
+    if (cached?.key === key) return cached.line;
+    const line = this.build(kind, action, extra);
+    LINES.set(action, { key, line });
+    return line;
+  }
+
+  private key(kind: FileKind, extra: { version?: number; timestamp?: number }): string {
+    const last = this.lastExtra;
+    if (last && last.kind === kind && last.version === extra.version && last.timestamp === extra.timestamp)
+      return last.key;
+    const key = `${this.prefix}\n${kind}\n${extra.version ?? ""}\n${extra.timestamp ?? ""}`;
+    this.lastExtra = { kind, ...extra, key };
+    return key;
+  }
+
+  private build(kind: FileKind, action: FileAction, extra: { version?: number; timestamp?: number }): string {
+    const ref = `${this.refPrefix},"p":${JSON.stringify(action.path)}}`;
+    const url = JSON.stringify(
+      this.t.signer.signPayload(
+        this.t.base,
+        Buffer.from(ref, "utf8").toString("base64url"),
+        this.expirationTimestamp,
+      ),
+    );
+    const id = createHash("md5").update(action.path).digest("hex");
+    const versions =
+      (extra.version === undefined ? "" : `,"version":${extra.version}`) +
+      (extra.timestamp === undefined ? "" : `,"timestamp":${extra.timestamp}`);
+    if (this.format === "delta") {
+      const key = kind === "cdf" ? "cdc" : kind === "remove" ? "remove" : "add";
+      const { path: _path, ...rest } = action;
+      const restJson = JSON.stringify(rest);
+      const wrapped = restJson === "{}" ? `{"path":${url}}` : `{"path":${url},${restJson.slice(1)}`;
+      return `{"file":{"id":"${id}"${versions},"expirationTimestamp":${this.expirationTimestamp},"deltaSingleAction":{"${key}":${wrapped}}}}`;
+    }
+    const stats = kind === "file" || kind === "add" ? (action as AddAction).stats : undefined;
+    return (
+      `{"${kind}":{"url":${url},"id":"${id}","partitionValues":${JSON.stringify(action.partitionValues ?? {})},` +
+      `"size":${action.size ?? 0}${stats ? `,"stats":${JSON.stringify(stats)}` : ""}${versions},` +
+      `"expirationTimestamp":${this.expirationTimestamp}}}`
+    );
+  }
 }
 
-function endStream(minExpiry: number): unknown {
-  return { endStreamAction: Number.isFinite(minExpiry) ? { minUrlExpirationTimestamp: minExpiry } : {} };
-}
+const LINES = new WeakMap<object, { key: string; line: string }>();
 
-/** A file's id: stable across requests and formats, and not the provider's path. */
-function fileId(path: string): string {
-  return createHash("md5").update(path).digest("hex");
-}
-
-function sign(t: ServedTable, path: string): { url: string; expirationTimestamp: number } {
-  const ref: FileRef = { r: t.principalId, s: t.share, c: t.schema, t: t.entry.name, p: path };
-  return t.signer.sign(t.base, ref, t.now);
+function endStream(expiry: number | undefined): unknown {
+  return { endStreamAction: expiry === undefined ? {} : { minUrlExpirationTimestamp: expiry } };
 }
 
 // ---------------------------------------------------------------------------------------------

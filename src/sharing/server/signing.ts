@@ -27,14 +27,25 @@ export class UrlSigner {
     readonly ttlMs: number,
   ) {}
 
+  /**
+   * The expiry of URLs signed at `now`. It is rounded up to a step of a tenth of the lifetime (at
+   * most a minute), so that the same file asked for again within the step gets the same URL:
+   * responses can then reuse signed lines instead of computing an HMAC per file per request.
+   */
+  expiry(now: number): number {
+    const step = Math.max(1, Math.min(60_000, Math.floor(this.ttlMs / 10)));
+    return Math.ceil((now + this.ttlMs) / step) * step;
+  }
+
   /** Signs a file reference; `base` is `{origin}{prefix}`. */
-  sign(base: string, ref: FileRef, now: number): { url: string; expirationTimestamp: number } {
+  sign(base: string, ref: FileRef, expires: number): { url: string; expirationTimestamp: number } {
     const payload = Buffer.from(JSON.stringify(ref), "utf8").toString("base64url");
-    const expires = now + this.ttlMs;
-    return {
-      url: `${base}/files/${payload}?Expires=${expires}&X-Amz-Signature=${this.mac(payload, expires)}`,
-      expirationTimestamp: expires,
-    };
+    return { url: this.signPayload(base, payload, expires), expirationTimestamp: expires };
+  }
+
+  /** The URL for an already encoded payload (base64url of a FileRef's JSON). */
+  signPayload(base: string, payload: string, expires: number): string {
+    return `${base}/files/${payload}?Expires=${expires}&X-Amz-Signature=${this.mac(payload, expires)}`;
   }
 
   /** Checks a presented URL; throws 403 PERMISSION_DENIED when tampered with or expired. */
