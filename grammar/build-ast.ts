@@ -44,8 +44,14 @@ import type {
 /** A statement before its source is attached (Omit applied to each member of the union). */
 type Body = Statement extends infer S ? (S extends unknown ? Omit<S, "source"> : never) : never;
 
-export function buildScript(cst: ScriptCstNode, text: string): Script {
-  const statements = (cst.children.statement ?? []).map((node) => buildStatement(node, text));
+/**
+ * The AST of a script's CST. Takes a plain CstNode so the generated CST types stay internal to
+ * the grammar (they are a .d.ts file, which a build does not copy).
+ */
+export function buildScript(cst: CstNode, text: string): Script {
+  // The node of the `script` rule has the generated shape by construction.
+  const script = cst as ScriptCstNode;
+  const statements = (script.children.statement ?? []).map((node) => buildStatement(node, text));
   return { text, statements };
 }
 

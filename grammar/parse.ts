@@ -3,7 +3,6 @@
 import type { IToken } from "chevrotain";
 import type { Script } from "./ast.js";
 import { buildScript } from "./build-ast.js";
-import type { ScriptCstNode } from "./cst.js";
 import { arcuateParser } from "./parser.js";
 import { grammarError, lexicalError } from "./syntax-errors.js";
 import { arcuateLexer } from "./tokens.js";
@@ -11,8 +10,7 @@ import { arcuateLexer } from "./tokens.js";
 export function parse(text: string): Script {
   const tokens = tokenize(text);
   arcuateParser.input = tokens;
-  // A rule returns a plain CstNode; the generated type of the `script` rule's node is the same node.
-  const cst = arcuateParser.script() as ScriptCstNode;
+  const cst = arcuateParser.script();
   // Copy the errors before anything else reuses the parser (describing an error does).
   const errors = [...arcuateParser.errors];
   if (errors.length > 0) throw grammarError(text, tokens, errors);

@@ -3,7 +3,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect, it } from "vitest";
-import { cstTypesSource, syntaxDiagramHtml } from "../../grammar/generated.js";
+import { cstTypesSource, syntaxDiagramHtml } from "../../scripts/gen-cst-types.js";
 import { PROJECT_ROOT } from "../support/paths.js";
 
 it("grammar/cst.d.ts is generated from the current grammar", () => {
