@@ -83,7 +83,7 @@ DeltaTable(path).create_checkpoint()
         (res) => {
           let lines = 0;
           res.on("data", (chunk: Buffer) => {
-            for (const byte of chunk) if (byte === 10) lines++;
+            for (let i = chunk.indexOf(10); i >= 0; i = chunk.indexOf(10, i + 1)) lines++;
           });
           res.on("end", () => {
             if (res.statusCode !== 200 || lines !== FILES + 2)

@@ -9,7 +9,7 @@
 // A running server reads the state through `view()`, which re-reads catalog.json whenever it was
 // replaced, so changes take effect without a restart.
 import { randomBytes, randomUUID } from "node:crypto";
-import { existsSync } from "node:fs";
+import { type BigIntStats, existsSync } from "node:fs";
 import { mkdir, readFile, rm, stat } from "node:fs/promises";
 import { isAbsolute, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -83,6 +83,8 @@ interface Secrets {
 
 export class Catalog implements SharingCatalog {
   private cached?: { ino: bigint; mtimeNs: bigint; state: CatalogState; view: StateView };
+  private statProbe?: { generation: number; pending: Promise<BigIntStats | undefined> };
+  private generation = 0;
 
   private constructor(
     readonly dir: string,
@@ -380,7 +382,19 @@ export class Catalog implements SharingCatalog {
   }
 
   private async load(): Promise<{ state: CatalogState; view: StateView }> {
-    const info = await stat(this.statePath, { bigint: true }).catch(() => undefined);
+    // Concurrent requests share one stat; a stat that began before this process's last change is
+    // not shared, so a change made here is seen by every view asked for after it.
+    let probe = this.statProbe;
+    if (!probe || probe.generation !== this.generation) {
+      const pending = stat(this.statePath, { bigint: true }).catch(() => undefined);
+      probe = { generation: this.generation, pending };
+      this.statProbe = probe;
+      const current = probe;
+      void pending.finally(() => {
+        if (this.statProbe === current) this.statProbe = undefined;
+      });
+    }
+    const info = await probe.pending;
     if (!info) {
       const state = emptyState();
       return { state, view: new StateView(state, this.secrets.pepper) };
@@ -408,6 +422,7 @@ export class Catalog implements SharingCatalog {
       const state = text === undefined ? emptyState() : parseState(text, this.statePath);
       const result = change(state);
       await writeFileAtomic(this.statePath, `${JSON.stringify(state, null, 2)}\n`, 0o600);
+      this.generation++;
       return result;
     });
   }

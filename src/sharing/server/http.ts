@@ -146,8 +146,8 @@ export class NdjsonWriter {
     const text = `${typeof value === "string" ? value : JSON.stringify(value)}\n`;
     this.buffer.push(text);
     this.buffered += text.length;
-    // Small lines are batched into ~16 KB writes: fewer syscalls, same streaming behaviour.
-    if (this.buffered >= 16_384) await this.flush();
+    // Small lines are batched into ~64 KB writes: fewer syscalls, same streaming behaviour.
+    if (this.buffered >= 65_536) await this.flush();
   }
 
   async flush(): Promise<void> {

@@ -6,6 +6,7 @@ import { stat } from "node:fs/promises";
 import { join } from "node:path";
 import { DeltaTable, type Snapshot } from "../../delta/index.js";
 import { ArcuateError, NotFoundError } from "../../errors.js";
+import { Coalescer } from "./coalesce.js";
 
 interface Entry {
   table: DeltaTable;
@@ -20,6 +21,7 @@ const MAX_VERSIONS = 8;
 
 export class TableCache {
   private readonly entries = new Map<string, Entry>();
+  private readonly stats = new Coalescer<bigint | undefined>();
 
   async table(location: string): Promise<DeltaTable> {
     return (await this.entry(location)).table;
@@ -28,10 +30,13 @@ export class TableCache {
   /** The latest snapshot, read again only when the log changed. */
   async latest(location: string): Promise<Snapshot> {
     const entry = await this.entry(location);
-    const info = await stat(join(location, "_delta_log"), { bigint: true }).catch(() => undefined);
-    if (!info) throw missing();
-    if (entry.latest === undefined || entry.logMtimeNs !== info.mtimeNs) {
-      entry.logMtimeNs = info.mtimeNs;
+    const mtimeNs = await this.stats.run(location, async () => {
+      const info = await stat(join(location, "_delta_log"), { bigint: true }).catch(() => undefined);
+      return info?.mtimeNs;
+    });
+    if (mtimeNs === undefined) throw missing();
+    if (entry.latest === undefined || entry.logMtimeNs !== mtimeNs) {
+      entry.logMtimeNs = mtimeNs;
       const pending = entry.table.snapshot();
       entry.latest = pending;
       pending.catch(() => {
