@@ -122,9 +122,9 @@ describe("TypeScript cells", () => {
 });
 
 describe("the execute queue", () => {
-  it("aborts only the requests queued behind a failure, as ipykernel does, and runs later ones", async () => {
-    const replies = await runPythonJson<{ status: string; ename?: string }[]>(
-      `import json
+  it("aborts only the requests queued behind a failure, as ipykernel does, and obeys interrupts", async () => {
+    const replies = await runPythonJson<{ status: string; ename?: string; evalue?: string }[]>(
+      `import json, time
 from jupyter_client.manager import start_new_kernel
 km, kc = start_new_kernel(kernel_name="arcuate", startup_timeout=60)
 try:
@@ -139,13 +139,20 @@ try:
             replies[msg["parent_header"]["msg_id"]] = msg["content"]
     # Sent after the failure was reported: runs normally.
     later = kc.execute("1 + 1", reply=True, timeout=60)["content"]
-    print(json.dumps([replies[i] for i in ids] + [later]))
+    # Jupyter's interrupt (SIGINT) stops a cell that waits, and the kernel goes on.
+    waiting = kc.execute("await new Promise((r) => setTimeout(r, 30_000));")
+    time.sleep(1.5)
+    km.interrupt_kernel()
+    interrupted = kc.get_shell_msg(timeout=20)["content"]
+    after = kc.execute("2 + 2", reply=True, timeout=60)["content"]
+    print(json.dumps([replies[i] for i in ids] + [later, interrupted, after]))
 finally:
     kc.stop_channels()
     km.shutdown_kernel(now=True)`,
       { env: install.env, timeoutMs: 120_000 },
     );
-    expect(replies.map((r) => r.status)).toEqual(["error", "aborted", "aborted", "ok"]);
+    expect(replies.map((r) => r.status)).toEqual(["error", "aborted", "aborted", "ok", "error", "ok"]);
     expect(replies[0]?.ename).toBe("Error");
+    expect(replies[4]?.evalue).toBe("Interrupted asynchronously");
   });
 });
