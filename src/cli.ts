@@ -1,6 +1,7 @@
 // The `arcuate` command. A thin shell: each area registers its own subcommands; this file only
 // wires them together and renders errors in one place.
 import { Command } from "commander";
+import { deltaCommand } from "./delta/commands.js";
 import { messageOf } from "./errors.js";
 import { kernelCommand } from "./kernel/commands.js";
 import { runCommand } from "./lang/commands.js";
@@ -11,6 +12,7 @@ export function buildProgram(): Command {
   const program = new Command("arcuate")
     .description("Share MLflow experiments and models over the open Delta Sharing protocol")
     .showHelpAfterError();
+  program.addCommand(deltaCommand());
   program.addCommand(kernelCommand());
   program.addCommand(runCommand());
   program.addCommand(sharingCommand());

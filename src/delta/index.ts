@@ -8,6 +8,8 @@ export type {
   ProtocolAction,
   RemoveAction,
 } from "./actions.js";
+export type { JsonValue } from "./json.js";
+export { batchRows, jsonValueAt } from "./json.js";
 export type { ReadFileOptions } from "./parquet.js";
 export { readParquetFile } from "./parquet.js";
 export type { ScanOptions } from "./scan.js";
