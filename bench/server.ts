@@ -7,7 +7,7 @@
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { Agent, request } from "node:http";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
@@ -109,7 +109,14 @@ DeltaTable(path).create_checkpoint()
     return { latencies, seconds: (performance.now() - started) / 1000 };
   };
 
+  // The server's CPU time (user + system, in clock ticks of 10 ms) from /proc.
+  const cpuMs = () => {
+    const fields = readFileSync(`/proc/${child.pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  };
+
   await run(Math.min(2000, REQUESTS)); // warm-up: JIT, caches, sockets
+  const cpuStart = cpuMs();
   const rssStart = rss();
   let rssPeak = rssStart;
   const sampler = setInterval(() => {
@@ -118,6 +125,7 @@ DeltaTable(path).create_checkpoint()
   const { latencies, seconds } = await run(REQUESTS);
   clearInterval(sampler);
   const rssEnd = rss();
+  const serverCpuMsPerRequest = (cpuMs() - cpuStart) / REQUESTS;
   latencies.sort((a, b) => a - b);
   const pct = (p: number) =>
     latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))]!;
@@ -131,11 +139,14 @@ DeltaTable(path).create_checkpoint()
     p99Ms: Number(pct(99).toFixed(2)),
     maxMs: Number(latencies[latencies.length - 1]!.toFixed(2)),
     serverRssMb: { start: Math.round(rssStart), peak: Math.round(rssPeak), end: Math.round(rssEnd) },
+    serverCpuMsPerRequest: Number(serverCpuMsPerRequest.toFixed(3)),
+    loadAverage: loadavg()[0] ?? 0,
   };
   console.log(
     `query endpoint, ${FILES}-file table, ${CONCURRENCY} connections, ${result.requests} requests: ` +
       `${result.reqPerSec} req/s, p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms (target < 50 ms), ` +
-      `server RSS ${result.serverRssMb.start} → peak ${result.serverRssMb.peak} → ${result.serverRssMb.end} MB`,
+      `server RSS ${result.serverRssMb.start} → peak ${result.serverRssMb.peak} → ${result.serverRssMb.end} MB, ` +
+      `server CPU ${result.serverCpuMsPerRequest} ms/request (load average ${result.loadAverage.toFixed(1)})`,
   );
   console.log(JSON.stringify(result));
   agent.destroy();
