@@ -8,7 +8,7 @@
 import { createRequire } from "node:module";
 import type { ArcuateKernel, CellIO, ExecuteRequest } from "./kernel.js";
 import { packageVersion } from "./paths.js";
-import { type JupyterHandlerImpl, jupyter } from "./tslab.js";
+import { type JupyterHandlerImpl, jupyter, tslabTypeScript } from "./tslab.js";
 
 const require = createRequire(import.meta.url);
 
@@ -45,11 +45,15 @@ export class ArcuateServer extends jupyter.ZmqServer {
 
   override handleKernelInfo(socket: unknown, msg: WireMessage): void {
     const { tslab, arcuate } = versions();
+    const stock = this.handler.handleKernel();
     this.send(
       msg,
       "kernel_info_reply",
       {
-        ...this.handler.handleKernel(),
+        status: "ok",
+        ...stock,
+        // tslab reports a fixed "3.7.2"; the TypeScript that compiles the cells is its own copy.
+        language_info: { ...stock.language_info, version: tslabTypeScript().version },
         implementation: "arcuate",
         implementation_version: arcuate,
         banner: `arcuate ${arcuate}: TypeScript (tslab ${tslab}) with %arcuate statements; %arcuate? for help`,

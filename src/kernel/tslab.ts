@@ -20,6 +20,7 @@ export const jupyter = require("tslab/dist/jupyter.js") as typeof JupyterModule;
 /** The file-system half of the TypeScript instance tslab compiles cells with (tslab bundles its own). */
 export interface TsSystem {
   sys: Record<string, unknown>;
+  version: string;
 }
 
 /** The TypeScript instance tslab's converter uses: its own copy, resolved from tslab's folder. */

@@ -123,7 +123,7 @@ describe("TypeScript cells", () => {
 
 describe("the execute queue", () => {
   it("aborts only the requests queued behind a failure, as ipykernel does, and obeys interrupts", async () => {
-    const replies = await runPythonJson<{ status: string; ename?: string; evalue?: string }[]>(
+    const replies = await runPythonJson<Record<string, unknown>[]>(
       `import json, time
 from jupyter_client.manager import start_new_kernel
 km, kc = start_new_kernel(kernel_name="arcuate", startup_timeout=60)
@@ -145,14 +145,19 @@ try:
     km.interrupt_kernel()
     interrupted = kc.get_shell_msg(timeout=20)["content"]
     after = kc.execute("2 + 2", reply=True, timeout=60)["content"]
-    print(json.dumps([replies[i] for i in ids] + [later, interrupted, after]))
+    info = kc.kernel_info(reply=True, timeout=30)["content"]
+    print(json.dumps([replies[i] for i in ids] + [later, interrupted, after, info]))
 finally:
     kc.stop_channels()
     km.shutdown_kernel(now=True)`,
       { env: install.env, timeoutMs: 120_000 },
     );
-    expect(replies.map((r) => r.status)).toEqual(["error", "aborted", "aborted", "ok", "error", "ok"]);
+    expect(replies.map((r) => r.status)).toEqual(["error", "aborted", "aborted", "ok", "error", "ok", "ok"]);
     expect(replies[0]?.ename).toBe("Error");
     expect(replies[4]?.evalue).toBe("Interrupted asynchronously");
+    expect(replies[6]).toMatchObject({
+      implementation: "arcuate",
+      language_info: { name: "typescript", version: "5.0.4", file_extension: ".ts" },
+    });
   });
 });
