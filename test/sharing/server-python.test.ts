@@ -1,12 +1,14 @@
 // The official Python connector (`delta-sharing`) against arcuate's server: listings, versions,
 // metadata, loads (plain, limit, version, timestamp) and changes, in both response formats, on
-// tables written by delta-rs and on golden tables written by Spark. The oracle is delta-rs reading
+// tables written by arcuate and by delta-rs, and on golden tables written by Spark. The oracle is delta-rs reading
 // the same table in the same Python process. One Python process does every check, to keep the
 // suite fast.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Bool, Float64, Int64, Table, Utf8, vectorFromArray } from "apache-arrow";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { DeltaTable } from "../../src/delta/index.js";
 import { GOLDEN_TABLES } from "../support/paths.js";
 import { runPythonJson } from "../support/python.js";
 import {
@@ -115,14 +117,49 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+/** A table written by arcuate: partitioned by kind, change data feed on, v1 and v2 append, v3 overwrites. */
+async function writeArcuateTable(location: string): Promise<void> {
+  const rows = (ids: number[], kind: string) =>
+    new Table({
+      id: vectorFromArray(ids.map(BigInt), new Int64()),
+      kind: vectorFromArray(
+        ids.map(() => kind),
+        new Utf8(),
+      ),
+      score: vectorFromArray(
+        ids.map((i) => i / 4),
+        new Float64(),
+      ),
+      even: vectorFromArray(
+        ids.map((i) => i % 2 === 0),
+        new Bool(),
+      ),
+    });
+  const table = await DeltaTable.create(location, {
+    schema: rows([0], "a").schema,
+    partitionColumns: ["kind"],
+    configuration: { "delta.enableChangeDataFeed": "true" },
+  });
+  await table.write(rows([1, 2, 3], "a"), { mode: "append" });
+  await new Promise((r) => setTimeout(r, 200)); // distinct commit times
+  await table.write(rows([4, 5], "b"), { mode: "append" });
+  await new Promise((r) => setTimeout(r, 200));
+  await table.write(rows([6, 7, 8, 9], "c"), { mode: "overwrite" });
+}
+
+/** A time between the commits of versions `v` and `v + 1`, by delta-rs's reading of the log. */
+async function timeBetween(path: string, v: number): Promise<string> {
+  const times = await runPythonJson<number[]>(
+    `import sys, json\nfrom deltalake import DeltaTable\nh = sorted(DeltaTable(sys.argv[1]).history(), key=lambda c: c["version"])\nprint(json.dumps([c["timestamp"] for c in h]))`,
+    { args: [path] },
+  );
+  return new Date(Math.round((times[v]! + times[v + 1]!) / 2)).toISOString();
+}
+
 it("serves the official Python connector in both formats, with results equal to delta-rs's", async () => {
   const deltaRs = await writeDeltaRsTables(dir);
-  // A timestamp between the commits of versions 1 and 2 selects version 1 (and CDF from version 2).
-  const commitTimes = await runPythonJson<number[]>(
-    `import sys, json\nfrom deltalake import DeltaTable\nh = sorted(DeltaTable(sys.argv[1]).history(), key=lambda c: c["version"])\nprint(json.dumps([c["timestamp"] for c in h]))`,
-    { args: [deltaRs.plain] },
-  );
-  const between = new Date(Math.round((commitTimes[1]! + commitTimes[2]!) / 2)).toISOString();
+  const arcuate = join(dir, "arcuate");
+  await writeArcuateTable(arcuate);
   const golden = [
     "snapshot-data3",
     "multi-part-checkpoint",
@@ -132,12 +169,22 @@ it("serves the official Python connector in both formats, with results equal to 
     "basic-with-inserts-deletes-checkpoint",
   ];
   const tables = [
+    // A timestamp between versions 1 and 2 selects version 1 (and the change data feed from 2).
+    {
+      schema: "arc",
+      table: "scores",
+      location: arcuate,
+      version: 1,
+      timestamp: await timeBetween(arcuate, 1),
+      timestampVersion: 1,
+      cdf: true,
+    },
     {
       schema: "rs",
       table: "plain",
       location: deltaRs.plain,
       version: 1,
-      timestamp: between,
+      timestamp: await timeBetween(deltaRs.plain, 1),
       timestampVersion: 1,
       cdf: true,
     },
@@ -153,7 +200,7 @@ it("serves the official Python connector in both formats, with results equal to 
   const spec = {
     profile: credentials.profilePath,
     shares: ["demo"],
-    schemas: ["golden", "rs"],
+    schemas: ["arc", "golden", "rs"],
     tables: tables.map((t) => ({ ...t, name: `demo.${t.schema}.${t.table}`, path: t.location })),
   };
   const result = await runPythonJson<{ checks: string[]; failures: string[] }>(CHECKS, {
