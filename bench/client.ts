@@ -5,14 +5,17 @@
 // ratios. Targets (docs/client.md): faster than load_as_pandas; within 2x of a direct read.
 //
 //   npx tsx bench/client.ts [--rows 1000000] [--files 10] [--runs 5]
+import { spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createInterface } from "node:readline";
 import * as arrow from "apache-arrow";
 import { readParquet } from "parquet-wasm/node";
-import { loadProfile, SharingClient } from "../src/sharing/client/index.js";
+import { SharingClient } from "../src/sharing/client/index.js";
+import { Catalog } from "../src/sharing/index.js";
+import type { Profile } from "../src/sharing/protocol.js";
 import { runPythonJson } from "../test/support/python.js";
-import { startTestSharingServer } from "../test/support/sharing-server.js";
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -39,11 +42,26 @@ async function timed(runs: number, fn: () => Promise<number>): Promise<{ ms: num
 
 const dir = mkdtempSync(join(tmpdir(), "arcuate-bench-client-"));
 const location = join(dir, "table");
-const server = await startTestSharingServer();
+const catalogDir = join(dir, "catalog");
+const catalog = await Catalog.open(catalogDir);
+// The server runs in its own process (see client-server-child.ts), as it would for real.
+const child = spawn(
+  process.execPath,
+  [...process.execArgv, join(import.meta.dirname, "client-server-child.ts"), catalogDir],
+  {
+    stdio: ["ignore", "pipe", "inherit"],
+  },
+);
 try {
+  const endpoint = await new Promise<string>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).once("line", (line) =>
+      resolve((JSON.parse(line) as { url: string }).url),
+    );
+    child.once("exit", (code) => reject(new Error(`server exited with ${code}`)));
+  });
   process.stderr.write(`writing ${ROWS} rows in ${FILES} files with delta-rs…\n`);
   await runPythonJson(
-    String.raw`
+    `
 import json, datetime
 import numpy as np, pyarrow as pa
 from deltalake import write_deltalake
@@ -64,14 +82,18 @@ print(json.dumps(True))
 `,
     { timeoutMs: 600_000 },
   );
-  const { profilePath } = await server.shareTables({
-    share: "bench",
-    tables: [{ schema: "b", table: "t", location }],
-  });
+  await catalog.setEndpoint(endpoint);
+  await catalog.createShare("bench");
+  await catalog.addTable("bench", "b", "t", location);
+  const { token, profilePath } = await catalog.createRecipient("bench-reader");
+  await catalog.grant("bench", "bench-reader");
+  const profile: Profile = { shareCredentialsVersion: 1, endpoint, bearerToken: token };
   const table = { share: "bench", schema: "b", name: "t" };
-  const client = new SharingClient(await loadProfile(profilePath));
+  const client = new SharingClient(profile);
 
   const ours = await timed(RUNS, async () => (await client.queryTable(table)).numRows);
+  const mainThread = new SharingClient(profile, { decodeWorkers: 0 });
+  const oursMain = await timed(RUNS, async () => (await mainThread.queryTable(table)).numRows);
 
   const files = readdirSync(location)
     .filter((f) => f.endsWith(".parquet"))
@@ -87,7 +109,7 @@ print(json.dumps(True))
 
   process.stderr.write("timing the Python connector and pyarrow…\n");
   const python = await runPythonJson<{ pandas: number; pyarrow: number; rows: number }>(
-    String.raw`
+    `
 import json, time, statistics, glob
 import delta_sharing, pyarrow.parquet as pq
 url = ${JSON.stringify(`${profilePath}#bench.b.t`)}
@@ -113,13 +135,14 @@ print(json.dumps({"pandas": pandas_ms, "pyarrow": pyarrow_ms, "rows": rows}))
   const fmt = (ms: number) => `${ms.toFixed(0).padStart(6)} ms`;
   const lines = [
     `shared table: ${ROWS} rows x 4 columns in ${files.length} files; median of ${RUNS} warm runs`,
-    `arcuate client queryTable        ${fmt(ours.ms)}`,
+    `arcuate client queryTable        ${fmt(ours.ms)}   (decoding in worker threads)`,
+    `  same, decodeWorkers: 0         ${fmt(oursMain.ms)}   (decoding on the main thread)`,
     `python load_as_pandas            ${fmt(python.pandas)}   arcuate is ${(python.pandas / ours.ms).toFixed(2)}x faster (target > 1)`,
     `direct read, parquet-wasm (Node) ${fmt(wasm.ms)}   arcuate / direct = ${(ours.ms / wasm.ms).toFixed(2)} (target <= 2)`,
     `direct read, pyarrow             ${fmt(python.pyarrow)}   arcuate / direct = ${(ours.ms / python.pyarrow).toFixed(2)}`,
   ];
   process.stdout.write(`${lines.join("\n")}\n`);
 } finally {
-  await server.close();
+  child.kill("SIGTERM");
   rmSync(dir, { recursive: true, force: true });
 }

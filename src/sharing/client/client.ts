@@ -16,6 +16,7 @@ import {
   TABLE_VERSION_HEADER,
   type Table,
 } from "../protocol.js";
+import { decodePool } from "./decode-pool.js";
 import { type HttpOptions, SharingHttp } from "./http.js";
 import { type LoadOptions, loadChanges, loadTable, loadTableBatches } from "./load.js";
 import { loadProfile } from "./profile.js";
@@ -46,6 +47,11 @@ export interface SharingClientOptions extends HttpOptions {
   concurrency?: number;
   /** Page size asked of listings; the server may return fewer (default: the server's choice). */
   maxResults?: number;
+  /**
+   * Worker threads decoding data files, shared by all clients of the process (default: the
+   * number of CPUs, at most 4; 0 decodes on the main thread).
+   */
+  decodeWorkers?: number;
 }
 
 export interface SharedTableInfo {
@@ -273,7 +279,10 @@ export class SharingClient {
   }
 
   private loadOptions(): LoadOptions {
-    return { concurrency: this.options.concurrency ?? 8, http: this.options };
+    const load: LoadOptions = { concurrency: this.options.concurrency ?? 8, http: this.options };
+    const pool = decodePool(this.options.decodeWorkers);
+    if (pool) load.pool = pool;
+    return load;
   }
 
   // -------------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ import pLimit from "p-limit";
 import type { StructType } from "../../delta/index.js";
 import { ArcuateError } from "../../errors.js";
 import type { ChangesOptions, QueryOptions, SharedTableRef, SharingClient } from "./client.js";
+import type { DecodePool } from "./decode-pool.js";
 import { FileDownloader } from "./download.js";
 import type { HttpOptions } from "./http.js";
 import { type FileLayout, fileLayout, readDataFile } from "./read-file.js";
@@ -19,6 +20,8 @@ export interface LoadOptions {
   /** Files downloaded at once. */
   concurrency: number;
   http: HttpOptions;
+  /** Worker threads that decode data files; undefined: decode on the main thread. */
+  pool?: DecodePool;
 }
 
 export const CHANGE_TYPE = "_change_type";
@@ -60,7 +63,14 @@ export async function openQuery(
     let left = limit ?? Number.POSITIVE_INFINITY;
     for await (const [file, bytes] of inOrder(files, load.concurrency, (f) => downloader.download(f))) {
       const fileLimit = Number.isFinite(left) ? left : undefined;
-      for (const batch of await readDataFile(bytes, layout, layout.schema, file.partitionValues, fileLimit)) {
+      for (const batch of await readDataFile(
+        bytes,
+        layout,
+        layout.schema,
+        file.partitionValues,
+        fileLimit,
+        load.pool,
+      )) {
         if (batch.numRows === 0) continue;
         const out = batch.numRows > left ? batch.slice(0, left) : batch;
         left -= out.numRows;

@@ -11,6 +11,7 @@ import {
   type StructType,
 } from "../../delta/index.js";
 import { ArcuateError } from "../../errors.js";
+import type { DecodePool } from "./decode-pool.js";
 import type { SharedMetadata } from "./response.js";
 
 /**
@@ -57,11 +58,20 @@ export async function readDataFile(
   schema: StructType,
   partitionValues: Record<string, string | null>,
   limit?: number,
+  pool?: DecodePool,
 ): Promise<arrow.RecordBatch[]> {
   const options: ReadFileOptions = {
     columnMapping: layout.columnMapping,
     partitionColumns: layout.partitionColumns,
   };
   if (limit !== undefined) options.limit = limit;
+  if (pool && !pool.failed) {
+    try {
+      return await pool.decode(bytes, schema, partitionValues, options);
+    } catch (error) {
+      // A data error is the answer; a broken pool (a worker that could not start) is not.
+      if (error instanceof ArcuateError || !pool.failed) throw error;
+    }
+  }
   return (await readParquetFile(bytes, schema, partitionValues, options)).batches;
 }
