@@ -322,6 +322,10 @@ describe("tables", () => {
       /^http:\/\/127\.0\.0\.1:\d+\/delta-sharing\/files\//,
     );
 
+    const hashed = await post(`${T}/parts/query`, "{}", alice, { fileidhash: "DELTA" });
+    expect(hashed.headers.fileidhash).toBe("delta");
+    expect((await post(`${T}/parts/query`, "{}", alice, { fileidhash: "sha1" })).status).toBe(400);
+
     const streaming = (await post(`${T}/plain/query`, JSON.stringify({ startingVersion: 1 }))).lines();
     // v1 appended a file; v2 (a delete) removed one and added its rewrite.
     expect(streaming.filter((l) => l.add).map((l) => (l.add as { version: number }).version)).toEqual([1, 2]);

@@ -262,13 +262,23 @@ class SharingApp {
     const t = this.served(ctx);
     const body = parseQueryBody(await readJsonBody(ctx.req));
     const caps = parseCapabilities(header(ctx.req, CAPABILITIES_HEADER));
-    await this.stream(ctx, await prepareQuery(t, caps, body), caps.includeEndStreamAction);
+    const idScheme = fileIdHash(ctx.req);
+    await this.stream(
+      ctx,
+      withFileIdHash(await prepareQuery(t, caps, body), idScheme),
+      caps.includeEndStreamAction,
+    );
   }
 
   private async changes(ctx: Ctx): Promise<void> {
     const t = this.served(ctx);
     const caps = parseCapabilities(header(ctx.req, CAPABILITIES_HEADER));
-    await this.stream(ctx, await prepareChanges(t, caps, ctx.query), caps.includeEndStreamAction);
+    const idScheme = fileIdHash(ctx.req);
+    await this.stream(
+      ctx,
+      withFileIdHash(await prepareChanges(t, caps, ctx.query), idScheme),
+      caps.includeEndStreamAction,
+    );
   }
 
   /** Writes a prepared NDJSON response line by line; a failure mid-stream ends it with an error action when the client asked for one. */
@@ -377,6 +387,22 @@ function authenticate(view: CatalogView, req: IncomingMessage): Principal {
         ? "sharing: the bearer token has expired"
         : "sharing: the bearer token is not valid";
   throw new AuthError(message);
+}
+
+/** The `fileidhash` header (#file-id-hash-header): `parquet` or `delta`, echoed; anything else is 400. */
+function fileIdHash(req: IncomingMessage): string | undefined {
+  const raw = header(req, "fileidhash");
+  if (raw === undefined) return undefined;
+  const value = raw.trim().toLowerCase();
+  if (value !== "parquet" && value !== "delta")
+    throw badRequest(`sharing: fileidhash must be parquet or delta, not '${raw.slice(0, 40)}'`);
+  return value;
+}
+
+function withFileIdHash(prepared: Prepared, scheme: string | undefined): Prepared {
+  return scheme === undefined
+    ? prepared
+    : { ...prepared, headers: { ...prepared.headers, fileidhash: scheme } };
 }
 
 function checkedName(kind: NameKind, name: string): string {
