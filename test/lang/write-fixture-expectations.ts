@@ -3,6 +3,7 @@
 // fixtures pin behaviour only if a person agreed with it once.
 //   npx tsx test/lang/write-fixture-expectations.ts          (new fixtures only)
 //   REWRITE=1 npx tsx test/lang/write-fixture-expectations.ts (all of them)
+// then npx biome check --write test/fixtures/lang (biome formats the JSON).
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { compileFixtureText, FIXTURES, fixtureNames, readFixture } from "./fixtures.js";
