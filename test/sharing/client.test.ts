@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
-import type * as arrow from "apache-arrow";
+import * as arrow from "apache-arrow";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { arrowSchemaToDelta, DeltaTable } from "../../src/delta/index.js";
 import { batchRows, type JsonValue } from "../../src/delta/json.js";
@@ -86,6 +86,7 @@ function goldenTables(): Array<{ key: string; location: string }> {
 
 const GOLDEN = goldenTables();
 const RS_TABLES = ["all_types", "partitioned", "cdf", "empty"];
+const ARCUATE_TABLES = ["written"];
 
 let server: TestSharingServer;
 let worker: PythonWorker;
@@ -105,12 +106,14 @@ beforeAll(async () => {
   workDir = mkdtempSync(join(tmpdir(), "arcuate-client-"));
   worker = startPythonWorker();
   versionTimes = await worker.exec<string[]>(writeDeltaRsTables(workDir));
+  await writeArcuateTable(join(workDir, "written"));
   server = await startTestSharingServer();
   const credentials = await server.shareTables({
     share: "s",
     tables: [
       ...GOLDEN.map((g) => ({ schema: "golden", table: g.key, location: g.location })),
       ...RS_TABLES.map((name) => ({ schema: "rs", table: name, location: join(workDir, name) })),
+      ...ARCUATE_TABLES.map((name) => ({ schema: "arcuate", table: name, location: join(workDir, name) })),
     ],
   });
   profilePath = credentials.profilePath;
@@ -119,6 +122,8 @@ beforeAll(async () => {
   const specs: Record<string, { url: string; version?: number; timestamp?: string; limit?: number }> = {};
   for (const g of GOLDEN) specs[`golden.${g.key}`] = { url: url("golden", g.key) };
   for (const name of RS_TABLES) specs[`rs.${name}`] = { url: url("rs", name) };
+  specs["written"] = { url: url("arcuate", "written") };
+  specs["written@v1"] = { url: url("arcuate", "written"), version: 1 };
   specs["cdf@v1"] = { url: url("rs", "cdf"), version: 1 };
   specs["cdf@t1"] = { url: url("rs", "cdf"), timestamp: versionTimes[1]! };
   specs["partitioned@limit7"] = { url: url("rs", "partitioned"), limit: 7 };
@@ -131,6 +136,7 @@ beforeAll(async () => {
   pythonChanges = await worker.changes({
     all: { url: url("rs", "cdf"), starting_version: 0 },
     "1to3": { url: url("rs", "cdf"), starting_version: 1, ending_version: 3 },
+    written: { url: url("arcuate", "written"), starting_version: 0 },
   });
 }, 300_000);
 
@@ -233,13 +239,30 @@ describe("delta-rs tables", () => {
 
   it("lists, versions and describes the shared tables", async () => {
     expect((await client.listShares()).map((s) => s.name)).toContain("s");
-    expect((await client.listSchemas("s")).map((s) => s.name).sort()).toEqual(["golden", "rs"]);
+    expect((await client.listSchemas("s")).map((s) => s.name).sort()).toEqual(["arcuate", "golden", "rs"]);
     expect((await client.listTables("s", "rs")).map((t) => t.name).sort()).toEqual([...RS_TABLES].sort());
-    expect((await client.listAllTables("s")).length).toBe(GOLDEN.length + RS_TABLES.length);
+    expect((await client.listAllTables("s")).length).toBe(
+      GOLDEN.length + RS_TABLES.length + ARCUATE_TABLES.length,
+    );
     expect(await client.tableVersion(ref("rs", "cdf"))).toBe(versionTimes.length - 1);
     const info = await client.tableMetadata(ref("rs", "cdf"));
     expect(info.metadata.configuration["delta.enableChangeDataFeed"]).toBe("true");
     expect(info.metadata.partitionColumns).toEqual(["part"]);
+  });
+});
+
+describe("a table written by arcuate", () => {
+  it("snapshot, time travel and changes equal the Python connector's", async () => {
+    const latest = arrowRows(await client.queryTable(ref("arcuate", "written")));
+    expect(latest).toEqual(pythonRows(python["written"]!));
+    expect(latest.rows).toHaveLength(4);
+    const v1 = arrowRows(await client.queryTable(ref("arcuate", "written"), { version: 1 }));
+    expect(v1).toEqual(pythonRows(python["written@v1"]!));
+    expect(v1.rows).toHaveLength(3);
+    const changes = arrowRows(await client.tableChanges(ref("arcuate", "written"), { startingVersion: 0 }));
+    expect(changes).toEqual(pythonRows(pythonChanges["written"]!));
+    // 3 + 2 inserted, those 5 deleted by the overwrite, 4 inserted by it.
+    expect(changes.rows).toHaveLength(14);
   });
 });
 
@@ -258,7 +281,7 @@ describe("arcuate sharing ls|cat", () => {
 
   it("lists shares, schemas and tables", async () => {
     expect(await run("ls", profilePath)).toBe("s\n");
-    expect(await run("ls", `${profilePath}#s`)).toBe("golden\nrs\n");
+    expect(await run("ls", `${profilePath}#s`)).toBe("arcuate\ngolden\nrs\n");
     expect((await run("ls", `${profilePath}#s.rs`)).trim().split("\n").sort()).toEqual([...RS_TABLES].sort());
     expect(await run("ls", "--all", `${profilePath}#s`)).toContain("s.rs.cdf\n");
   });
@@ -296,6 +319,40 @@ describe("arcuate sharing ls|cat", () => {
     ).rejects.toThrow("sharing: give --version or --timestamp, not both");
   });
 });
+
+// ------------------------------------------------------------------------------------------------
+// A table written by arcuate's Delta writer: partitioned, change data feed on, two appends and an
+// overwrite (versions 0 to 3).
+
+async function writeArcuateTable(location: string): Promise<void> {
+  const rows = (ids: number[], kind: string) =>
+    new arrow.Table({
+      id: arrow.vectorFromArray(
+        ids.map((i) => BigInt(i)),
+        new arrow.Int64(),
+      ),
+      kind: arrow.vectorFromArray(
+        ids.map(() => kind),
+        new arrow.Utf8(),
+      ),
+      score: arrow.vectorFromArray(
+        ids.map((i) => (i === 2 ? Number.NaN : i / 4)),
+        new arrow.Float64(),
+      ),
+      at: arrow.vectorFromArray(
+        ids.map((i) => (i === 3 ? null : 1_700_000_000_000 + i)),
+        new arrow.TimestampMillisecond("UTC"),
+      ),
+    });
+  const table = await DeltaTable.create(location, {
+    schema: arrowSchemaToDelta(rows([0], "a").schema),
+    partitionColumns: ["kind"],
+    configuration: { "delta.enableChangeDataFeed": "true" },
+  });
+  await table.write(rows([1, 2, 3], "a"), { mode: "append" });
+  await table.write(rows([4, 5], "b"), { mode: "append" });
+  await table.write(rows([6, 7, 8, 9], "c"), { mode: "overwrite" });
+}
 
 // ------------------------------------------------------------------------------------------------
 // delta-rs tables, written by the worker before the server starts. Returns the commit times of
