@@ -12,3 +12,4 @@ export { type InstallOptions, installKernelspec, KERNEL_NAME, kernelSpec } from 
 export { type KernelOptions, startKernel } from "./launcher.js";
 export { type Cell, type CellPart, classifyCell } from "./magic.js";
 export type { NotebookResults } from "./notebook-global.js";
+export { type ExecutedNotebook, type RunNotebookOptions, runNotebook } from "./run-notebook.js";
