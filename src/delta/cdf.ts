@@ -11,7 +11,7 @@ import { listLog, readCommit } from "./log.js";
 import { readParquetBatches } from "./parquet.js";
 import { partitionColumn } from "./partitions.js";
 import { commitTimestampFromActions, latestVersionOf, replay } from "./replay.js";
-import { dataFileLocation } from "./scan.js";
+import { dataFileLocation } from "./scan-location.js";
 import { deltaSchemaToArrow, parseSchemaString, type StructType } from "./schema.js";
 import type { Storage } from "./storage.js";
 

@@ -6,27 +6,14 @@ import type { AddAction } from "./actions.js";
 import { readDeletionVector } from "./deletion-vectors.js";
 import { columnMappingMode } from "./features.js";
 import { outputSchema, readParquetBatches } from "./parquet.js";
-import { canonicalPath } from "./replay.js";
+import { dataFileLocation } from "./scan-location.js";
 import type { Snapshot } from "./snapshot.js";
-import { LocalStorage, type Storage } from "./storage.js";
 
 export interface ScanOptions {
   /** Return at most this many rows. */
   limit?: number;
   /** Top-level columns to return, by logical name (default: all). */
   columns?: string[];
-}
-
-const rootStorage = new LocalStorage("/");
-
-/** The storage and path to read a data file from: relative paths from the table, absolute ones as they are. */
-export function dataFileLocation(storage: Storage, path: string): { storage: Storage; path: string } {
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(path) && !path.startsWith("file:")) {
-    throw new ArcuateError("UNSUPPORTED_FEATURE", `delta: data file on another file system: ${path}`);
-  }
-  const p = canonicalPath(path);
-  if (p.startsWith("/")) return { storage: rootStorage, path: p.slice(1) };
-  return { storage, path: p };
 }
 
 export async function* scanSnapshotBatches(
