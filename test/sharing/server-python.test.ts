@@ -56,7 +56,7 @@ check("list_shares", lambda: None if shares == spec["shares"] else f"got {shares
 schemas = sorted(s.name for s in client.list_schemas(delta_sharing.protocol.Share(name=spec["shares"][0])))
 check("list_schemas", lambda: None if schemas == spec["schemas"] else f"got {schemas}")
 tables = sorted(f"{t.share}.{t.schema}.{t.name}" for t in client.list_all_tables())
-check("list_all_tables", lambda: None if tables == sorted(t["name"] for t in spec["tables"]) else f"got {tables}")
+check("list_all_tables", lambda: None if tables == sorted([t["name"] for t in spec["tables"]] + [spec["dv"]]) else f"got {tables}")
 
 for t in spec["tables"]:
     url, path, name = f"{profile}#{t['name']}", t["path"], t["name"]
@@ -100,6 +100,14 @@ for t in spec["tables"]:
                 expected = pa.RecordBatchReader.from_stream(dt.load_cdf(starting_version=t["timestampVersion"] + 1)).read_all().to_pandas()
                 return same(got, expected, drop=("_commit_timestamp",))
             check(f"{tag} load_table_changes_as_pandas starting_timestamp", changes_by_time)
+
+# Deletion vectors (delta format only; delta-rs cannot read these tables, so the oracle is the
+# rule the golden table was written with: rows with an even col1 below 30 were deleted).
+def deletion_vectors():
+    got = delta_sharing.load_as_pandas(f"{profile}#{spec['dv']}", use_delta_format=True)
+    if len(got) != 35 or any(c % 2 == 0 and c < 30 for c in got["col1"]):
+        return f"{len(got)} rows: {sorted(got['col1'])}"
+check("deletion vectors", deletion_vectors)
 
 print(json.dumps({"checks": done, "failures": failures}))
 `;
@@ -196,12 +204,18 @@ it("serves the official Python connector in both formats, with results equal to 
       version: name.startsWith("time-travel") ? 1 : undefined,
     })),
   ];
-  const credentials = await server.shareTables({ share: "demo", tables });
+  const dv = {
+    schema: "golden",
+    table: "dv-partitioned-with-checkpoint",
+    location: join(GOLDEN_TABLES, "dv-partitioned-with-checkpoint"),
+  };
+  const credentials = await server.shareTables({ share: "demo", tables: [...tables, dv] });
   const spec = {
     profile: credentials.profilePath,
     shares: ["demo"],
     schemas: ["arc", "golden", "rs"],
     tables: tables.map((t) => ({ ...t, name: `demo.${t.schema}.${t.table}`, path: t.location })),
+    dv: `demo.${dv.schema}.${dv.table}`,
   };
   const result = await runPythonJson<{ checks: string[]; failures: string[] }>(CHECKS, {
     args: [JSON.stringify(spec)],

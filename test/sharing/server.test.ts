@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Catalog, type SharingServer, startSharingServer } from "../../src/sharing/index.js";
 import { resolveTableFile } from "../../src/sharing/server/files.js";
 import { UrlSigner } from "../../src/sharing/server/signing.js";
+import { GOLDEN_TABLES } from "../support/paths.js";
 import { writeDeltaRsTables } from "../support/sharing-server.js";
 
 interface Reply {
@@ -332,6 +333,39 @@ describe("tables", () => {
     expect(streaming.filter((l) => l.remove).map((l) => (l.remove as { version: number }).version)).toEqual([
       2,
     ]);
+  });
+
+  it("signs deletion vectors for clients that can apply them, and refuses the others", async () => {
+    await catalog.createShare("dv");
+    await catalog.addTable("dv", "g", "t", join(GOLDEN_TABLES, "dv-partitioned-with-checkpoint"));
+    await catalog.grant("dv", "alice");
+    const path = "/shares/dv/schemas/g/tables/t/query";
+    const refused = await post(path, "{}", alice, { "delta-sharing-capabilities": "responseformat=delta" });
+    expect(refused.status).toBe(400);
+    expect(refused.json()).toMatchObject({ errorCode: "UNSUPPORTED_FEATURE" });
+    const reply = await post(path, "{}", alice, {
+      "delta-sharing-capabilities": "responseformat=delta;readerfeatures=deletionvectors",
+    });
+    expect(reply.status).toBe(200);
+    const dvs = reply
+      .lines()
+      .map(
+        (l) =>
+          (
+            l.file as {
+              deltaSingleAction?: {
+                add?: { deletionVector?: { storageType: string; pathOrInlineDv: string } };
+              };
+            }
+          )?.deltaSingleAction?.add?.deletionVector,
+      )
+      .filter((dv) => dv !== undefined);
+    expect(dvs.length).toBeGreaterThan(0);
+    const url = new URL(dvs[0]!.pathOrInlineDv);
+    expect(dvs[0]!.storageType).toBe("p");
+    const bytes = await call(url.origin, "GET", `${url.pathname}${url.search}`);
+    expect(bytes.status).toBe(200);
+    expect(bytes.body.length).toBeGreaterThan(0);
   });
 
   it("refuses malformed bodies with MALFORMED_REQUEST", async () => {

@@ -7,6 +7,7 @@ import { createHash } from "node:crypto";
 import type {
   AddAction,
   CdcAction,
+  DeletionVectorDescriptor,
   MetadataAction,
   ProtocolAction,
   RemoveAction,
@@ -21,6 +22,7 @@ import {
   type ResponseFormat,
   TABLE_VERSION_HEADER,
 } from "../protocol.js";
+import { deletionVectorPath, withSignedPath } from "./deletion-vectors.js";
 import { badRequest } from "./http.js";
 import { type FileFilter, partitionFilter } from "./predicates.js";
 import type { UrlSigner } from "./signing.js";
@@ -141,7 +143,7 @@ export async function prepareQuery(t: ServedTable, caps: Capabilities, body: Que
     return prepareStreamingQuery(t, caps, body.startingVersion, body.endingVersion);
   const snapshot = await snapshotFor(t, body.version, body.timestamp);
   const format = chooseFormat(caps, snapshot.protocol);
-  refuseDeletionVectors(format, snapshot.files);
+  checkDeletionVectors(caps, snapshot.files);
   const historical = body.version !== undefined || body.timestamp !== undefined;
   const filter = partitionFilter(body.jsonPredicateHints, snapshot.partitionColumns);
   const limit = body.limitHint;
@@ -428,6 +430,17 @@ class FileLines {
     if (this.format === "delta") {
       const key = kind === "cdf" ? "cdc" : kind === "remove" ? "remove" : "add";
       const { path: _path, ...rest } = action;
+      const dv = "deletionVector" in rest ? rest.deletionVector : undefined;
+      const dvPath = dv ? deletionVectorPath(dv) : undefined;
+      if (dv && dvPath !== undefined) {
+        const dvRef = `${this.refPrefix},"p":${JSON.stringify(dvPath)}}`;
+        const signed = this.t.signer.signPayload(
+          this.t.base,
+          Buffer.from(dvRef, "utf8").toString("base64url"),
+          this.expirationTimestamp,
+        );
+        (rest as { deletionVector?: DeletionVectorDescriptor }).deletionVector = withSignedPath(dv, signed);
+      }
       const restJson = JSON.stringify(rest);
       const wrapped = restJson === "{}" ? `{"path":${url}}` : `{"path":${url},${restJson.slice(1)}`;
       return `{"file":{"id":"${id}"${versions},"expirationTimestamp":${this.expirationTimestamp},"deltaSingleAction":{"${key}":${wrapped}}}}`;
@@ -474,12 +487,12 @@ function responseHeaders(
   };
 }
 
-function refuseDeletionVectors(format: ResponseFormat, files: AddAction[]): void {
-  if (format === "delta" && files.some((f) => f.deletionVector)) {
-    // Their vectors would have to be signed and rewritten too; refusing beats showing deleted rows.
+function checkDeletionVectors(caps: Capabilities, files: AddAction[]): void {
+  if (files.some((f) => f.deletionVector) && !caps.readerFeatures.includes("deletionvectors")) {
+    // Answering without them would show deleted rows; a client must say it can apply them.
     throw new ArcuateError(
       "UNSUPPORTED_FEATURE",
-      "sharing: tables with deletion vectors cannot be shared yet",
+      "sharing: the table has deletion vectors; ask with delta-sharing-capabilities: responseformat=delta;readerfeatures=deletionvectors",
     );
   }
 }
