@@ -78,7 +78,14 @@ export type Statement = (
       coordinate: Value;
       version: Value | null;
     }
-  | { kind: "select"; columns: string[] | null; from: Value; where: Condition | null; limit: Value | null }
+  | {
+      kind: "select";
+      columns: string[] | null;
+      from: Value;
+      version: Value | null;
+      where: Condition | null;
+      limit: Value | null;
+    }
   | { kind: "useMlflow"; uri: Value }
   | { kind: "useProfile"; path: Value }
   | { kind: "explain"; statement: Statement }

@@ -201,8 +201,9 @@ function selectStatement(node: SelectStatementCstNode): Body {
     kind: "select",
     columns: c.Star ? null : (c.columnName ?? []).map((column) => columnName(column.children)),
     from: stringValue(c.stringValue),
+    version: c.VERSION ? integerValue(c.integerValue?.slice(0, 1)) : null,
     where: c.condition ? condition(one(c.condition)) : null,
-    limit: c.integerValue ? integerValue(c.integerValue) : null,
+    limit: c.LIMIT ? integerValue(c.integerValue?.slice(-1)) : null,
   };
 }
 

@@ -262,10 +262,13 @@ export type SelectStatementCstChildren = {
   Comma?: IToken[];
   FROM: IToken[];
   stringValue: StringValueCstNode[];
+  VERSION?: IToken[];
+  AS?: IToken[];
+  OF?: IToken[];
+  integerValue?: IntegerValueCstNode[];
   WHERE?: IToken[];
   condition?: ConditionCstNode[];
   LIMIT?: IToken[];
-  integerValue?: IntegerValueCstNode[];
 };
 
 export interface ConditionCstNode extends CstNode {

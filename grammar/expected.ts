@@ -37,6 +37,8 @@ const PHRASES: Record<string, string> = {
   "createImport:OR": "OR REPLACE",
   "createImport:VERSION": "VERSION AS OF",
   "createImport:AS": "AS OF",
+  "selectStatement:VERSION": "VERSION AS OF",
+  "selectStatement:AS": "AS OF",
   "predicateTail:IS": "IS [NOT] NULL",
 };
 

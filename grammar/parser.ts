@@ -26,7 +26,7 @@
 //   describeStatement = DESCRIBE ( SHARE shareName | RECIPIENT recipientName | HISTORY tableRef )
 //   tableRef       = shareName "." exportName "." tableName
 //   selectStatement= SELECT ( "*" | columnName { "," columnName } ) FROM stringValue
-//                    [WHERE condition] [LIMIT integerValue]
+//                    [VERSION AS OF integerValue] [WHERE condition] [LIMIT integerValue]
 //   condition      = conjunction { OR conjunction }
 //   conjunction    = negation { AND negation }
 //   negation       = NOT negation | predicate
@@ -418,13 +418,19 @@ export class ArcuateParser extends CstParser {
     ]);
     this.CONSUME(K.FROM);
     this.SUBRULE(this.stringValue);
+    this.OPTION3(() => {
+      this.CONSUME(K.VERSION);
+      this.CONSUME(K.AS);
+      this.CONSUME(K.OF);
+      this.SUBRULE(this.integerValue);
+    });
     this.OPTION(() => {
       this.CONSUME(K.WHERE);
       this.SUBRULE(this.condition);
     });
     this.OPTION2(() => {
       this.CONSUME(K.LIMIT);
-      this.SUBRULE(this.integerValue);
+      this.SUBRULE2(this.integerValue);
     });
   });
 

@@ -178,6 +178,7 @@ class StatementCompiler {
             args: {
               source: this.coordinate(s.from, parseTableCoordinate),
               columns: s.columns,
+              version: s.version ? bindCount(s.version, this.bind, "VERSION AS OF") : null,
               where: s.where ? compileFilter(s.where, this.bind) : null,
               limit: s.limit ? bindCount(s.limit, this.bind, "LIMIT") : DEFAULT_PREVIEW_ROWS,
             },

@@ -62,7 +62,8 @@ export function describeStep(step: PlanStep): string {
     case "selectFromShare": {
       const { source, columns, where, limit } = step.args;
       const filter = where ? ` where ${formatFilter(where)}` : "";
-      return `read ${columns ? columns.join(", ") : "all columns"} of ${coordinate(source)}.${source.table}${filter}, at most ${limit} rows`;
+      const at = step.args.version === null ? "" : ` at version ${step.args.version}`;
+      return `read ${columns ? columns.join(", ") : "all columns"} of ${coordinate(source)}.${source.table}${at}${filter}, at most ${limit} rows`;
     }
     case "useMlflow":
       return `use the MLflow server at ${step.args.uri} from now on`;

@@ -113,12 +113,15 @@ export const HELP_ENTRIES: readonly HelpEntry[] = [
   },
   {
     topic: "SELECT",
-    syntax: ["SELECT * | column, … FROM '[profile#]share.schema.table' [WHERE condition] [LIMIT n]"],
+    syntax: [
+      "SELECT * | column, … FROM '[profile#]share.schema.table' [VERSION AS OF n] [WHERE condition] [LIMIT n]",
+    ],
     summary:
       "Previews a shared table (1000 rows unless LIMIT says otherwise). Conditions: = != < <= > >=, IS [NOT] NULL, [NOT] IN (…), [NOT] LIKE '%x_', AND, OR, NOT, parentheses.",
     examples: [
       "SELECT * FROM 'acme.share#churn_share.churn.runs' LIMIT 10",
       "SELECT run_id, key, value FROM 'acme.share#churn_share.churn.metrics' WHERE key = 'auc' AND value > 0.8",
+      "SELECT * FROM 'acme.share#churn_share.churn.runs' VERSION AS OF 1",
     ],
   },
   {

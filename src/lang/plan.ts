@@ -129,6 +129,8 @@ export interface SelectFromShareArgs {
   source: TableCoordinate;
   /** The columns to show, or null for all (`*`). */
   columns: string[] | null;
+  /** The table version to read (VERSION AS OF n), or null for the latest. */
+  version: number | null;
   where: RowFilter | null;
   /** At most this many rows; a preview without LIMIT gets DEFAULT_PREVIEW_ROWS. */
   limit: number;

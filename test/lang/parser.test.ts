@@ -101,6 +101,7 @@ describe("every statement form parses to its AST", () => {
         kind: "select",
         columns: ["a", "b c"],
         from: lit("p#s.x.t"),
+        version: null,
         where: {
           kind: "or",
           left: { kind: "compare", column: "a", operator: "=", value: lit(1) },

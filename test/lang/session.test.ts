@@ -84,6 +84,7 @@ describe("session.execute", () => {
         args: {
           source: { profile: "p", share: "s", schema: "x", table: "t" },
           columns: null,
+          version: null,
           where: null,
           limit: 3,
         },
