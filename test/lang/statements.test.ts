@@ -164,6 +164,12 @@ describe("recipient statements", () => {
     );
     const [runs] = await run(context, recipient, `SELECT * FROM '${share}.churn.runs' LIMIT 2`);
     expect(runs?.kind === "table" && runs.rows.length).toBe(2);
+    const [first] = await run(
+      context,
+      recipient,
+      `SELECT * FROM '${share}.churn.runs' VERSION AS OF 0 LIMIT 1`,
+    );
+    expect(first?.kind === "table" && first.rows.length).toBe(1);
     const [metrics] = await run(
       context,
       recipient,
