@@ -20,9 +20,18 @@ import {
   UnterminatedString,
 } from "./tokens.js";
 
-/** A positioned syntax error: "syntax error at line L, column C: <what>" and the caret excerpt. */
-export function syntaxError(text: string, position: Position, what: string, length = 1): ParseError {
-  const message = `syntax error at line ${position.line}, column ${position.column}: ${what}\n${excerpt(text, position, length)}`;
+/**
+ * A positioned error: "syntax error at line L, column C: <what>" and the caret excerpt. Errors
+ * about a well-formed statement that cannot be right (a bad coordinate) lead with "error".
+ */
+export function syntaxError(
+  text: string,
+  position: Position,
+  what: string,
+  length = 1,
+  lead = "syntax error",
+): ParseError {
+  const message = `${lead} at line ${position.line}, column ${position.column}: ${what}\n${excerpt(text, position, length)}`;
   return new ParseError(message, position);
 }
 

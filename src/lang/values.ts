@@ -15,10 +15,8 @@ export interface BindContext {
 
 /** An error about how a statement is written, with a caret under `span`. */
 export function statementError(context: BindContext, span: Span, what: string): ParseError {
-  const error = syntaxError(context.text, span, what, span.end - span.start);
-  // Not a grammar error, so drop the "syntax error" lead-in but keep the position and the caret.
-  error.message = error.message.replace(/^syntax error at/, "error at");
-  return error;
+  // Not a grammar error: the same position and caret, without the "syntax" lead-in.
+  return syntaxError(context.text, span, what, span.end - span.start, "error");
 }
 
 /** An error about a bound value (unknown variable, wrong type), with a caret under the parameter. */
