@@ -61,16 +61,19 @@ export async function openQuery(
   async function* batches(): AsyncGenerator<arrow.RecordBatch> {
     if (limit === 0) return;
     let left = limit ?? Number.POSITIVE_INFINITY;
-    for await (const [file, bytes] of inOrder(files, load.concurrency, (f) => downloader.download(f))) {
-      const fileLimit = Number.isFinite(left) ? left : undefined;
-      for (const batch of await readDataFile(
-        bytes,
+    // Download and decode both run in the bounded parallel part, so files decode side by side
+    // (in the worker pool) while the consumer takes earlier ones; each file is cut at the limit.
+    const fetchAndDecode = async (file: SharedFile) =>
+      readDataFile(
+        await downloader.download(file),
         layout,
         layout.schema,
         file.partitionValues,
-        fileLimit,
+        limit,
         load.pool,
-      )) {
+      );
+    for await (const [, read] of inOrder(files, load.concurrency, fetchAndDecode)) {
+      for (const batch of read) {
         if (batch.numRows === 0) continue;
         const out = batch.numRows > left ? batch.slice(0, left) : batch;
         left -= out.numRows;
@@ -124,26 +127,29 @@ export async function loadChanges(
     fields: [...layout.schema.fields, { name: CHANGE_TYPE, type: "string", nullable: true, metadata: {} }],
   };
   const batches: arrow.RecordBatch[] = [];
-  for await (const [file, bytes] of inOrder(answer.files, load.concurrency, (f) => downloader.download(f))) {
+  for (const file of answer.files) {
     if (file.version === undefined || file.timestamp === undefined) {
       throw new ArcuateError(
         "INTERNAL_ERROR",
         `sharing: the changes answer lists file ${file.id} without its version or timestamp`,
       );
     }
+  }
+  const fetchAndDecode = async (file: SharedFile) => {
+    const bytes = await downloader.download(file);
+    const fileSchema = file.kind === "cdf" ? withChangeType : layout.schema;
+    return readDataFile(bytes, layout, fileSchema, file.partitionValues, undefined, load.pool);
+  };
+  for await (const [file, read] of inOrder(answer.files, load.concurrency, fetchAndDecode)) {
     const cdf = file.kind === "cdf";
-    const read = await readDataFile(
-      bytes,
-      layout,
-      cdf ? withChangeType : layout.schema,
-      file.partitionValues,
-    );
+    const version = file.version!;
+    const timestamp = file.timestamp!;
     for (const batch of read) {
       const n = batch.numRows;
       if (n === 0) continue;
       const children = [...batch.data.children];
       if (!cdf) children.push(constantUtf8(file.kind === "remove" ? "delete" : "insert", n));
-      children.push(constantInt64(file.version, n), constantInt64(file.timestamp, n));
+      children.push(constantInt64(version, n), constantInt64(timestamp, n));
       const data = arrow.makeData({
         type: new arrow.Struct(schema.fields),
         length: n,
