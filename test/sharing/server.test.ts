@@ -368,6 +368,41 @@ describe("tables", () => {
     expect(bytes.body.length).toBeGreaterThan(0);
   });
 
+  it("pages query answers with maxFiles and hands out refresh tokens", async () => {
+    const seen: string[] = [];
+    let pageToken: string | undefined;
+    let pages = 0;
+    do {
+      const body = JSON.stringify({ maxFiles: 1, ...(pageToken ? { pageToken } : {}) });
+      const lines = (await post(`${T}/parts/query`, body)).lines();
+      seen.push(...lines.filter((l) => l.file).map((l) => (l.file as { id: string }).id));
+      pageToken = (lines[lines.length - 1]!.endStreamAction as { nextPageToken?: string }).nextPageToken;
+      pages++;
+    } while (pageToken);
+    expect(pages).toBe(3);
+    expect(new Set(seen).size).toBe(3);
+    const first = (await post(`${T}/parts/query`, '{"maxFiles":1}')).lines();
+    const token = (first[first.length - 1]!.endStreamAction as { nextPageToken: string }).nextPageToken;
+    expect((await post(`${T}/plain/query`, JSON.stringify({ maxFiles: 1, pageToken: token }))).status).toBe(
+      400,
+    );
+    expect(
+      (await post(`${T}/parts/query`, JSON.stringify({ maxFiles: 1, limitHint: 5, pageToken: token })))
+        .status,
+    ).toBe(400);
+    expect((await post(`${T}/parts/query`, '{"maxFiles":0}')).status).toBe(400);
+
+    const withRefresh = (await post(`${T}/plain/query`, '{"includeRefreshToken":true}')).lines();
+    const refreshToken = (withRefresh[withRefresh.length - 1]!.endStreamAction as { refreshToken: string })
+      .refreshToken;
+    const refreshed = await post(`${T}/plain/query`, JSON.stringify({ refreshToken }));
+    expect(refreshed.status).toBe(200);
+    expect(refreshed.headers["delta-table-version"]).toBe("2");
+    expect(refreshed.lines().filter((l) => l.file)).toHaveLength(withRefresh.filter((l) => l.file).length);
+    expect((await post(`${T}/parts/query`, JSON.stringify({ refreshToken }))).status).toBe(400);
+    expect((await post(`${T}/plain/query`, JSON.stringify({ refreshToken, version: 0 }))).status).toBe(400);
+  });
+
   it("refuses malformed bodies with MALFORMED_REQUEST", async () => {
     for (const body of [
       "{",

@@ -18,12 +18,15 @@ import type { TableEntry } from "../catalog/state.js";
 import {
   CAPABILITIES_HEADER,
   type Capabilities,
+  type EndStreamAction,
   formatCapabilities,
+  nameKey,
   type ResponseFormat,
   TABLE_VERSION_HEADER,
 } from "../protocol.js";
 import { deletionVectorPath, withSignedPath } from "./deletion-vectors.js";
 import { badRequest } from "./http.js";
+import type { PageTokens } from "./pagination.js";
 import { type FileFilter, partitionFilter } from "./predicates.js";
 import type { UrlSigner } from "./signing.js";
 import type { TableCache } from "./tables.js";
@@ -36,6 +39,8 @@ export interface ServedTable {
   principalId: string;
   tables: TableCache;
   signer: UrlSigner;
+  /** Signs and checks page and refresh tokens. */
+  tokens: PageTokens;
   /** `{origin}{prefix}` for file URLs. */
   base: string;
   now: number;
@@ -95,6 +100,12 @@ export interface QueryBody {
   timestamp?: string;
   startingVersion?: number;
   endingVersion?: number;
+  /** Paging of a snapshot query's files (the reference server's extension). */
+  maxFiles?: number;
+  pageToken?: string;
+  /** Asks for a token that later returns fresh URLs of the same snapshot. */
+  includeRefreshToken?: boolean;
+  refreshToken?: string;
 }
 
 /** Checks the types of a query body; a wrong type is MALFORMED_REQUEST, as a JSON mapping error is in the reference server. */
@@ -133,6 +144,19 @@ export function parseQueryBody(body: Record<string, unknown>): QueryBody {
   if (starting !== undefined) out.startingVersion = starting;
   const ending = int("endingVersion");
   if (ending !== undefined) out.endingVersion = ending;
+  const maxFiles = int("maxFiles");
+  if (maxFiles !== undefined) {
+    if (maxFiles < 1) throw badRequest("sharing: 'maxFiles' must be positive");
+    out.maxFiles = maxFiles;
+  }
+  const pageToken = str("pageToken");
+  if (pageToken !== undefined && pageToken !== "") out.pageToken = pageToken;
+  const refreshToken = str("refreshToken");
+  if (refreshToken !== undefined && refreshToken !== "") out.refreshToken = refreshToken;
+  if (body.includeRefreshToken !== undefined && body.includeRefreshToken !== null) {
+    if (typeof body.includeRefreshToken !== "boolean") throw malformed("includeRefreshToken", "a boolean");
+    out.includeRefreshToken = body.includeRefreshToken;
+  }
   return out;
 }
 
@@ -141,28 +165,99 @@ export async function prepareQuery(t: ServedTable, caps: Capabilities, body: Que
   if (set > 1) throw badRequest("sharing: only one of version, timestamp and startingVersion may be set");
   if (body.startingVersion !== undefined)
     return prepareStreamingQuery(t, caps, body.startingVersion, body.endingVersion);
-  const snapshot = await snapshotFor(t, body.version, body.timestamp);
+  if (set > 0 && (body.refreshToken !== undefined || body.includeRefreshToken)) {
+    throw badRequest(
+      "sharing: refresh tokens are for queries of the latest snapshot, without version or timestamp",
+    );
+  }
+  // A page or refresh token pins the snapshot version of the first answer.
+  const table = `${nameKey(t.share)}\n${nameKey(t.schema)}\n${nameKey(t.entry.name)}`;
+  const pageListing = `query\n${table}\n${queryChecksum(body)}`;
+  const page =
+    body.pageToken === undefined
+      ? undefined
+      : (JSON.parse(t.tokens.verify(body.pageToken, t.principalId, pageListing)) as { v: number; i: number });
+  let pinned = page?.v;
+  if (pinned === undefined && body.refreshToken !== undefined) {
+    const refresh = JSON.parse(t.tokens.verify(body.refreshToken, t.principalId, `refresh\n${table}`)) as {
+      v: number;
+      e: number;
+    };
+    if (refresh.e <= t.now) throw badRequest("sharing: refreshToken has expired");
+    pinned = refresh.v;
+  }
+  const snapshot =
+    pinned !== undefined
+      ? await pinnedSnapshot(t, pinned)
+      : await snapshotFor(t, body.version, body.timestamp);
   const format = chooseFormat(caps, snapshot.protocol);
   checkDeletionVectors(caps, snapshot.files);
   const historical = body.version !== undefined || body.timestamp !== undefined;
   const filter = partitionFilter(body.jsonPredicateHints, snapshot.partitionColumns);
   const limit = body.limitHint;
-  const end = caps.includeEndStreamAction;
+  const start = page?.i ?? 0;
+  const maxFiles = body.maxFiles ?? Number.POSITIVE_INFINITY;
+  const endLine =
+    caps.includeEndStreamAction || body.maxFiles !== undefined || body.includeRefreshToken === true;
   return {
-    headers: responseHeaders(snapshot.version, format, end),
+    headers: responseHeaders(snapshot.version, format, caps.includeEndStreamAction),
     lines: function* () {
       yield protocolLine(format, snapshot.protocol);
       yield metadataLine(format, snapshot.metadata, historical ? snapshot.version : undefined, snapshot);
       const lines = new FileLines(t, format);
       const extra = historical ? { version: snapshot.version, timestamp: snapshot.timestamp } : {};
-      let files = 0;
+      let index = 0;
+      let sent = 0;
+      let next: number | undefined;
       for (const add of limitedFiles(snapshot.files, filter, limit)) {
-        files++;
-        yield lines.line("file", add, extra);
+        if (index >= start) {
+          if (sent === maxFiles) {
+            next = index;
+            break;
+          }
+          sent++;
+          yield lines.line("file", add, extra);
+        }
+        index++;
       }
-      if (end) yield endStream(files > 0 ? lines.expirationTimestamp : undefined);
+      if (!endLine) return;
+      const action: EndStreamAction = {};
+      if (next !== undefined) {
+        action.nextPageToken = t.tokens.sign(
+          t.principalId,
+          pageListing,
+          JSON.stringify({ v: snapshot.version, i: next }),
+        );
+      }
+      if (body.includeRefreshToken) {
+        const e = t.now + REFRESH_TOKEN_TTL_MS;
+        action.refreshToken = t.tokens.sign(
+          t.principalId,
+          `refresh\n${table}`,
+          JSON.stringify({ v: snapshot.version, e }),
+        );
+      }
+      if (sent > 0) action.minUrlExpirationTimestamp = lines.expirationTimestamp;
+      yield { endStreamAction: action };
     },
   };
+}
+
+const REFRESH_TOKEN_TTL_MS = 3_600_000;
+
+/** What a page token is bound to besides recipient and table: the query's parameters, paging aside. */
+function queryChecksum(body: QueryBody): string {
+  const { pageToken: _p, maxFiles: _m, refreshToken: _r, includeRefreshToken: _i, ...params } = body;
+  return createHash("sha256").update(JSON.stringify(params)).digest("base64url");
+}
+
+/** The snapshot a page or refresh token pinned; it may be older than the latest even without history sharing. */
+async function pinnedSnapshot(t: ServedTable, version: number): Promise<Snapshot> {
+  const latest = await t.tables.latest(t.entry.location);
+  if (version === latest.version) return latest;
+  if (version > latest.version)
+    throw badRequest("sharing: the token names a version the table does not have");
+  return asParameterError(() => t.tables.at(t.entry.location, version));
 }
 
 /** Files in log order, filtered by the partition hint, until the limit is covered by file stats. */

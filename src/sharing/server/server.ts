@@ -354,6 +354,7 @@ class SharingApp {
       principalId: ctx.principal.id,
       tables: this.tables,
       signer: this.options.signer,
+      tokens: this.options.pages,
       base: `${this.origin(ctx.req)}${this.options.prefix}`,
       now: Date.now(),
     };
