@@ -83,26 +83,27 @@ function leafStats(
       return { nulls, min, max };
     }
     case "string": {
+      // Compared as UTF-8 bytes (code point order, as Spark and delta-rs compare); only the two
+      // winners are decoded.
       const offsets = data.valueOffsets as Int32Array;
       const bytes = data.values as Uint8Array;
-      const decoder = new TextDecoder();
-      let min: string | undefined;
-      let max: string | undefined;
+      let min = -1;
+      let max = -1;
       for (let i = 0; i < n; i += 1) {
         if (!allValid && !isValidAt(data, i)) {
           nulls += 1;
           continue;
         }
-        const s = decoder.decode(bytes.subarray(offsets[i]!, offsets[i + 1]!));
-        if (min === undefined || s < min) min = s;
-        if (max === undefined || s > max) max = s;
+        if (min < 0 || compareBytes(bytes, offsets, i, min) < 0) min = i;
+        if (max < 0 || compareBytes(bytes, offsets, i, max) > 0) max = i;
       }
+      if (min < 0) return { nulls };
+      const decoder = new TextDecoder();
+      const lo = decoder.decode(bytes.subarray(offsets[min]!, offsets[min + 1]!));
+      const hi = decoder.decode(bytes.subarray(offsets[max]!, offsets[max + 1]!));
       // Long strings are left out rather than truncated: a truncated max would be too small.
-      if (min !== undefined && max !== undefined && (min.length > 64 || max.length > 64)) {
-        return { nulls, unknown: true };
-      }
-      if (min === undefined || max === undefined) return { nulls };
-      return { nulls, min, max };
+      if (lo.length > 64 || hi.length > 64) return { nulls, unknown: true };
+      return { nulls, min: lo, max: hi };
     }
   }
   const decimal = decimalOf(type);
@@ -200,4 +201,18 @@ function pickBound(x: StatValue, y: StatValue, which: "min" | "max"): StatValue 
   if (x === UNKNOWN || y === UNKNOWN) return UNKNOWN;
   if (which === "min") return y < x ? y : x;
   return y > x ? y : x;
+}
+
+function compareBytes(bytes: Uint8Array, offsets: Int32Array, a: number, b: number): number {
+  let i = offsets[a]!;
+  let j = offsets[b]!;
+  const endA = offsets[a + 1]!;
+  const endB = offsets[b + 1]!;
+  while (i < endA && j < endB) {
+    const d = bytes[i]! - bytes[j]!;
+    if (d !== 0) return d;
+    i += 1;
+    j += 1;
+  }
+  return endA - i - (endB - j);
 }

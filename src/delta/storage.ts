@@ -1,8 +1,20 @@
 // The storage seam of src/delta: every byte the Delta code reads or writes goes through this
 // small interface, so object stores can sit behind it later. The contract is written here, once;
 // an implementation that breaks it breaks the transaction log's atomicity.
-import { createReadStream } from "node:fs";
-import { link, mkdir, open, readdir, readFile, rename, rm, stat, unlink, writeFile } from "node:fs/promises";
+import { createReadStream, constants as fsConstants } from "node:fs";
+import {
+  copyFile,
+  link,
+  mkdir,
+  open,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  stat,
+  unlink,
+  writeFile,
+} from "node:fs/promises";
 import { dirname, join, relative, sep } from "node:path";
 import { ConflictError, NotFoundError } from "../errors.js";
 
@@ -135,7 +147,13 @@ export class LocalStorage implements Storage {
     const temp = this.tempPath(path);
     await writeFile(temp, data);
     try {
-      await link(temp, target);
+      try {
+        await link(temp, target);
+      } catch (error) {
+        // File systems without hard links: an exclusive copy still lets exactly one writer win.
+        if (!isErrno(error, "EPERM") && !isErrno(error, "ENOTSUP") && !isErrno(error, "EXDEV")) throw error;
+        await copyFile(temp, target, fsConstants.COPYFILE_EXCL);
+      }
     } catch (error) {
       if (isErrno(error, "EEXIST"))
         throw new ConflictError(`delta: ${path} already exists`, { cause: error });
