@@ -125,6 +125,11 @@ export interface ImportModelArgs {
   version: number | null;
   mlflowUri: string;
 }
+/**
+ * For the implementer: filter the rows with matchesFilter(where, row) (filter.ts) and offer
+ * toJsonPredicate(where) as the server's predicate hint; send `limit` as limitHint only without a
+ * WHERE, since a server may cut rows before it filters them (or not filter at all).
+ */
 export interface SelectFromShareArgs {
   source: TableCoordinate;
   /** The columns to show, or null for all (`*`). */
