@@ -1,0 +1,118 @@
+// The exchange API in the spirit of the original tool: export an experiment or a model into a
+// share, import one from a share (or from tables already loaded). It ties the pieces together:
+// the MLflow client, the provider's catalog, the Delta Sharing client.
+import type { Table } from "apache-arrow";
+import { ArcuateError } from "../errors.js";
+import type { MlflowClient } from "../mlflow/index.js";
+import type { Catalog } from "../sharing/catalog/catalog.js";
+import { loadProfile, parseLocation, SharingClient } from "../sharing/client/index.js";
+import { type ExportOptions, type ExportSummary, exportExperiment, exportModel } from "./export.js";
+import { type ExportKind, type TableName, tablesOf } from "./format.js";
+import { type ImportOptions, type ImportSummary, importExperiment } from "./import.js";
+import { importModel } from "./import-model.js";
+import { type ExportSource, LoadedExportSource, SharedExportSource } from "./source.js";
+
+/** A coordinate `profile#share.schema`, or the export's tables already loaded. */
+export type ImportSource = string | Partial<Record<TableName, Table>>;
+
+export interface ExchangeOptions {
+  /** The provider's or the recipient's MLflow. */
+  mlflow: MlflowClient;
+  /** The provider's catalog (export only). */
+  catalog?: Catalog;
+  /** arcuate's working folder, where exported tables are written (export only). */
+  workDir?: string;
+}
+
+export class Exchange {
+  constructor(private readonly options: ExchangeOptions) {}
+
+  /** Exports `experimentName` into `shareName` as schema `exportName`, and shares its tables. */
+  exportExperiments(
+    experimentName: string,
+    exportName: string,
+    shareName: string,
+    options: ExportOptions = {},
+  ): Promise<ExportSummary> {
+    return this.export("experiment", experimentName, exportName, shareName, options);
+  }
+
+  /** Exports the registered model `modelName` (all versions) into `shareName` as `exportName`. */
+  exportModels(
+    modelName: string,
+    exportName: string,
+    shareName: string,
+    options: ExportOptions = {},
+  ): Promise<ExportSummary> {
+    return this.export("model", modelName, exportName, shareName, options);
+  }
+
+  /** Imports an exported experiment into the experiment `experimentName`. */
+  async importExperiments(
+    source: ImportSource,
+    experimentName: string,
+    options: ImportOptions = {},
+  ): Promise<ImportSummary> {
+    return importExperiment(
+      this.options.mlflow,
+      await openSource(source, "experiment"),
+      experimentName,
+      options,
+    );
+  }
+
+  /** Imports an exported registered model as `modelName`. */
+  async importModels(
+    source: ImportSource,
+    modelName: string,
+    options: ImportOptions = {},
+  ): Promise<ImportSummary> {
+    return importModel(this.options.mlflow, await openSource(source, "model"), modelName, options);
+  }
+
+  private async export(
+    kind: ExportKind,
+    name: string,
+    exportName: string,
+    shareName: string,
+    options: ExportOptions,
+  ): Promise<ExportSummary> {
+    const { catalog, workDir, mlflow } = this.options;
+    if (!catalog || !workDir) {
+      throw new ArcuateError(
+        "INVALID_PARAMETER_VALUE",
+        "exchange: exporting needs the provider's catalog and working folder",
+      );
+    }
+    await catalog.getShare(shareName);
+    const target = { workDir, share: shareName, schema: exportName };
+    const summary =
+      kind === "experiment"
+        ? await exportExperiment(mlflow, name, target, options)
+        : await exportModel(mlflow, name, target, options);
+    for (const table of tablesOf(kind)) {
+      const location = summary.locations[table];
+      if (location) await catalog.addTable(shareName, exportName, table, location, { replace: true });
+    }
+    return summary;
+  }
+}
+
+/** Opens an import source: a `profile#share.schema` coordinate, or loaded tables. */
+export async function openSource(source: ImportSource, kind: ExportKind): Promise<ExportSource> {
+  if (typeof source !== "string") return new LoadedExportSource(source, kind);
+  const location = parseLocation(source);
+  if (!location.share || !location.schema || location.table !== undefined) {
+    throw new ArcuateError(
+      "INVALID_PARAMETER_VALUE",
+      `exchange: '${source}' is not a coordinate of an export; expected '<profile>#<share>.<schema>'`,
+    );
+  }
+  const profile = await loadProfile(location.profile);
+  return new SharedExportSource(
+    new SharingClient(profile),
+    location.share,
+    location.schema,
+    profile.endpoint,
+  );
+}

@@ -1,0 +1,33 @@
+// MLflow ⇄ Delta: the arcuate table format, export into a share, import from one.
+export { Exchange, type ExchangeOptions, type ImportSource, openSource } from "./exchange.js";
+export {
+  type ExportOptions,
+  type ExportSummary,
+  type ExportTarget,
+  exportExperiment,
+  exportModel,
+  type ProgressEvent,
+} from "./export.js";
+export {
+  CHUNK_BYTES,
+  EXPERIMENT_TABLES,
+  type ExportKind,
+  FORMAT_VERSION,
+  MODEL_TABLES,
+  SCHEMAS,
+  type TableName,
+  tableProperties,
+} from "./format.js";
+export {
+  type ImportOptions,
+  type ImportSummary,
+  importExperiment,
+  TAG_SOURCE_EXPERIMENT,
+  TAG_SOURCE_MODEL,
+  TAG_SOURCE_RUN,
+  TAG_SOURCE_VERSION,
+} from "./import.js";
+export { importModel } from "./import-model.js";
+export { rewriteMlmodel } from "./mlmodel.js";
+export { type ExportSource, LoadedExportSource, SharedExportSource } from "./source.js";
+export { exportLocation } from "./tables.js";

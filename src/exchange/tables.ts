@@ -1,0 +1,109 @@
+// The Delta tables of one export, over src/delta. Each write is one Delta commit carrying the
+// export's sequence number in its commitInfo (`arcuate.exportSeq`), so a failed export leaves
+// every table at its previous version, and the next export can tell what a crashed one left.
+import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import type { RecordBatch } from "apache-arrow";
+import { arrowSchemaToDelta, DeltaTable } from "../delta/index.js";
+import { type ExportKind, SCHEMAS, type TableName, tableProperties } from "./format.js";
+
+export const COMMIT_SEQ_KEY = "arcuate.exportSeq";
+
+/**
+ * Rows per data file. The writer holds one file's rows in memory while it encodes them, so the
+ * artifacts table (8 MiB chunks) gets files of four chunks: memory stays flat however large
+ * the artifacts are.
+ */
+const FILE_ROWS: Partial<Record<TableName, number>> = { artifacts: 4, metrics: 500_000 };
+
+/** Where an export's tables live under arcuate's working folder. */
+export function exportLocation(workDir: string, share: string, schema: string, table: TableName): string {
+  return join(workDir, "tables", share, schema, table);
+}
+
+export class ExportTable {
+  private table: DeltaTable | undefined;
+
+  constructor(
+    readonly location: string,
+    readonly kind: ExportKind,
+    readonly name: TableName,
+  ) {}
+
+  /** The table, or undefined when no export has created it yet. */
+  async open(): Promise<DeltaTable | undefined> {
+    if (this.table) return this.table;
+    try {
+      this.table = await DeltaTable.open(this.location);
+    } catch (error) {
+      if (error instanceof Error && "code" in error && error.code === "RESOURCE_DOES_NOT_EXIST")
+        return undefined;
+      throw error;
+    }
+    return this.table;
+  }
+
+  /** Batches of the latest snapshot (only `columns`), nothing when the table does not exist. */
+  async *scan(columns?: string[]): AsyncGenerator<RecordBatch> {
+    const table = await this.open();
+    if (!table) return;
+    const snapshot = await table.snapshot();
+    for await (const batch of snapshot.scanBatches(columns ? { columns } : {})) yield batch;
+  }
+
+  /** The table, created empty (version 0, schema and properties only) when it does not exist. */
+  async create(seq: number): Promise<DeltaTable> {
+    const existing = await this.open();
+    if (existing) return existing;
+    await mkdir(this.location, { recursive: true });
+    this.table = await DeltaTable.create(this.location, {
+      schema: arrowSchemaToDelta(SCHEMAS[this.name]),
+      configuration: tableProperties(this.kind, this.name),
+      name: this.name,
+      description: `arcuate ${this.kind} export: ${this.name}`,
+      commitInfo: { [COMMIT_SEQ_KEY]: seq },
+    });
+    return this.table;
+  }
+
+  /**
+   * Commits `batches` (append or overwrite) as one new version; creates the table first when
+   * needed. Returns the new version.
+   */
+  async write(
+    batches: AsyncIterable<RecordBatch>,
+    mode: "append" | "overwrite",
+    seq: number,
+  ): Promise<number> {
+    let table = await this.open();
+    if (!table) {
+      await mkdir(this.location, { recursive: true });
+      table = await DeltaTable.create(this.location, {
+        schema: arrowSchemaToDelta(SCHEMAS[this.name]),
+        configuration: tableProperties(this.kind, this.name),
+        name: this.name,
+        description: `arcuate ${this.kind} export: ${this.name}`,
+      });
+      this.table = table;
+    }
+    return table.write(batches, {
+      mode,
+      commitInfo: { [COMMIT_SEQ_KEY]: seq },
+      ...(FILE_ROWS[this.name] ? { targetFileRows: FILE_ROWS[this.name] } : {}),
+    });
+  }
+}
+
+/** The highest export sequence number committed to any of the tables (0 for a new export). */
+export async function lastExportSeq(tables: ExportTable[]): Promise<number> {
+  let seq = 0;
+  for (const table of tables) {
+    const delta = await table.open();
+    if (!delta) continue;
+    for (const commit of await delta.history()) {
+      const value = Number((commit.commitInfo as Record<string, unknown> | undefined)?.[COMMIT_SEQ_KEY]);
+      if (Number.isFinite(value)) seq = Math.max(seq, value);
+    }
+  }
+  return seq;
+}

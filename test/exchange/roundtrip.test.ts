@@ -1,0 +1,172 @@
+// The heart of arcuate, end to end against real peers: provider MLflow → export → arcuate's
+// sharing server → arcuate's client → import → recipient MLflow. Both sides are dumped through
+// MLflow's own Python client and compared after normalising only server-assigned ids and the
+// tags listed in NORMALISED_TAGS.
+import { randomUUID } from "node:crypto";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Exchange } from "../../src/exchange/index.js";
+import { MlflowClient } from "../../src/mlflow/index.js";
+import { seedExperiment } from "../../src/peers/seed.js";
+import { mlflowServers } from "../support/mlflow.js";
+import { PROJECT_ROOT } from "../support/paths.js";
+import { runPythonJson, runPythonScriptJson } from "../support/python.js";
+import { startTestSharingServer, type TestSharingServer } from "../support/sharing-server.js";
+
+/** Tags that differ by design: arcuate's provenance tags, and ids MLflow assigns. */
+const NORMALISED_TAGS = [
+  "arcuate.source.run_id",
+  "arcuate.source.user_id",
+  "arcuate.source.experiment_id",
+  "arcuate.source.model_id",
+  "arcuate.source.version",
+  "mlflow.parentRunId",
+];
+
+interface DumpRun {
+  run_id: string;
+  run_name: string;
+  tags: Record<string, string>;
+  [key: string]: unknown;
+}
+interface Dump {
+  experiment: { name: string; tags: Record<string, string> } | null;
+  runs: DumpRun[];
+  model: {
+    name: string;
+    description: string;
+    tags: Record<string, string>;
+    aliases: Record<string, string>;
+    versions: Array<
+      Record<string, unknown> & { run_id: string; tags: Record<string, string>; source: string }
+    >;
+  } | null;
+}
+
+async function dump(uri: string, experiment: string, model?: string): Promise<Dump> {
+  return runPythonScriptJson<Dump>(join(PROJECT_ROOT, "python", "dump_mlflow.py"), {
+    args: model ? [uri, experiment, model] : [uri, experiment],
+    timeoutMs: 300_000,
+  });
+}
+
+/** Replaces run ids by run names, drops the normalised tags; the rest must match exactly. */
+function normalise(d: Dump): unknown {
+  const nameOf = new Map(d.runs.map((r) => [r.run_id, r.run_name]));
+  const strip = (tags: Record<string, string>) =>
+    Object.fromEntries(Object.entries(tags).filter(([k]) => !NORMALISED_TAGS.includes(k)));
+  return {
+    experimentTags: d.experiment ? strip(d.experiment.tags) : null,
+    runs: d.runs.map((r) => ({
+      ...r,
+      run_id: undefined,
+      parent: nameOf.get(r.tags["mlflow.parentRunId"] ?? "") ?? null,
+      tags: strip(r.tags),
+    })),
+    model: d.model && {
+      ...d.model,
+      name: undefined,
+      tags: strip(d.model.tags),
+      versions: d.model.versions.map((v) => ({
+        ...v,
+        run_id: v.run_id ? (nameOf.get(v.run_id) ?? "(other experiment)") : null,
+        source: undefined,
+        tags: strip(v.tags),
+      })),
+    },
+  };
+}
+
+let providerUri: string;
+let recipientUri: string;
+let sharing: TestSharingServer;
+let profilePath: string;
+const id = randomUUID().slice(0, 8);
+const names = {
+  experiment: `churn-${id}`,
+  model: `churn-model-${id}`,
+  share: `share_${id}`,
+};
+
+beforeAll(async () => {
+  ({ provider: providerUri, recipient: recipientUri } = mlflowServers());
+  sharing = await startTestSharingServer();
+  const provider = new MlflowClient({ trackingUri: providerUri });
+  await seedExperiment(provider, {
+    experimentName: names.experiment,
+    runs: 4,
+    stepsPerMetric: 30,
+    modelName: names.model,
+  });
+  await sharing.catalog.createShare(names.share);
+  const exchange = new Exchange({ mlflow: provider, catalog: sharing.catalog, workDir: sharing.dir });
+  await exchange.exportExperiments(names.experiment, "churn", names.share);
+  await exchange.exportModels(names.model, "churn_model", names.share);
+  const credentials = await sharing.shareTables({ share: names.share, tables: [] });
+  profilePath = credentials.profilePath;
+});
+
+afterAll(async () => {
+  await sharing?.close();
+});
+
+describe("experiment round trip", () => {
+  it("recreates the experiment at the recipient as MLflow's Python client sees it at the provider", async () => {
+    const recipient = new Exchange({ mlflow: new MlflowClient({ trackingUri: recipientUri }) });
+    const summary = await recipient.importExperiments(
+      `${profilePath}#${names.share}.churn`,
+      names.experiment,
+    );
+    expect(summary.createdRuns).toBe(8); // 4 top-level runs, two children under two of them
+    const [before, after] = await Promise.all([
+      dump(providerUri, names.experiment),
+      dump(recipientUri, names.experiment),
+    ]);
+    expect(normalise(after)).toEqual(normalise(before));
+    for (const run of after.runs) expect(run.tags["arcuate.source.run_id"]).toBeTruthy();
+  });
+
+  it("imports again without duplicating anything", async () => {
+    const recipient = new Exchange({ mlflow: new MlflowClient({ trackingUri: recipientUri }) });
+    const summary = await recipient.importExperiments(
+      `${profilePath}#${names.share}.churn`,
+      names.experiment,
+    );
+    expect(summary).toMatchObject({ createdRuns: 0, metricPoints: 0, artifactFiles: 0 });
+    const [before, after] = await Promise.all([
+      dump(providerUri, names.experiment),
+      dump(recipientUri, names.experiment),
+    ]);
+    expect(normalise(after)).toEqual(normalise(before));
+  });
+
+  it("lets the official Python connector read every exported table", async () => {
+    const counts = await runPythonJson<Record<string, number>>(
+      `
+import json, sys, delta_sharing
+out = {}
+for t in ["runs", "metrics", "artifacts", "logged_models"]:
+    out[t] = len(delta_sharing.load_as_pandas(f"{sys.argv[1]}#{sys.argv[2]}.churn.{t}"))
+out["versions"] = len(delta_sharing.load_as_pandas(f"{sys.argv[1]}#{sys.argv[2]}.churn_model.versions"))
+print(json.dumps(out))
+`,
+      { args: [profilePath, names.share] },
+    );
+    // 8 runs × 3 metrics × 30 steps; 8 runs × 4 files (one chunk each); 3 versions.
+    expect(counts).toEqual({ runs: 8, metrics: 720, artifacts: 32, logged_models: 0, versions: 3 });
+  });
+});
+
+describe("model round trip", () => {
+  it("recreates the registered model with its versions in order, stages, aliases, descriptions and tags", async () => {
+    const recipient = new Exchange({ mlflow: new MlflowClient({ trackingUri: recipientUri }) });
+    const summary = await recipient.importModels(`${profilePath}#${names.share}.churn_model`, names.model);
+    expect(summary.createdVersions).toBe(3);
+    const [before, after] = await Promise.all([
+      dump(providerUri, names.experiment, names.model),
+      dump(recipientUri, names.experiment, names.model),
+    ]);
+    const model = (d: Dump) => (normalise(d) as { model: unknown }).model;
+    expect(model(after)).toEqual(model(before));
+  });
+});
