@@ -1,17 +1,10 @@
-// Table reads of the protocol on top of src/delta: version, metadata, query (snapshot, time
-// travel, streaming from startingVersion) and changes (CDF). Each `prepare…` does every check and
-// every read that can fail before a byte is sent, and returns the response headers plus a lazy
-// generator of NDJSON lines, so errors still get a proper status and the file list is turned into
-// lines one at a time as the socket takes them.
+// Table reads of the protocol on top of src/delta: version, metadata and query (snapshot, time
+// travel, paging, streaming from startingVersion); changes.ts has the change data feed. Each
+// `prepare…` does every check and every read that can fail before a byte is sent, and returns the
+// response headers plus a lazy generator of NDJSON lines, so errors still get a proper status and
+// the file list is turned into lines one at a time as the socket takes them.
 import { createHash } from "node:crypto";
-import type {
-  AddAction,
-  CdcAction,
-  DeletionVectorDescriptor,
-  MetadataAction,
-  ProtocolAction,
-  RemoveAction,
-} from "../../delta/actions.js";
+import type { AddAction, ProtocolAction } from "../../delta/actions.js";
 import type { Commit, Snapshot } from "../../delta/index.js";
 import { ArcuateError, isArcuateError } from "../../errors.js";
 import type { TableEntry } from "../catalog/state.js";
@@ -24,8 +17,8 @@ import {
   type ResponseFormat,
   TABLE_VERSION_HEADER,
 } from "../protocol.js";
-import { deletionVectorPath, withSignedPath } from "./deletion-vectors.js";
 import { badRequest } from "./http.js";
+import { endStream, FileLines, metadataLine, protocolLine } from "./lines.js";
 import type { PageTokens } from "./pagination.js";
 import { type FileFilter, partitionFilter } from "./predicates.js";
 import type { UrlSigner } from "./signing.js";
@@ -334,228 +327,6 @@ async function prepareStreamingQuery(
 }
 
 // ---------------------------------------------------------------------------------------------
-// Changes (CDF)
-
-export async function prepareChanges(
-  t: ServedTable,
-  caps: Capabilities,
-  query: URLSearchParams,
-): Promise<Prepared> {
-  requireHistory(t, "changes");
-  const startingVersion = optionalVersion(query.get("startingVersion"), "startingVersion");
-  const endingVersion = optionalVersion(query.get("endingVersion"), "endingVersion");
-  const startingTimestamp = query.get("startingTimestamp");
-  const endingTimestamp = query.get("endingTimestamp");
-  if (startingVersion !== undefined && startingTimestamp !== null) {
-    throw badRequest("sharing: startingVersion and startingTimestamp cannot both be set");
-  }
-  if (endingVersion !== undefined && endingTimestamp !== null) {
-    throw badRequest("sharing: endingVersion and endingTimestamp cannot both be set");
-  }
-  if (startingVersion === undefined && startingTimestamp === null) {
-    throw badRequest("sharing: changes need startingVersion or startingTimestamp");
-  }
-  const historicalMetadata = query.get("includeHistoricalMetadata")?.toLowerCase() === "true";
-  const table = await t.tables.table(t.entry.location);
-  const latest = await t.tables.latest(t.entry.location);
-  const start =
-    startingVersion ??
-    (await asParameterError(() =>
-      table.versionAtTimestamp(parseTimestamp(startingTimestamp!, "startingTimestamp"), "atOrAfter"),
-    ));
-  let end =
-    endingVersion ??
-    (endingTimestamp === null
-      ? latest.version
-      : await asParameterError(() =>
-          table.versionAtTimestamp(parseTimestamp(endingTimestamp, "endingTimestamp"), "atOrBefore"),
-        ));
-  if (start > latest.version)
-    throw badRequest(`sharing: starting version ${start} is after the latest version ${latest.version}`);
-  end = Math.min(end, latest.version);
-  if (end < start)
-    throw badRequest(`sharing: the ending version ${end} is before the starting version ${start}`);
-  const startSnapshot = await versionSnapshot(t, start);
-  if (startSnapshot.metadata.configuration?.["delta.enableChangeDataFeed"] !== "true") {
-    throw new ArcuateError(
-      "INVALID_PARAMETER_VALUE",
-      `sharing: change data feed is not enabled on table ${t.share}.${t.schema}.${t.entry.name} at version ${start}`,
-    );
-  }
-  const head = historicalMetadata ? startSnapshot : latest;
-  const commits = await loadCommits(t, start, end);
-  const format = chooseFormat(caps, head.protocol);
-  const endAction = caps.includeEndStreamAction;
-  return {
-    headers: responseHeaders(start, format, endAction),
-    lines: function* () {
-      yield protocolLine(format, head.protocol);
-      yield metadataLine(format, head.metadata, head.version, undefined);
-      const lines = new FileLines(t, format);
-      let count = 0;
-      for (const commit of commits) {
-        const extra = { version: commit.version, timestamp: commit.timestamp };
-        if (historicalMetadata && commit.version > start) {
-          for (const action of commit.actions) {
-            if (action.metaData) yield metadataLine(format, action.metaData, commit.version, undefined);
-          }
-        }
-        // A commit with change files describes its changes there; otherwise its adds and removes do.
-        const cdc = commit.actions.filter((a) => a.cdc).map((a) => a.cdc!);
-        const files: Array<["cdf" | "add" | "remove", AddAction | RemoveAction | CdcAction]> =
-          cdc.length > 0
-            ? cdc.map((c) => ["cdf", c])
-            : commit.actions.flatMap((a): Array<["add" | "remove", AddAction | RemoveAction]> => {
-                if (a.add && a.add.dataChange !== false) return [["add", a.add]];
-                if (a.remove && a.remove.dataChange !== false) return [["remove", a.remove]];
-                return [];
-              });
-        for (const [kind, file] of files) {
-          count++;
-          yield lines.line(kind, file, extra);
-        }
-      }
-      if (endAction) yield endStream(count > 0 ? lines.expirationTimestamp : undefined);
-    },
-  };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Lines
-
-function protocolLine(format: ResponseFormat, protocol: ProtocolAction): unknown {
-  if (format === "delta") return { protocol: { deltaProtocol: protocol } };
-  return { protocol: { minReaderVersion: 1 } };
-}
-
-function metadataLine(
-  format: ResponseFormat,
-  metadata: MetadataAction,
-  version: number | undefined,
-  snapshot: Snapshot | undefined,
-): unknown {
-  const extra: { version?: number; size?: number; numFiles?: number } = {};
-  if (version !== undefined) extra.version = version;
-  if (snapshot) {
-    let size = 0;
-    for (const f of snapshot.files) size += f.size;
-    extra.size = size;
-    extra.numFiles = snapshot.files.length;
-  }
-  if (format === "delta") return { metaData: { deltaMetadata: metadata, ...extra } };
-  const line: Record<string, unknown> = {
-    id: metadata.id,
-    format: { provider: metadata.format?.provider ?? "parquet" },
-    schemaString: metadata.schemaString,
-    partitionColumns: metadata.partitionColumns ?? [],
-    configuration: metadata.configuration ?? {},
-    ...extra,
-  };
-  if (metadata.name) line.name = metadata.name;
-  if (metadata.description) line.description = metadata.description;
-  return { metaData: line };
-}
-
-type FileAction = AddAction | RemoveAction | CdcAction;
-type FileKind = "file" | "add" | "remove" | "cdf";
-
-/**
- * File lines of one response, pre-serialised. URLs signed within the same expiry step are equal
- * (see UrlSigner.expiry), so a line is cached on its (immutable, snapshot-owned) action object and
- * reused by the next request of the same recipient and format: a busy query endpoint then costs
- * a lookup per file instead of an HMAC, an MD5 and a JSON serialisation.
- */
-class FileLines {
-  readonly expirationTimestamp: number;
-  private readonly prefix: string;
-  private readonly refPrefix: string;
-  private lastExtra?: { kind: FileKind; version?: number; timestamp?: number; key: string };
-
-  constructor(
-    private readonly t: ServedTable,
-    private readonly format: ResponseFormat,
-  ) {
-    this.expirationTimestamp = t.signer.expiry(t.now);
-    this.prefix = [
-      format,
-      t.principalId,
-      t.base,
-      t.share,
-      t.schema,
-      t.entry.name,
-      this.expirationTimestamp,
-    ].join("\n");
-    this.refPrefix = JSON.stringify({ r: t.principalId, s: t.share, c: t.schema, t: t.entry.name }).slice(
-      0,
-      -1,
-    );
-  }
-
-  line(kind: FileKind, action: FileAction, extra: { version?: number; timestamp?: number }): string {
-    const key = this.key(kind, extra);
-    const cached = LINES.get(action);
-    if (cached?.key === key) return cached.line;
-    const line = this.build(kind, action, extra);
-    LINES.set(action, { key, line });
-    return line;
-  }
-
-  private key(kind: FileKind, extra: { version?: number; timestamp?: number }): string {
-    const last = this.lastExtra;
-    if (last && last.kind === kind && last.version === extra.version && last.timestamp === extra.timestamp)
-      return last.key;
-    const key = `${this.prefix}\n${kind}\n${extra.version ?? ""}\n${extra.timestamp ?? ""}`;
-    this.lastExtra = { kind, ...extra, key };
-    return key;
-  }
-
-  private build(kind: FileKind, action: FileAction, extra: { version?: number; timestamp?: number }): string {
-    const ref = `${this.refPrefix},"p":${JSON.stringify(action.path)}}`;
-    const url = JSON.stringify(
-      this.t.signer.signPayload(
-        this.t.base,
-        Buffer.from(ref, "utf8").toString("base64url"),
-        this.expirationTimestamp,
-      ),
-    );
-    const id = createHash("md5").update(action.path).digest("hex");
-    const versions =
-      (extra.version === undefined ? "" : `,"version":${extra.version}`) +
-      (extra.timestamp === undefined ? "" : `,"timestamp":${extra.timestamp}`);
-    if (this.format === "delta") {
-      const key = kind === "cdf" ? "cdc" : kind === "remove" ? "remove" : "add";
-      const { path: _path, ...rest } = action;
-      const dv = "deletionVector" in rest ? rest.deletionVector : undefined;
-      const dvPath = dv ? deletionVectorPath(dv) : undefined;
-      if (dv && dvPath !== undefined) {
-        const dvRef = `${this.refPrefix},"p":${JSON.stringify(dvPath)}}`;
-        const signed = this.t.signer.signPayload(
-          this.t.base,
-          Buffer.from(dvRef, "utf8").toString("base64url"),
-          this.expirationTimestamp,
-        );
-        (rest as { deletionVector?: DeletionVectorDescriptor }).deletionVector = withSignedPath(dv, signed);
-      }
-      const restJson = JSON.stringify(rest);
-      const wrapped = restJson === "{}" ? `{"path":${url}}` : `{"path":${url},${restJson.slice(1)}`;
-      return `{"file":{"id":"${id}"${versions},"expirationTimestamp":${this.expirationTimestamp},"deltaSingleAction":{"${key}":${wrapped}}}}`;
-    }
-    const stats = kind === "file" || kind === "add" ? (action as AddAction).stats : undefined;
-    return (
-      `{"${kind}":{"url":${url},"id":"${id}","partitionValues":${JSON.stringify(action.partitionValues ?? {})},` +
-      `"size":${action.size ?? 0}${stats ? `,"stats":${JSON.stringify(stats)}` : ""}${versions},` +
-      `"expirationTimestamp":${this.expirationTimestamp}}}`
-    );
-  }
-}
-
-const LINES = new WeakMap<object, { key: string; line: string }>();
-
-function endStream(expiry: number | undefined): unknown {
-  return { endStreamAction: expiry === undefined ? {} : { minUrlExpirationTimestamp: expiry } };
-}
-
-// ---------------------------------------------------------------------------------------------
 // Helpers
 
 export function chooseFormat(caps: Capabilities, protocol: ProtocolAction): ResponseFormat {
@@ -566,7 +337,7 @@ export function chooseFormat(caps: Capabilities, protocol: ProtocolAction): Resp
   return "delta";
 }
 
-function responseHeaders(
+export function responseHeaders(
   version: number,
   format: ResponseFormat,
   endStreamAction: boolean,
@@ -592,7 +363,7 @@ function checkDeletionVectors(caps: Capabilities, files: AddAction[]): void {
   }
 }
 
-function requireHistory(t: ServedTable, what: string): void {
+export function requireHistory(t: ServedTable, what: string): void {
   if (!t.entry.historyShared) {
     throw badRequest(
       `sharing: ${what} needs history sharing, which is not enabled on table ${t.share}.${t.schema}.${t.entry.name}`,
@@ -615,7 +386,7 @@ async function snapshotFor(
   return versionSnapshot(t, v);
 }
 
-async function versionSnapshot(t: ServedTable, version: number): Promise<Snapshot> {
+export async function versionSnapshot(t: ServedTable, version: number): Promise<Snapshot> {
   const latest = await t.tables.latest(t.entry.location);
   if (version > latest.version)
     throw badRequest(`sharing: version ${version} is after the latest version ${latest.version}`);
@@ -623,13 +394,13 @@ async function versionSnapshot(t: ServedTable, version: number): Promise<Snapsho
   return asParameterError(() => t.tables.at(t.entry.location, version));
 }
 
-async function loadCommits(t: ServedTable, start: number, end: number): Promise<Commit[]> {
+export async function loadCommits(t: ServedTable, start: number, end: number): Promise<Commit[]> {
   const table = await t.tables.table(t.entry.location);
   return asParameterError(() => table.commits(start, end));
 }
 
 /** A version or timestamp the table does not have is the request's fault (400), not a missing resource. */
-async function asParameterError<T>(fn: () => Promise<T>): Promise<T> {
+export async function asParameterError<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (error) {
@@ -640,14 +411,14 @@ async function asParameterError<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-function optionalVersion(raw: string | null, name: string): number | undefined {
+export function optionalVersion(raw: string | null, name: string): number | undefined {
   if (raw === null) return undefined;
   if (!/^\d{1,15}$/.test(raw))
     throw badRequest(`sharing: ${name} must be a non-negative integer, not '${raw.slice(0, 40)}'`);
   return Number(raw);
 }
 
-function parseTimestamp(raw: string, name: string): number {
+export function parseTimestamp(raw: string, name: string): number {
   const ms = Date.parse(raw);
   if (raw.length > 64 || !/^\d{4}-\d\d-\d\d/.test(raw) || Number.isNaN(ms)) {
     throw badRequest(

@@ -26,6 +26,7 @@ import {
   parseCapabilities,
   TABLE_VERSION_HEADER,
 } from "../protocol.js";
+import { prepareChanges } from "./changes.js";
 import { resolveTableFile, sendFile } from "./files.js";
 import {
   badRequest,
@@ -44,7 +45,6 @@ import { DEFAULT_MAX_RESULTS_CAP, PageTokens } from "./pagination.js";
 import {
   type Prepared,
   parseQueryBody,
-  prepareChanges,
   prepareMetadata,
   prepareQuery,
   type ServedTable,

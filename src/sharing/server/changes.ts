@@ -1,0 +1,104 @@
+// The change data feed (PROTOCOL.md #read-change-data-feed-from-a-table): data change files of
+// each commit in a version or timestamp range. A commit with change files (`cdc`) describes its
+// changes there; otherwise its data-changing adds and removes do.
+import type { AddAction, CdcAction, RemoveAction } from "../../delta/actions.js";
+import { ArcuateError } from "../../errors.js";
+import type { Capabilities } from "../protocol.js";
+import { badRequest } from "./http.js";
+import { endStream, FileLines, metadataLine, protocolLine } from "./lines.js";
+import {
+  asParameterError,
+  chooseFormat,
+  loadCommits,
+  optionalVersion,
+  type Prepared,
+  parseTimestamp,
+  requireHistory,
+  responseHeaders,
+  type ServedTable,
+  versionSnapshot,
+} from "./query.js";
+
+export async function prepareChanges(
+  t: ServedTable,
+  caps: Capabilities,
+  query: URLSearchParams,
+): Promise<Prepared> {
+  requireHistory(t, "changes");
+  const startingVersion = optionalVersion(query.get("startingVersion"), "startingVersion");
+  const endingVersion = optionalVersion(query.get("endingVersion"), "endingVersion");
+  const startingTimestamp = query.get("startingTimestamp");
+  const endingTimestamp = query.get("endingTimestamp");
+  if (startingVersion !== undefined && startingTimestamp !== null) {
+    throw badRequest("sharing: startingVersion and startingTimestamp cannot both be set");
+  }
+  if (endingVersion !== undefined && endingTimestamp !== null) {
+    throw badRequest("sharing: endingVersion and endingTimestamp cannot both be set");
+  }
+  if (startingVersion === undefined && startingTimestamp === null) {
+    throw badRequest("sharing: changes need startingVersion or startingTimestamp");
+  }
+  const historicalMetadata = query.get("includeHistoricalMetadata")?.toLowerCase() === "true";
+  const table = await t.tables.table(t.entry.location);
+  const latest = await t.tables.latest(t.entry.location);
+  const start =
+    startingVersion ??
+    (await asParameterError(() =>
+      table.versionAtTimestamp(parseTimestamp(startingTimestamp!, "startingTimestamp"), "atOrAfter"),
+    ));
+  let end =
+    endingVersion ??
+    (endingTimestamp === null
+      ? latest.version
+      : await asParameterError(() =>
+          table.versionAtTimestamp(parseTimestamp(endingTimestamp, "endingTimestamp"), "atOrBefore"),
+        ));
+  if (start > latest.version)
+    throw badRequest(`sharing: starting version ${start} is after the latest version ${latest.version}`);
+  end = Math.min(end, latest.version);
+  if (end < start)
+    throw badRequest(`sharing: the ending version ${end} is before the starting version ${start}`);
+  const startSnapshot = await versionSnapshot(t, start);
+  if (startSnapshot.metadata.configuration?.["delta.enableChangeDataFeed"] !== "true") {
+    throw new ArcuateError(
+      "INVALID_PARAMETER_VALUE",
+      `sharing: change data feed is not enabled on table ${t.share}.${t.schema}.${t.entry.name} at version ${start}`,
+    );
+  }
+  const head = historicalMetadata ? startSnapshot : latest;
+  const commits = await loadCommits(t, start, end);
+  const format = chooseFormat(caps, head.protocol);
+  const endAction = caps.includeEndStreamAction;
+  return {
+    headers: responseHeaders(start, format, endAction),
+    lines: function* () {
+      yield protocolLine(format, head.protocol);
+      yield metadataLine(format, head.metadata, head.version, undefined);
+      const lines = new FileLines(t, format);
+      let count = 0;
+      for (const commit of commits) {
+        const extra = { version: commit.version, timestamp: commit.timestamp };
+        if (historicalMetadata && commit.version > start) {
+          for (const action of commit.actions) {
+            if (action.metaData) yield metadataLine(format, action.metaData, commit.version, undefined);
+          }
+        }
+        // A commit with change files describes its changes there; otherwise its adds and removes do.
+        const cdc = commit.actions.filter((a) => a.cdc).map((a) => a.cdc!);
+        const files: Array<["cdf" | "add" | "remove", AddAction | RemoveAction | CdcAction]> =
+          cdc.length > 0
+            ? cdc.map((c) => ["cdf", c])
+            : commit.actions.flatMap((a): Array<["add" | "remove", AddAction | RemoveAction]> => {
+                if (a.add && a.add.dataChange !== false) return [["add", a.add]];
+                if (a.remove && a.remove.dataChange !== false) return [["remove", a.remove]];
+                return [];
+              });
+        for (const [kind, file] of files) {
+          count++;
+          yield lines.line(kind, file, extra);
+        }
+      }
+      if (endAction) yield endStream(count > 0 ? lines.expirationTimestamp : undefined);
+    },
+  };
+}

@@ -1,0 +1,147 @@
+// The NDJSON lines of table answers in both response formats (PROTOCOL.md "API Response Actions
+// in Parquet Format" and "… in Delta Format"): protocol, metadata, and pre-signed file lines.
+import { createHash } from "node:crypto";
+import type {
+  AddAction,
+  CdcAction,
+  DeletionVectorDescriptor,
+  MetadataAction,
+  ProtocolAction,
+  RemoveAction,
+} from "../../delta/actions.js";
+import type { Snapshot } from "../../delta/index.js";
+import type { ResponseFormat } from "../protocol.js";
+import { deletionVectorPath, withSignedPath } from "./deletion-vectors.js";
+import type { ServedTable } from "./query.js";
+
+export function protocolLine(format: ResponseFormat, protocol: ProtocolAction): unknown {
+  if (format === "delta") return { protocol: { deltaProtocol: protocol } };
+  return { protocol: { minReaderVersion: 1 } };
+}
+
+export function metadataLine(
+  format: ResponseFormat,
+  metadata: MetadataAction,
+  version: number | undefined,
+  snapshot: Snapshot | undefined,
+): unknown {
+  const extra: { version?: number; size?: number; numFiles?: number } = {};
+  if (version !== undefined) extra.version = version;
+  if (snapshot) {
+    let size = 0;
+    for (const f of snapshot.files) size += f.size;
+    extra.size = size;
+    extra.numFiles = snapshot.files.length;
+  }
+  if (format === "delta") return { metaData: { deltaMetadata: metadata, ...extra } };
+  const line: Record<string, unknown> = {
+    id: metadata.id,
+    format: { provider: metadata.format?.provider ?? "parquet" },
+    schemaString: metadata.schemaString,
+    partitionColumns: metadata.partitionColumns ?? [],
+    configuration: metadata.configuration ?? {},
+    ...extra,
+  };
+  if (metadata.name) line.name = metadata.name;
+  if (metadata.description) line.description = metadata.description;
+  return { metaData: line };
+}
+
+type FileAction = AddAction | RemoveAction | CdcAction;
+type FileKind = "file" | "add" | "remove" | "cdf";
+
+/**
+ * File lines of one response, pre-serialised. URLs signed within the same expiry step are equal
+ * (see UrlSigner.expiry), so a line is cached on its (immutable, snapshot-owned) action object and
+ * reused by the next request of the same recipient and format: a busy query endpoint then costs
+ * a lookup per file instead of an HMAC, an MD5 and a JSON serialisation.
+ */
+export class FileLines {
+  readonly expirationTimestamp: number;
+  private readonly prefix: string;
+  private readonly refPrefix: string;
+  private lastExtra?: { kind: FileKind; version?: number; timestamp?: number; key: string };
+
+  constructor(
+    private readonly t: ServedTable,
+    private readonly format: ResponseFormat,
+  ) {
+    this.expirationTimestamp = t.signer.expiry(t.now);
+    this.prefix = [
+      format,
+      t.principalId,
+      t.base,
+      t.share,
+      t.schema,
+      t.entry.name,
+      this.expirationTimestamp,
+    ].join("\n");
+    this.refPrefix = JSON.stringify({ r: t.principalId, s: t.share, c: t.schema, t: t.entry.name }).slice(
+      0,
+      -1,
+    );
+  }
+
+  line(kind: FileKind, action: FileAction, extra: { version?: number; timestamp?: number }): string {
+    const key = this.key(kind, extra);
+    const cached = LINES.get(action);
+    if (cached?.key === key) return cached.line;
+    const line = this.build(kind, action, extra);
+    LINES.set(action, { key, line });
+    return line;
+  }
+
+  private key(kind: FileKind, extra: { version?: number; timestamp?: number }): string {
+    const last = this.lastExtra;
+    if (last && last.kind === kind && last.version === extra.version && last.timestamp === extra.timestamp)
+      return last.key;
+    const key = `${this.prefix}\n${kind}\n${extra.version ?? ""}\n${extra.timestamp ?? ""}`;
+    this.lastExtra = { kind, ...extra, key };
+    return key;
+  }
+
+  private build(kind: FileKind, action: FileAction, extra: { version?: number; timestamp?: number }): string {
+    const ref = `${this.refPrefix},"p":${JSON.stringify(action.path)}}`;
+    const url = JSON.stringify(
+      this.t.signer.signPayload(
+        this.t.base,
+        Buffer.from(ref, "utf8").toString("base64url"),
+        this.expirationTimestamp,
+      ),
+    );
+    const id = createHash("md5").update(action.path).digest("hex");
+    const versions =
+      (extra.version === undefined ? "" : `,"version":${extra.version}`) +
+      (extra.timestamp === undefined ? "" : `,"timestamp":${extra.timestamp}`);
+    if (this.format === "delta") {
+      const key = kind === "cdf" ? "cdc" : kind === "remove" ? "remove" : "add";
+      const { path: _path, ...rest } = action;
+      const dv = "deletionVector" in rest ? rest.deletionVector : undefined;
+      const dvPath = dv ? deletionVectorPath(dv) : undefined;
+      if (dv && dvPath !== undefined) {
+        const dvRef = `${this.refPrefix},"p":${JSON.stringify(dvPath)}}`;
+        const signed = this.t.signer.signPayload(
+          this.t.base,
+          Buffer.from(dvRef, "utf8").toString("base64url"),
+          this.expirationTimestamp,
+        );
+        (rest as { deletionVector?: DeletionVectorDescriptor }).deletionVector = withSignedPath(dv, signed);
+      }
+      const restJson = JSON.stringify(rest);
+      const wrapped = restJson === "{}" ? `{"path":${url}}` : `{"path":${url},${restJson.slice(1)}`;
+      return `{"file":{"id":"${id}"${versions},"expirationTimestamp":${this.expirationTimestamp},"deltaSingleAction":{"${key}":${wrapped}}}}`;
+    }
+    const stats = kind === "file" || kind === "add" ? (action as AddAction).stats : undefined;
+    return (
+      `{"${kind}":{"url":${url},"id":"${id}","partitionValues":${JSON.stringify(action.partitionValues ?? {})},` +
+      `"size":${action.size ?? 0}${stats ? `,"stats":${JSON.stringify(stats)}` : ""}${versions},` +
+      `"expirationTimestamp":${this.expirationTimestamp}}}`
+    );
+  }
+}
+
+const LINES = new WeakMap<object, { key: string; line: string }>();
+
+export function endStream(expiry: number | undefined): unknown {
+  return { endStreamAction: expiry === undefined ? {} : { minUrlExpirationTimestamp: expiry } };
+}
