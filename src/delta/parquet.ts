@@ -5,7 +5,7 @@
 import * as arrow from "apache-arrow";
 import { readParquet } from "parquet-wasm/node";
 import { ArcuateError } from "../errors.js";
-import { partitionColumn } from "./partitions.js";
+import { decimalWords, partitionColumn } from "./partitions.js";
 import {
   type DataType,
   deltaSchemaToArrow,
@@ -263,13 +263,19 @@ export function conform(
           data: out as unknown as Int32Array,
         });
       }
-      case arrow.Type.Date:
+      case arrow.Type.Date: {
         if ((s as arrow.Date_).unit === arrow.DateUnit.DAY) return relabel(src, targetType);
-        break;
+        // Date64 (milliseconds) to days; arrow-js reads it as a number of milliseconds.
+        const vector = arrow.makeVector(src);
+        const days = new Int32Array(src.length);
+        for (let i = 0; i < src.length; i += 1) days[i] = Math.floor(Number(vector.get(i) ?? 0) / 86_400_000);
+        return arrow.makeData({ ...base, type: targetType as arrow.DateDay, data: days });
+      }
       case arrow.Type.Decimal: {
         const sd = s as arrow.Decimal;
         const td = targetType as arrow.Decimal;
         if (sd.bitWidth === 128 && sd.scale === td.scale) return relabel(src, targetType);
+        if (sd.bitWidth === 128 && sd.scale < td.scale) return rescaleDecimal(src, td, td.scale - sd.scale);
         break;
       }
       case arrow.Type.Utf8:
@@ -331,8 +337,44 @@ function numericCast(src: arrow.Data, type: arrow.DataType): arrow.Data {
   });
 }
 
-/** Anything else goes through JS values: slow but correct, and rare (dictionary columns, views). */
+/** Decimal widening to a larger scale: unscaled values times 10^by (type widening). */
+function rescaleDecimal(src: arrow.Data, type: arrow.Decimal, by: number): arrow.Data {
+  const words = src.values as Uint32Array;
+  const out = new Uint32Array(words.length);
+  const factor = 10n ** BigInt(by);
+  for (let i = 0; i < words.length / 4; i += 1) {
+    let v = 0n;
+    for (let w = 3; w >= 0; w -= 1) v = (v << 32n) | BigInt(words[i * 4 + w]!);
+    out.set(decimalWords(BigInt.asIntN(128, v) * factor), i * 4);
+  }
+  return arrow.makeData({
+    type,
+    offset: src.offset,
+    length: src.length,
+    nullCount: src.nullCount,
+    nullBitmap: src.nullBitmap,
+    data: out,
+  });
+}
+
+/** Layouts whose values convert exactly through JS values (decoded text and bytes). */
+const FALLBACK_SOURCES = new Set<arrow.Type>([
+  arrow.Type.Dictionary,
+  arrow.Type.LargeUtf8,
+  arrow.Type.LargeBinary,
+  arrow.Type.FixedSizeBinary,
+]);
+
+/** Dictionary-encoded and large string/binary columns go through JS values: slow, exact, rare. */
 function fallback(src: arrow.Data, type: arrow.DataType, where: string): arrow.Data {
+  const textual = [arrow.Type.Utf8, arrow.Type.Binary].includes(type.typeId);
+  if (!FALLBACK_SOURCES.has(src.typeId) || (src.typeId !== arrow.Type.Dictionary && !textual)) {
+    // Anything else could lose precision on the way (timestamps, decimals): refuse rather than guess.
+    throw new ArcuateError(
+      "UNSUPPORTED_FEATURE",
+      `delta: column ${where} holds ${String(src.type)}, which arcuate does not convert to ${String(type)}`,
+    );
+  }
   try {
     const vector = arrow.makeVector(src);
     const values: unknown[] = [];
