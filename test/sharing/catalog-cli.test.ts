@@ -1,11 +1,14 @@
-// The provider's commands end to end in-process: share, recipient, grant/revoke on a working
-// folder, and `arcuate serve` answering a recipient created by `arcuate recipient create`.
+// The provider's commands: share, recipient, grant/revoke on a working folder (in-process), and
+// `arcuate serve` as a real process answering a recipient created by `arcuate recipient create`.
+import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createInterface } from "node:readline";
 import { Command } from "commander";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { sharingServerCommands } from "../../src/sharing/index.js";
+import { PROJECT_ROOT } from "../support/paths.js";
 
 let root: string;
 let out: string[];
@@ -67,3 +70,41 @@ it("manages shares, recipients and grants from the command line", async () => {
   expect(await arcuate("share", "drop", "sales", ...dir)).toBe("dropped share sales\n");
   expect(await arcuate("share", "list", ...dir)).toBe("no shares\n");
 });
+
+it("serves the catalog with arcuate serve, printing where and what", async () => {
+  const dir = ["--dir", join(root, "served")];
+  await arcuate("share", "create", "sales", ...dir);
+  await arcuate("share", "add", "sales", "x.t", join(root, "table"), ...dir);
+  const created = await arcuate("recipient", "create", "bob", ...dir);
+  const token = /token: +(\S+)/.exec(created)![1]!;
+  await arcuate("grant", "sales", "bob", ...dir);
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", join(PROJECT_ROOT, "src", "cli.ts"), "serve", "--port", "0", ...dir],
+    {
+      cwd: PROJECT_ROOT,
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
+  try {
+    const lines = createInterface({ input: child.stdout! });
+    const printed: string[] = [];
+    const url = await new Promise<string>((resolve, reject) => {
+      child.once("exit", (code) => reject(new Error(`arcuate serve exited with ${code}`)));
+      lines.on("line", (line) => {
+        printed.push(line);
+        const m = /serving Delta Sharing at (\S+)/.exec(line);
+        if (m) resolve(m[1]!);
+      });
+    });
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/delta-sharing$/);
+    const reply = await fetch(`${url}/shares`, { headers: { authorization: `Bearer ${token}` } });
+    expect(await reply.json()).toMatchObject({ items: [{ name: "sales" }] });
+    expect(printed.join("\n")).toContain("shares: sales (1 table, 1 recipient)");
+    // Profiles created from now on point at the running server.
+    const later = await arcuate("recipient", "create", "carol", ...dir);
+    expect(later).toContain(`endpoint: ${url}`);
+  } finally {
+    child.kill("SIGTERM");
+  }
+}, 60_000);

@@ -55,7 +55,9 @@ shares = sorted(s.name for s in client.list_shares())
 check("list_shares", lambda: None if shares == spec["shares"] else f"got {shares}")
 schemas = sorted(s.name for s in client.list_schemas(delta_sharing.protocol.Share(name=spec["shares"][0])))
 check("list_schemas", lambda: None if schemas == spec["schemas"] else f"got {schemas}")
+per_schema = sorted(f"{t.share}.{t.schema}.{t.name}" for name in spec["schemas"] for t in client.list_tables(delta_sharing.protocol.Schema(name=name, share=spec["shares"][0])))
 tables = sorted(f"{t.share}.{t.schema}.{t.name}" for t in client.list_all_tables())
+check("list_tables", lambda: None if per_schema == tables else f"got {per_schema}")
 check("list_all_tables", lambda: None if tables == sorted([t["name"] for t in spec["tables"]] + [spec["dv"]]) else f"got {tables}")
 
 for t in spec["tables"]:
