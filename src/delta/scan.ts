@@ -24,14 +24,9 @@ export async function* scanSnapshotBatches(
   let remaining = options.limit ?? Number.POSITIVE_INFINITY;
   if (remaining <= 0) return;
   const files = snapshot.files;
-  // Read the next file while the caller handles the current one; never more than two in flight.
-  const load = (file: AddAction) => readFile(snapshot, file).catch((error: unknown) => error as Error);
-  let pending = files.length > 0 ? load(files[0]!) : undefined;
-  for (let i = 0; i < files.length; i += 1) {
-    const file = files[i]!;
-    const loaded = await pending!;
-    pending = i + 1 < files.length && remaining > 0 ? load(files[i + 1]!) : undefined;
-    if (loaded instanceof Error) throw loaded;
+  // One data file at a time: its bytes are read, decoded, handed out, and dropped before the next.
+  for (const file of files) {
+    const loaded = await readFile(snapshot, file);
     const deletedRows = file.deletionVector
       ? await readDeletionVector(snapshot.storage, file.deletionVector)
       : undefined;
