@@ -44,6 +44,14 @@ describe("arcuate-written tables read by delta-rs", () => {
     await feed.write(allTypesBatch(20, 5, null), { mode: "overwrite" });
     await feed.write(allTypesBatch(25, 5, "p1"), { mode: "append" });
 
+    // Partitioned by every primitive type delta-rs partitions by.
+    const typed = join(root, "typed-partitions");
+    const byType = await DeltaTable.create(typed, {
+      schema: ALL_TYPES_SCHEMA,
+      partitionColumns: ["flag", "tiny", "price", "day", "at", "local"],
+    });
+    await byType.write(allTypesBatch(0, 12), { mode: "append" });
+
     // The checkpoint at version 10 is there, with _last_checkpoint pointing at it.
     expect(existsSync(join(nested, "_delta_log", "00000000000000000010.checkpoint.parquet"))).toBe(true);
     expect(JSON.parse(readFileSync(join(nested, "_delta_log", "_last_checkpoint"), "utf8")).version).toBe(10);
@@ -52,6 +60,7 @@ describe("arcuate-written tables read by delta-rs", () => {
     const versions = Array.from({ length: 13 }, (_, v) => v);
     const theirs = await readWithDeltaRs([
       { name: "nested", path: nested, versions },
+      { name: "typed", path: typed, versions: [1] },
       {
         name: "cdf",
         path: cdf,
@@ -68,6 +77,8 @@ describe("arcuate-written tables read by delta-rs", () => {
       const diff = difference(await readWithArcuate(nested, v), theirs.nested![String(v)]!);
       if (diff) failures.push(`nested@${v}: ${diff}`);
     }
+    const typedDiff = difference(await readWithArcuate(typed, 1), theirs.typed!["1"]!);
+    if (typedDiff) failures.push(`typed partitions: ${typedDiff}`);
     for (const v of [0, 1, 2, 3, 4]) {
       const diff = difference(await readWithArcuate(cdf, v), theirs.cdf![String(v)]!);
       if (diff) failures.push(`cdf@${v}: ${diff}`);
