@@ -3,6 +3,7 @@
 // when they expire during a long load: the query is asked again and files are matched by `id`,
 // which the protocol guarantees stable across requests (#file).
 
+import { decodeDeletionVector, decodeZ85 } from "../../delta/deletion-vectors.js";
 import { ArcuateError } from "../../errors.js";
 import { connectionError, type HttpOptions, isRetryableError, responseError, withRetries } from "./http.js";
 import type { SharedFile, TableResponse } from "./response.js";
@@ -41,7 +42,57 @@ export class FileDownloader {
   }
 
   /** The bytes of one file, refreshing its URL when it has expired. */
-  async download(file: SharedFile): Promise<Uint8Array> {
+  download(file: SharedFile): Promise<Uint8Array> {
+    return this.withFreshUrl(file, (latest) => this.fetchOnce(latest.url, `file ${latest.id}`));
+  }
+
+  /**
+   * The deleted row positions of a file with a deletion vector: inline (`i`) vectors decode in
+   * place; `p` vectors are fetched from their pre-signed URL (a range request for just the vector),
+   * refreshed like the data files' URLs.
+   */
+  async deletedRows(file: SharedFile): Promise<number[] | undefined> {
+    if (!file.deletionVector) return undefined;
+    return this.withFreshUrl(file, async (latest) => {
+      const dv = latest.deletionVector!;
+      if (dv.storageType === "i")
+        return decodeDeletionVector(decodeZ85(dv.pathOrInlineDv).subarray(0, dv.sizeInBytes));
+      if (dv.storageType !== "p") {
+        throw new ArcuateError(
+          "UNSUPPORTED_FEATURE",
+          `sharing: file ${latest.id} has a deletion vector of storage type '${dv.storageType}', which a ` +
+            "recipient cannot read (the server should send 'p' with a URL)",
+        );
+      }
+      // On disk: a 4-byte big-endian size, the serialized bitmap, a checksum (Delta PROTOCOL.md).
+      const offset = dv.offset ?? 1;
+      const length = 4 + dv.sizeInBytes;
+      let bytes = await this.fetchOnce(dv.pathOrInlineDv, `the deletion vector of file ${latest.id}`, {
+        offset,
+        length,
+      });
+      // A server that ignores Range sends the whole file.
+      if (bytes.length > length) bytes = bytes.subarray(offset, offset + length);
+      const size = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getInt32(0, false);
+      if (bytes.length < length || size !== dv.sizeInBytes) {
+        throw new ArcuateError(
+          "CORRUPT_TABLE",
+          `sharing: the deletion vector of file ${latest.id} does not match its descriptor (size ${size}, expected ${dv.sizeInBytes})`,
+        );
+      }
+      const rows = decodeDeletionVector(bytes.subarray(4, length));
+      if (rows.length !== dv.cardinality) {
+        throw new ArcuateError(
+          "CORRUPT_TABLE",
+          `sharing: the deletion vector of file ${latest.id} has ${rows.length} rows, its descriptor says ${dv.cardinality}`,
+        );
+      }
+      return rows;
+    });
+  }
+
+  /** Runs `attempt` with the file's latest URLs, refreshing them when expired (before or after). */
+  private async withFreshUrl<T>(file: SharedFile, attempt: (latest: SharedFile) => Promise<T>): Promise<T> {
     for (let refreshed = 0; ; ) {
       const latest = this.current.get(file.id);
       if (!latest) throw goneError(file.id);
@@ -55,7 +106,7 @@ export class FileDownloader {
         continue;
       }
       try {
-        return await withRetries(() => this.fetchOnce(latest), isRetryableError, {
+        return await withRetries(() => attempt(latest), isRetryableError, {
           ...this.http.retry,
           sleep: this.http.sleep,
         });
@@ -89,20 +140,25 @@ export class FileDownloader {
     if (!this.current.has(stale.id)) throw goneError(stale.id);
   }
 
-  private async fetchOnce(file: SharedFile): Promise<Uint8Array> {
+  private async fetchOnce(
+    url: string,
+    what: string,
+    range?: { offset: number; length: number },
+  ): Promise<Uint8Array> {
     let response: Response;
     try {
-      response = await (this.http.fetch ?? fetch)(file.url, {
+      response = await (this.http.fetch ?? fetch)(url, {
         signal: AbortSignal.timeout(this.http.timeoutMs ?? 300_000),
+        ...(range ? { headers: { range: `bytes=${range.offset}-${range.offset + range.length - 1}` } } : {}),
       });
     } catch (error) {
-      throw connectionError(`downloading file ${file.id}`, error);
+      throw connectionError(`downloading ${what}`, error);
     }
-    if (!response.ok) throw await responseError(`downloading file ${file.id}`, response);
+    if (!response.ok) throw await responseError(`downloading ${what}`, response);
     try {
       return new Uint8Array(await response.arrayBuffer());
     } catch (error) {
-      throw connectionError(`downloading file ${file.id}`, error);
+      throw connectionError(`downloading ${what}`, error);
     }
   }
 }

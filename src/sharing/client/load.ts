@@ -63,15 +63,10 @@ export async function openQuery(
     let left = limit ?? Number.POSITIVE_INFINITY;
     // Download and decode both run in the bounded parallel part, so files decode side by side
     // (in the worker pool) while the consumer takes earlier ones; each file is cut at the limit.
-    const fetchAndDecode = async (file: SharedFile) =>
-      readDataFile(
-        await downloader.download(file),
-        layout,
-        layout.schema,
-        file.partitionValues,
-        limit,
-        load.pool,
-      );
+    const fetchAndDecode = async (file: SharedFile) => {
+      const [bytes, deleted] = await Promise.all([downloader.download(file), downloader.deletedRows(file)]);
+      return readDataFile(bytes, layout, layout.schema, file.partitionValues, limit, load.pool, deleted);
+    };
     for await (const [, read] of inOrder(files, load.concurrency, fetchAndDecode)) {
       for (const batch of read) {
         if (batch.numRows === 0) continue;
@@ -136,9 +131,9 @@ export async function loadChanges(
     }
   }
   const fetchAndDecode = async (file: SharedFile) => {
-    const bytes = await downloader.download(file);
+    const [bytes, deleted] = await Promise.all([downloader.download(file), downloader.deletedRows(file)]);
     const fileSchema = file.kind === "cdf" ? withChangeType : layout.schema;
-    return readDataFile(bytes, layout, fileSchema, file.partitionValues, undefined, load.pool);
+    return readDataFile(bytes, layout, fileSchema, file.partitionValues, undefined, load.pool, deleted);
   };
   for await (const [file, read] of inOrder(answer.files, load.concurrency, fetchAndDecode)) {
     const cdf = file.kind === "cdf";

@@ -17,11 +17,12 @@ import type { SharedMetadata } from "./response.js";
 /**
  * Delta reader features this client honours in the `delta` response format. Features of the log
  * alone (checkpoints, vacuum) are the server's business; column mapping, timestamp_ntz and type
- * widening are handled by the Delta reader. Deletion vectors are not offered: their files would
- * need pre-signed URLs of their own, which this client does not download yet.
+ * widening are handled by the Delta reader; deletion vectors are downloaded from their own
+ * pre-signed URLs (download.ts) and applied by the Delta reader.
  */
 export const CLIENT_READER_FEATURES: readonly string[] = [
   "columnMapping",
+  "deletionVectors",
   "timestampNtz",
   "typeWidening",
   "typeWidening-preview",
@@ -59,12 +60,14 @@ export async function readDataFile(
   partitionValues: Record<string, string | null>,
   limit?: number,
   pool?: DecodePool,
+  deletedRows?: number[],
 ): Promise<arrow.RecordBatch[]> {
   const options: ReadFileOptions = {
     columnMapping: layout.columnMapping,
     partitionColumns: layout.partitionColumns,
   };
   if (limit !== undefined) options.limit = limit;
+  if (deletedRows !== undefined && deletedRows.length > 0) options.deletedRows = deletedRows;
   if (pool && !pool.failed) {
     try {
       return await pool.decode(bytes, schema, partitionValues, options);
