@@ -8,14 +8,15 @@
 //
 // A running server reads the state through `view()`, which re-reads catalog.json whenever it was
 // replaced, so changes take effect without a restart.
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { type BigIntStats, existsSync } from "node:fs";
 import { mkdir, readFile, rm, stat } from "node:fs/promises";
-import { isAbsolute, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-import { ArcuateError, ConflictError, NotFoundError, ProtocolError } from "../../errors.js";
-import { type NameKind, nameKey, nameProblem, type Profile } from "../protocol.js";
+import { join, resolve } from "node:path";
+import { ArcuateError, ConflictError, NotFoundError } from "../../errors.js";
+import { nameKey, type Profile } from "../protocol.js";
 import { withLock, writeFileAtomic } from "./files.js";
+import { checkEndpoint, checkName, checkRecipientName, expiry, tableLocationPath } from "./rules.js";
+import { loadSecrets, type Secrets } from "./secrets.js";
 import {
   byNameKey,
   type CatalogState,
@@ -74,11 +75,6 @@ export interface TokenOptions {
   expiresInSeconds?: number;
   /** The server URL written into the profile file; defaults to the catalog's endpoint. */
   endpoint?: string;
-}
-
-interface Secrets {
-  pepper: Buffer;
-  signingKey: Buffer;
 }
 
 export class Catalog implements SharingCatalog {
@@ -430,24 +426,6 @@ export class Catalog implements SharingCatalog {
 
 // ---------------------------------------------------------------------------------------------
 
-async function loadSecrets(path: string): Promise<Secrets> {
-  const read = async (): Promise<Secrets | undefined> => {
-    const text = await readFile(path, "utf8").catch(() => undefined);
-    if (text === undefined) return undefined;
-    const json = JSON.parse(text) as { pepper?: string; signingKey?: string };
-    if (!json.pepper || !json.signingKey)
-      throw new ArcuateError("CORRUPT_TABLE", `catalog: ${path} is incomplete`);
-    return { pepper: Buffer.from(json.pepper, "hex"), signingKey: Buffer.from(json.signingKey, "hex") };
-  };
-  const existing = await read();
-  if (existing) return existing;
-  const secrets = { pepper: randomBytes(32).toString("hex"), signingKey: randomBytes(32).toString("hex") };
-  await withLock(`${path}.lock`, async () => {
-    if (!existsSync(path)) await writeFileAtomic(path, `${JSON.stringify(secrets)}\n`, 0o600);
-  });
-  return (await read())!;
-}
-
 function parseState(text: string, path: string): CatalogState {
   let state: CatalogState;
   try {
@@ -511,77 +489,4 @@ function recipientInfo(state: CatalogState, r: RecipientEntry): RecipientInfo {
   if (r.comment !== undefined) info.comment = r.comment;
   if (r.expiresAt !== undefined) info.expiresAt = r.expiresAt;
   return info;
-}
-
-function checkName(kind: NameKind, name: string): void {
-  const problem = nameProblem(kind, name);
-  if (problem) throw new ProtocolError(`catalog: ${problem}`, { code: "INVALID_PARAMETER_VALUE" });
-  // `.` and `..` are legal share names by the letter of the protocol but read as path steps in URLs.
-  if (name === "." || name === "..") {
-    throw new ProtocolError(`catalog: ${kind} name '${name}' is not allowed`, {
-      code: "INVALID_PARAMETER_VALUE",
-    });
-  }
-}
-
-/** Recipient names become file names (profiles/<name>.share), so they are kept plain. */
-function checkRecipientName(name: string): void {
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(name)) {
-    throw new ProtocolError(
-      `catalog: recipient name '${name}' must start with a letter or digit and hold only letters, digits, '.', '_' and '-' (at most 128)`,
-      { code: "INVALID_PARAMETER_VALUE" },
-    );
-  }
-}
-
-function checkEndpoint(endpoint: string): void {
-  let url: URL;
-  try {
-    url = new URL(endpoint);
-  } catch {
-    throw new ProtocolError(`catalog: endpoint '${endpoint}' is not a URL`, {
-      code: "INVALID_PARAMETER_VALUE",
-    });
-  }
-  if (url.protocol !== "http:" && url.protocol !== "https:") {
-    throw new ProtocolError(`catalog: endpoint '${endpoint}' must be http or https`, {
-      code: "INVALID_PARAMETER_VALUE",
-    });
-  }
-}
-
-function expiry(options: TokenOptions): string | undefined {
-  if (options.endpoint !== undefined) checkEndpoint(options.endpoint);
-  if (options.expiresAt !== undefined) {
-    const date = new Date(options.expiresAt);
-    if (Number.isNaN(date.getTime())) {
-      throw new ProtocolError(`catalog: expiry '${String(options.expiresAt)}' is not a date`, {
-        code: "INVALID_PARAMETER_VALUE",
-      });
-    }
-    return date.toISOString();
-  }
-  if (options.expiresInSeconds !== undefined) {
-    if (!Number.isFinite(options.expiresInSeconds)) {
-      throw new ProtocolError(`catalog: expiry of ${options.expiresInSeconds} seconds is not a number`, {
-        code: "INVALID_PARAMETER_VALUE",
-      });
-    }
-    return new Date(Date.now() + options.expiresInSeconds * 1000).toISOString();
-  }
-  return undefined;
-}
-
-/** The local folder of a table location: a path (relative to the working directory) or a `file:` URL. */
-export function tableLocationPath(location: string): string {
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(location)) {
-    if (!location.toLowerCase().startsWith("file:")) {
-      throw new ArcuateError(
-        "UNSUPPORTED_FEATURE",
-        `catalog: table location '${location}' is not on the local file system`,
-      );
-    }
-    return fileURLToPath(location);
-  }
-  return isAbsolute(location) ? resolve(location) : resolve(process.cwd(), location);
 }

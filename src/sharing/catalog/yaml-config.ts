@@ -24,7 +24,7 @@ import { dirname, isAbsolute, resolve } from "node:path";
 import { parse } from "yaml";
 import { ArcuateError } from "../../errors.js";
 import { type NameKind, nameKey, nameProblem } from "../protocol.js";
-import { tableLocationPath } from "./catalog.js";
+import { tableLocationPath } from "./rules.js";
 import type { CatalogView, ServerSettings, ShareEntry, SharingCatalog } from "./state.js";
 import { OpenView } from "./view.js";
 
