@@ -565,6 +565,28 @@ describe("refusals", () => {
   });
 });
 
+describe("server-side failures", () => {
+  it("answers a broken catalog with a 5xx that names no file, and logs the detail", async () => {
+    const broken = await Catalog.open(join(dir, "broken"));
+    const token = (await broken.createRecipient("r")).token;
+    const logged: string[] = [];
+    const other = await startSharingServer({ catalog: broken, log: (m) => logged.push(m) });
+    try {
+      writeFileSync(broken.statePath, "{ not json");
+      const reply = await call(other.url, "GET", `${P}/shares`, { token });
+      expect(reply.status).toBe(500);
+      expect(reply.json()).toEqual({
+        errorCode: "CORRUPT_TABLE",
+        message: "sharing: the server could not answer (CORRUPT_TABLE)",
+      });
+      expect(reply.text).not.toContain(dir);
+      expect(logged.join("\n")).toContain(broken.statePath);
+    } finally {
+      await other.close();
+    }
+  });
+});
+
 describe("the reference server's YAML config", () => {
   it("serves its shares behind its single bearer token", async () => {
     const config = join(dir, "server.yaml");

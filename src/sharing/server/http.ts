@@ -187,7 +187,11 @@ export function renderError(res: ServerResponse, error: unknown, log: Logger): v
     body = { errorCode: error.code, message: error.message };
     if (status === 401) headers["WWW-Authenticate"] = 'Bearer realm="delta-sharing"';
     if (typeof error.details.contentRange === "string") headers["Content-Range"] = error.details.contentRange;
-    if (status >= 500) log(`sharing: ${error.code}: ${error.message}${causeText(error)}`);
+    if (status >= 500) {
+      // A server-side failure's message may name files and folders of the provider: log it only.
+      log(`sharing: ${error.code}: ${error.message}${causeText(error)}`);
+      body = { errorCode: error.code, message: `sharing: the server could not answer (${error.code})` };
+    }
   } else {
     status = 500;
     body = { errorCode: "INTERNAL_ERROR", message: "sharing: internal error" };
