@@ -52,15 +52,22 @@ function leafStats(
     case "timestamp_ntz": {
       let min: number | bigint | undefined;
       let max: number | bigint | undefined;
-      for (let i = 0; i < n; i += 1) {
-        if (!allValid && !isValidAt(data, i)) {
-          nulls += 1;
-          continue;
+      if (values instanceof BigInt64Array) {
+        const bounds = int64Bounds(values, data, allValid);
+        nulls = bounds.nulls;
+        min = bounds.min;
+        max = bounds.max;
+      } else {
+        for (let i = 0; i < n; i += 1) {
+          if (!allValid && !isValidAt(data, i)) {
+            nulls += 1;
+            continue;
+          }
+          const v = values[i]!;
+          if (typeof v === "number" && Number.isNaN(v)) continue; // NaN is not ordered: leave it out
+          if (min === undefined || v < min) min = v;
+          if (max === undefined || v > max) max = v;
         }
-        const v = values[i]!;
-        if (typeof v === "number" && Number.isNaN(v)) continue; // NaN is not ordered: leave it out
-        if (min === undefined || v < min) min = v;
-        if (max === undefined || v > max) max = v;
       }
       if (min === undefined || max === undefined) return { nulls };
       if (type === "date") return { nulls, min: formatDate(Number(min)), max: formatDate(Number(max)) };
@@ -215,4 +222,31 @@ function compareBytes(bytes: Uint8Array, offsets: Int32Array, a: number, b: numb
     j += 1;
   }
   return endA - i - (endB - j);
+}
+
+/**
+ * min and max of 64-bit integers without boxing every value as a BigInt: each is compared as its
+ * (signed high, unsigned low) 32-bit halves, and only the two winners are read as BigInts.
+ */
+function int64Bounds(
+  values: BigInt64Array,
+  data: arrow.Data,
+  allValid: boolean,
+): { nulls: number; min?: bigint; max?: bigint } {
+  const hi = new Int32Array(values.buffer, values.byteOffset, values.length * 2);
+  const lo = new Uint32Array(values.buffer, values.byteOffset, values.length * 2);
+  let nulls = 0;
+  let min = -1;
+  let max = -1;
+  for (let i = 0; i < data.length; i += 1) {
+    if (!allValid && !isValidAt(data, i)) {
+      nulls += 1;
+      continue;
+    }
+    const h = hi[2 * i + 1]!;
+    const l = lo[2 * i]!;
+    if (min < 0 || h < hi[2 * min + 1]! || (h === hi[2 * min + 1]! && l < lo[2 * min]!)) min = i;
+    if (max < 0 || h > hi[2 * max + 1]! || (h === hi[2 * max + 1]! && l > lo[2 * max]!)) max = i;
+  }
+  return min < 0 ? { nulls } : { nulls, min: values[min]!, max: values[max]! };
 }

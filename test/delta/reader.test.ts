@@ -15,6 +15,7 @@ import {
 } from "../../src/delta/index.js";
 import { formatTimestampMicros, jsonValueAt } from "../../src/delta/json.js";
 import { parseDecimalUnscaled, parseTimestampMicros, partitionColumn } from "../../src/delta/partitions.js";
+import { computeStats } from "../../src/delta/stats.js";
 import { ArcuateError, ConflictError, NotFoundError } from "../../src/errors.js";
 import { ALL_TYPES_SCHEMA, allTypesBatch } from "./support/data.js";
 
@@ -156,5 +157,22 @@ describe("time travel and corrupt logs", () => {
       batches += 1;
     }
     expect(batches).toBe(3);
+  });
+});
+
+describe("file statistics", () => {
+  it("bounds every column type, nulls counted, NaN left out, nested structs nested", () => {
+    const batch = allTypesBatch(0, 40).batches[0]!;
+    const stats = computeStats(ALL_TYPES_SCHEMA.fields, [batch]);
+    expect(stats.numRecords).toBe(40);
+    expect(stats.minValues).toMatchObject({ id: 0, small: -39, tiny: -128, ratio: 0 });
+    expect(stats.maxValues).toMatchObject({ id: 39, small: 38, tiny: -89 });
+    // ±Infinity has no JSON form, and decimals past 15 digits no exact JSON number: no bounds.
+    expect(stats.minValues.score).toBeUndefined();
+    expect(stats.maxValues.price).toBeUndefined();
+    expect(stats.minValues.at).toBe("1969-12-20T10:13:20.000Z");
+    expect(stats.maxValues.at).toBe("1970-01-28T10:13:24.815Z"); // rounded up to the millisecond
+    expect(stats.nullCount).toMatchObject({ id: 0, name: 6, price: 7, info: { a: 15, c: { d: 17 } } }); // a leaf is null where it or an ancestor is
+    expect((stats.minValues.info as Record<string, unknown>).b).toBe("b1");
   });
 });
