@@ -433,6 +433,20 @@ describe("tables", () => {
     expect(versions.map(([, v]) => (v as { version: number }).version)).toEqual(
       expect.arrayContaining([0, 1, 2]),
     );
+    const delta = await get(`${T}/plain/changes?startingVersion=1&includeHistoricalMetadata=true`, alice, {
+      "delta-sharing-capabilities": "responseformat=delta;includeendstreamaction=true",
+    });
+    expect(delta.headers["delta-sharing-capabilities"]).toBe(
+      "responseformat=delta;includeendstreamaction=true",
+    );
+    const deltaLines = delta.lines();
+    expect(deltaLines[1]).toMatchObject({
+      metaData: { version: 1, deltaMetadata: { configuration: { "delta.enableChangeDataFeed": "true" } } },
+    });
+    expect(
+      deltaLines.filter((l) => l.file).map((l) => (l.file as { version: number }).version),
+    ).not.toContain(0);
+    expect(deltaLines[deltaLines.length - 1]).toHaveProperty("endStreamAction");
     expect((await get(`${T}/parts/changes?startingVersion=0`)).status).toBe(400);
     expect((await get(`${T}/plain/changes`)).status).toBe(400);
     expect((await get(`${T}/plain/changes?startingVersion=5`)).status).toBe(400);
