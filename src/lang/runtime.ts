@@ -3,7 +3,7 @@
 // An implementation wires them to src/sharing (catalog, client), src/exchange and src/mlflow.
 
 import type { NameRole } from "../../grammar/expected.js";
-import { ArcuateError } from "../errors.js";
+import { arcuateRuntime } from "./arcuate-runtime.js";
 import type {
   AddExperimentToShareArgs,
   AddModelToShareArgs,
@@ -93,44 +93,7 @@ export interface Runtime {
 /** The step kinds the Runtime implements (each is the name of its method). */
 export type RuntimeStepKind = RuntimeStep["step"];
 
-/**
- * The Runtime over arcuate's own modules, keeping the provider's state under `workDir`.
- * Not wired yet: every step fails with UNSUPPORTED_FEATURE naming the step, and completion knows
- * no names. The statements that only concern the language (EXPLAIN, HELP, USE) work without it.
- */
-export function defaultRuntime(workDir: string): Runtime {
-  const notWired = (step: RuntimeStepKind) => async (): Promise<never> => {
-    throw new ArcuateError(
-      "UNSUPPORTED_FEATURE",
-      `language: the ${step} step is not wired yet (working folder ${workDir})`,
-      {
-        details: { step },
-      },
-    );
-  };
-  return {
-    createShare: notWired("createShare"),
-    dropShare: notWired("dropShare"),
-    createRecipient: notWired("createRecipient"),
-    dropRecipient: notWired("dropRecipient"),
-    grant: notWired("grant"),
-    revoke: notWired("revoke"),
-    showShares: notWired("showShares"),
-    showRecipients: notWired("showRecipients"),
-    showGrants: notWired("showGrants"),
-    showTables: notWired("showTables"),
-    describeShare: notWired("describeShare"),
-    describeRecipient: notWired("describeRecipient"),
-    describeHistory: notWired("describeHistory"),
-    addExperimentToShare: notWired("addExperimentToShare"),
-    addModelToShare: notWired("addModelToShare"),
-    removeFromShare: notWired("removeFromShare"),
-    refreshShare: notWired("refreshShare"),
-    showRemoteShares: notWired("showRemoteShares"),
-    showRemoteTables: notWired("showRemoteTables"),
-    selectFromShare: notWired("selectFromShare"),
-    importExperiment: notWired("importExperiment"),
-    importModel: notWired("importModel"),
-    listNames: async () => [],
-  };
+/** The Runtime over arcuate's own modules, keeping the provider's state under the working folder. */
+export function defaultRuntime(_workDir: string): Runtime {
+  return arcuateRuntime();
 }

@@ -201,11 +201,12 @@ describe("statements of the language alone work with the default runtime", () =>
     expect(session.help("shwo")).toMatch(/^no help on SHWO; did you mean SHOW\?/);
   });
 
-  it("a step not wired yet fails clearly", async () => {
-    const failure = session.execute("SHOW SHARES");
+  it("runs provider statements on the default runtime, over the working folder's catalog", async () => {
+    const [shares] = await session.execute("SHOW SHARES");
+    expect(shares).toMatchObject({ kind: "table", rows: [] });
+    const failure = session.execute("DROP SHARE nowhere");
     await expect(failure).rejects.toBeInstanceOf(ArcuateError);
-    await expect(failure).rejects.toMatchObject({ code: "UNSUPPORTED_FEATURE" });
-    await expect(failure).rejects.toThrow("SHOW SHARES: language: the showShares step is not wired yet");
+    await expect(failure).rejects.toThrow("DROP SHARE nowhere: catalog: share 'nowhere' does not exist");
   });
 
   it("completion takes names from the runtime", async () => {

@@ -1,0 +1,449 @@
+// The Runtime over arcuate's own modules: the provider's catalog and exports under the working
+// folder (src/sharing/catalog, src/exchange), MLflow through src/mlflow, and the recipient's side
+// through the Delta Sharing client. Each method is one plan step; errors name the object.
+import { dirname, isAbsolute, resolve } from "node:path";
+import type { NameRole } from "../../grammar/expected.js";
+import { DeltaTable } from "../delta/index.js";
+import { ArcuateError } from "../errors.js";
+import {
+  Exchange,
+  type ProgressEvent as ExchangeProgress,
+  type ExportSummary,
+  type ImportSummary,
+} from "../exchange/index.js";
+import { allPages, MlflowClient } from "../mlflow/index.js";
+import { Catalog } from "../sharing/catalog/catalog.js";
+import { loadProfile, SharingClient } from "../sharing/client/index.js";
+import { matchesFilter, toJsonPredicate } from "./filter.js";
+import type { SchemaCoordinate, SelectFromShareArgs } from "./plan.js";
+import type { NameContext, Runtime, StepContext, TableOutput } from "./runtime.js";
+
+/** Where the provider's catalog lives: the working folder itself (exports go under `tables/`). */
+export function catalogDir(workDir: string): string {
+  return workDir;
+}
+
+const catalogs = new Map<string, Promise<Catalog>>();
+function openCatalog(workDir: string): Promise<Catalog> {
+  const dir = resolve(catalogDir(workDir));
+  let catalog = catalogs.get(dir);
+  if (!catalog) {
+    catalog = Catalog.open(dir);
+    catalogs.set(dir, catalog);
+    catalog.catch(() => catalogs.delete(dir));
+  }
+  return catalog;
+}
+
+function mlflowAt(uri: string): MlflowClient {
+  return new MlflowClient({ trackingUri: uri });
+}
+
+/** Relative profile paths are read from the working folder's parent (where the notebook is). */
+function profilePath(profile: string, workDir: string): string {
+  return isAbsolute(profile) ? profile : resolve(dirname(resolve(workDir)), profile);
+}
+
+async function sharingClient(
+  profile: string,
+  workDir: string,
+): Promise<{ client: SharingClient; path: string }> {
+  const path = profilePath(profile, workDir);
+  return { client: new SharingClient(await loadProfile(path)), path };
+}
+
+function coordinate(source: SchemaCoordinate, workDir: string): string {
+  return `${profilePath(source.profile, workDir)}#${source.share}.${source.schema}`;
+}
+
+function reporter(context: StepContext): (event: ExchangeProgress) => void {
+  return (event) => context.progress(event.message, event.done, event.total);
+}
+
+function exportMessage(what: string, summary: ExportSummary, share: string): string {
+  const parts = [
+    `${summary.runs} runs (${summary.changedRuns} new or changed)`,
+    `${summary.metricPoints} new metric points`,
+    `${summary.artifactFiles} new artifact files (${(summary.artifactBytes / 1048576).toFixed(1)} MiB)`,
+  ];
+  if (summary.kind === "model") parts.unshift(`${summary.versions} versions`);
+  if (summary.loggedModels > 0) parts.push(`${summary.loggedModels} logged models`);
+  return `exported ${what} into ${share}.${summary.schema} (export ${summary.exportSeq}): ${parts.join(", ")}`;
+}
+
+function importMessage(what: string, summary: ImportSummary): string {
+  const parts = [
+    `${summary.runs} runs (${summary.createdRuns} created)`,
+    `${summary.metricPoints} metric points`,
+    `${summary.artifactFiles} artifact files`,
+  ];
+  if (summary.versions > 0)
+    parts.unshift(`${summary.versions} versions (${summary.createdVersions} created)`);
+  return `imported ${what}: ${parts.join(", ")}`;
+}
+
+/** Cell values for display: bigints as numbers, bytes summarised, maps and lists as JSON. */
+function displayValue(value: unknown): unknown {
+  if (value === null || value === undefined) return null;
+  if (typeof value === "bigint") return Number(value);
+  if (value instanceof Uint8Array) return `<${value.length} bytes>`;
+  if (value instanceof Date) return value.toISOString();
+  if (typeof value === "object") {
+    const json =
+      "toJSON" in value && typeof value.toJSON === "function" ? (value.toJSON() as unknown) : value;
+    return JSON.stringify(json, (_, v: unknown) => (typeof v === "bigint" ? Number(v) : v));
+  }
+  return value;
+}
+
+async function selectFromShare(args: SelectFromShareArgs, workDir: string): Promise<TableOutput> {
+  const { client } = await sharingClient(args.source.profile, workDir);
+  const table = { share: args.source.share, schema: args.source.schema, name: args.source.table };
+  const hint = args.where ? toJsonPredicate(args.where) : undefined;
+  const rows: unknown[][] = [];
+  let columns: string[] | undefined;
+  let total = 0;
+  for await (const batch of client.queryTableBatches(table, {
+    ...(args.version === null ? {} : { version: args.version }),
+    // A server may cut rows before it filters them: a LIMIT hint only goes without WHERE.
+    ...(args.where ? {} : { limit: args.limit }),
+    ...(hint ? { jsonPredicateHints: JSON.stringify(hint) } : {}),
+  })) {
+    const names = batch.schema.fields.map((f) => f.name);
+    columns ??= args.columns ?? names;
+    for (const name of columns) {
+      if (!names.includes(name)) {
+        throw new ArcuateError(
+          "INVALID_PARAMETER_VALUE",
+          `select: table '${table.share}.${table.schema}.${table.name}' has no column '${name}' (it has ${names.join(", ")})`,
+        );
+      }
+    }
+    for (let i = 0; i < batch.numRows; i++) {
+      const row = batch.get(i)!.toJSON() as Record<string, unknown>;
+      if (args.where && !matchesFilter(args.where, row)) continue;
+      total++;
+      if (rows.length < args.limit) rows.push(columns.map((c) => displayValue(row[c])));
+    }
+    if (!args.where && rows.length >= args.limit) break;
+  }
+  return {
+    title: `${table.share}.${table.schema}.${table.name}`,
+    columns: columns ?? args.columns ?? [],
+    rows,
+    ...(total > rows.length ? { totalRows: total } : {}),
+  };
+}
+
+/** The Runtime that does the real work, keeping the provider's state under `workDir`. */
+export function arcuateRuntime(): Runtime {
+  return {
+    async createShare(args) {
+      const catalog = await openCatalog(args.workDir);
+      const existed = (await catalog.listShares()).some(
+        (s) => s.name.toLowerCase() === args.share.toLowerCase(),
+      );
+      await catalog.createShare(args.share, {
+        ifNotExists: args.ifNotExists,
+        ...(args.comment ? { comment: args.comment } : {}),
+      });
+      return existed ? `share ${args.share} already exists` : `created share ${args.share}`;
+    },
+    async dropShare(args) {
+      const dropped = await (await openCatalog(args.workDir)).dropShare(args.share, {
+        ifExists: args.ifExists,
+      });
+      return dropped ? `dropped share ${args.share}` : `share ${args.share} does not exist`;
+    },
+    async createRecipient(args) {
+      const catalog = await openCatalog(args.workDir);
+      if (
+        args.ifNotExists &&
+        (await catalog.listRecipients()).some((r) => r.name.toLowerCase() === args.recipient.toLowerCase())
+      ) {
+        return `recipient ${args.recipient} already exists (its token is not shown again)`;
+      }
+      const created = await catalog.createRecipient(
+        args.recipient,
+        args.comment ? { comment: args.comment } : {},
+      );
+      return [
+        `created recipient ${args.recipient}; its profile (shown once, the token is not stored) is at ${created.profilePath}:`,
+        JSON.stringify(created.profile, null, 2),
+      ].join("\n");
+    },
+    async dropRecipient(args) {
+      const dropped = await (await openCatalog(args.workDir)).dropRecipient(args.recipient, {
+        ifExists: args.ifExists,
+      });
+      return dropped ? `dropped recipient ${args.recipient}` : `recipient ${args.recipient} does not exist`;
+    },
+    async grant(args) {
+      await (await openCatalog(args.workDir)).grant(args.share, args.recipient);
+      return `granted SELECT on share ${args.share} to recipient ${args.recipient}`;
+    },
+    async revoke(args) {
+      const revoked = await (await openCatalog(args.workDir)).revoke(args.share, args.recipient);
+      return revoked
+        ? `revoked SELECT on share ${args.share} from recipient ${args.recipient}`
+        : `recipient ${args.recipient} had no grant on share ${args.share}`;
+    },
+    async showShares(args) {
+      const shares = await (await openCatalog(args.workDir)).listShares();
+      return {
+        title: "shares",
+        columns: ["share", "tables", "recipients", "comment", "created"],
+        rows: shares.map((s) => [
+          s.name,
+          s.tables.length,
+          s.recipients.join(", "),
+          s.comment ?? null,
+          s.createdAt,
+        ]),
+      };
+    },
+    async showRecipients(args) {
+      const recipients = await (await openCatalog(args.workDir)).listRecipients();
+      return {
+        title: "recipients",
+        columns: ["recipient", "shares", "comment", "created", "expires"],
+        rows: recipients.map((r) => [
+          r.name,
+          r.shares.join(", "),
+          r.comment ?? null,
+          r.createdAt,
+          r.expiresAt ?? null,
+        ]),
+      };
+    },
+    async showGrants(args) {
+      const grants = await (await openCatalog(args.workDir)).listGrants({
+        ...(args.share ? { share: args.share } : {}),
+        ...(args.recipient ? { recipient: args.recipient } : {}),
+      });
+      return {
+        title: "grants",
+        columns: ["share", "recipient", "granted"],
+        rows: grants.map((g) => [g.share, g.recipient, g.grantedAt]),
+      };
+    },
+    async showTables(args) {
+      const share = await (await openCatalog(args.workDir)).getShare(args.share);
+      return {
+        title: `tables in share ${share.name}`,
+        columns: ["schema", "table", "location"],
+        rows: share.tables.map((t) => [t.schema, t.name, t.location]),
+      };
+    },
+    async describeShare(args) {
+      const share = await (await openCatalog(args.workDir)).getShare(args.share);
+      const rows: unknown[][] = [];
+      for (const t of share.tables) {
+        const snapshot = await (await DeltaTable.open(t.location)).snapshot();
+        rows.push([
+          t.schema,
+          t.name,
+          snapshot.version,
+          snapshot.numRecords ?? null,
+          snapshot.metadata.configuration["arcuate.kind"] ?? null,
+          new Date(snapshot.timestamp).toISOString(),
+        ]);
+      }
+      return {
+        title: `share ${share.name}${share.comment ? ` — ${share.comment}` : ""} (recipients: ${share.recipients.join(", ") || "none"})`,
+        columns: ["schema", "table", "version", "rows", "kind", "updated"],
+        rows,
+      };
+    },
+    async describeRecipient(args) {
+      const recipient = (await (await openCatalog(args.workDir)).listRecipients()).find(
+        (r) => r.name.toLowerCase() === args.recipient.toLowerCase(),
+      );
+      if (!recipient)
+        throw new ArcuateError(
+          "RESOURCE_DOES_NOT_EXIST",
+          `catalog: recipient '${args.recipient}' does not exist`,
+        );
+      return {
+        title: `recipient ${recipient.name}`,
+        columns: ["property", "value"],
+        rows: [
+          ["name", recipient.name],
+          ["shares", recipient.shares.join(", ")],
+          ["comment", recipient.comment ?? null],
+          ["created", recipient.createdAt],
+          ["expires", recipient.expiresAt ?? "never"],
+        ],
+      };
+    },
+    async describeHistory(args) {
+      const share = await (await openCatalog(args.workDir)).getShare(args.share);
+      const entry = share.tables.find(
+        (t) =>
+          t.schema.toLowerCase() === args.schema.toLowerCase() &&
+          t.name.toLowerCase() === args.table.toLowerCase(),
+      );
+      if (!entry)
+        throw new ArcuateError(
+          "RESOURCE_DOES_NOT_EXIST",
+          `catalog: table '${args.share}.${args.schema}.${args.table}' does not exist`,
+        );
+      const history = await (await DeltaTable.open(entry.location)).history();
+      return {
+        title: `history of ${args.share}.${args.schema}.${args.table}`,
+        columns: ["version", "timestamp", "operation", "rows written", "export"],
+        rows: history.map((c) => [
+          c.version,
+          new Date(c.timestamp).toISOString(),
+          c.operation ?? null,
+          (c.commitInfo?.operationMetrics as Record<string, string> | undefined)?.numOutputRows ?? null,
+          (c.commitInfo as Record<string, unknown> | undefined)?.["arcuate.exportSeq"] ?? null,
+        ]),
+      };
+    },
+    async addExperimentToShare(args, context) {
+      const exchange = new Exchange({
+        mlflow: mlflowAt(args.mlflowUri),
+        catalog: await openCatalog(args.workDir),
+        workDir: args.workDir,
+      });
+      const summary = await exchange.exportExperiments(args.experiment, args.schema, args.share, {
+        onProgress: reporter(context),
+      });
+      return exportMessage(`experiment '${args.experiment}'`, summary, args.share);
+    },
+    async addModelToShare(args, context) {
+      const exchange = new Exchange({
+        mlflow: mlflowAt(args.mlflowUri),
+        catalog: await openCatalog(args.workDir),
+        workDir: args.workDir,
+      });
+      const summary = await exchange.exportModels(args.model, args.schema, args.share, {
+        onProgress: reporter(context),
+      });
+      return exportMessage(`model '${args.model}'`, summary, args.share);
+    },
+    async removeFromShare(args) {
+      const catalog = await openCatalog(args.workDir);
+      const share = await catalog.getShare(args.share);
+      const tables = share.tables.filter((t) => t.schema.toLowerCase() === args.schema.toLowerCase());
+      if (tables.length === 0)
+        throw new ArcuateError(
+          "RESOURCE_DOES_NOT_EXIST",
+          `catalog: share '${args.share}' has no schema '${args.schema}'`,
+        );
+      for (const t of tables) await catalog.removeTable(args.share, t.schema, t.name);
+      return `removed ${args.schema} (${tables.length} tables) from share ${args.share}`;
+    },
+    async refreshShare(args, context) {
+      const catalog = await openCatalog(args.workDir);
+      const share = await catalog.getShare(args.share);
+      const schemas = [...new Set(share.tables.map((t) => t.schema))].filter(
+        (s) => args.schema === null || s.toLowerCase() === args.schema.toLowerCase(),
+      );
+      if (schemas.length === 0) {
+        throw new ArcuateError(
+          "RESOURCE_DOES_NOT_EXIST",
+          `catalog: share '${args.share}' has no export${args.schema ? ` '${args.schema}'` : "s"} to refresh`,
+        );
+      }
+      const exchange = new Exchange({ mlflow: mlflowAt(args.mlflowUri), catalog, workDir: args.workDir });
+      const messages: string[] = [];
+      for (const schema of schemas) {
+        const runsTable = share.tables.find(
+          (t) => t.schema === schema && (t.name === "versions" || t.name === "runs"),
+        );
+        const snapshot = runsTable
+          ? await (
+              await DeltaTable.open(
+                share.tables.find((t) => t.schema === schema && t.name === "versions")?.location ??
+                  runsTable.location,
+              )
+            ).snapshot()
+          : undefined;
+        const kind = snapshot?.metadata.configuration["arcuate.kind"];
+        const batches = snapshot
+          ? await snapshot.readArrow({
+              columns: [kind === "model" ? "model_name" : "experiment_name"],
+              limit: 1,
+            })
+          : undefined;
+        const name = batches?.numRows
+          ? String(batches.get(0)!.toJSON()[kind === "model" ? "model_name" : "experiment_name"])
+          : undefined;
+        if (!kind || !name) {
+          messages.push(`${schema}: not an arcuate export with rows, left as it is`);
+          continue;
+        }
+        const summary =
+          kind === "model"
+            ? await exchange.exportModels(name, schema, args.share, { onProgress: reporter(context) })
+            : await exchange.exportExperiments(name, schema, args.share, { onProgress: reporter(context) });
+        messages.push(exportMessage(`${kind} '${name}'`, summary, args.share));
+      }
+      return messages.join("\n");
+    },
+    async showRemoteShares(args) {
+      const { client } = await sharingClient(args.profile, "");
+      const shares = await client.listShares();
+      return { title: "shares", columns: ["share"], rows: shares.map((s) => [s.name]) };
+    },
+    async showRemoteTables(args) {
+      const { client } = await sharingClient(args.profile, "");
+      const tables = args.schema
+        ? await client.listTables(args.share, args.schema)
+        : await client.listAllTables(args.share);
+      return {
+        title: `tables in ${args.share}`,
+        columns: ["share", "schema", "table"],
+        rows: tables.map((t) => [t.share, t.schema, t.name]),
+      };
+    },
+    async selectFromShare(args) {
+      return selectFromShare(args, "");
+    },
+    async importExperiment(args, context) {
+      const exchange = new Exchange({ mlflow: mlflowAt(args.mlflowUri) });
+      const summary = await exchange.importExperiments(coordinate(args.source, ""), args.experiment, {
+        replace: args.replace,
+        ...(args.version === null ? {} : { version: args.version }),
+        onProgress: reporter(context),
+      });
+      return importMessage(`experiment '${args.experiment}' into ${args.mlflowUri}`, summary);
+    },
+    async importModel(args, context) {
+      const exchange = new Exchange({ mlflow: mlflowAt(args.mlflowUri) });
+      const summary = await exchange.importModels(coordinate(args.source, ""), args.model, {
+        replace: args.replace,
+        ...(args.version === null ? {} : { version: args.version }),
+        onProgress: reporter(context),
+      });
+      return importMessage(`model '${args.model}' into ${args.mlflowUri}`, summary);
+    },
+    async listNames(role: NameRole, context: NameContext) {
+      try {
+        if (role === "share")
+          return (await (await openCatalog(context.workDir)).listShares()).map((s) => s.name);
+        if (role === "recipient")
+          return (await (await openCatalog(context.workDir)).listRecipients()).map((r) => r.name);
+        if (role === "experiment" && context.mlflowUri) {
+          const page = await mlflowAt(context.mlflowUri).experiments.search({ maxResults: 200 });
+          return page.items.map((e) => e.name);
+        }
+        if (role === "model" && context.mlflowUri) {
+          const names: string[] = [];
+          for await (const m of allPages((t) =>
+            mlflowAt(context.mlflowUri!).models.search({ maxResults: 200, ...(t ? { pageToken: t } : {}) }),
+          )) {
+            names.push(m.name);
+            if (names.length >= 200) break;
+          }
+          return names;
+        }
+      } catch {
+        // Completion must answer fast and never fail: no names is a fine answer.
+      }
+      return [];
+    },
+  };
+}
