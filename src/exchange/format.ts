@@ -67,8 +67,6 @@ export const SCHEMAS: Record<TableName, Schema> = {
     stringMap("tags"),
     /** Latest value of each metric, for a quick look without the metrics table. */
     mapField("latest_metrics", new Float64()),
-    /** Points per metric key, as exported: the incremental export's bookkeeping. */
-    mapField("metric_counts", new Int64()),
     utf8("dataset_inputs_json"),
     utf8("model_inputs_json"),
     utf8("model_outputs_json"),
