@@ -62,9 +62,14 @@ export class FileLines {
   private readonly refPrefix: string;
   private lastExtra?: { kind: FileKind; version?: number; timestamp?: number; key: string };
 
+  /**
+   * `cacheable`: keep lines on the actions for the next request. Only for actions a cached snapshot
+   * owns, and only for tables of moderate size, so a huge table's lines are never all held at once.
+   */
   constructor(
     private readonly t: ServedTable,
     private readonly format: ResponseFormat,
+    private readonly cacheable = false,
   ) {
     this.expirationTimestamp = t.signer.expiry(t.now);
     this.prefix = [
@@ -83,6 +88,7 @@ export class FileLines {
   }
 
   line(kind: FileKind, action: FileAction, extra: { version?: number; timestamp?: number }): string {
+    if (!this.cacheable) return this.build(kind, action, extra);
     const key = this.key(kind, extra);
     const cached = LINES.get(action);
     if (cached?.key === key) return cached.line;
@@ -141,6 +147,9 @@ export class FileLines {
 }
 
 const LINES = new WeakMap<object, { key: string; line: string }>();
+
+/** Tables with more files than this get their lines built afresh on every request. */
+export const MAX_CACHED_FILES = 10_000;
 
 export function endStream(expiry: number | undefined): unknown {
   return { endStreamAction: expiry === undefined ? {} : { minUrlExpirationTimestamp: expiry } };

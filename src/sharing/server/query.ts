@@ -18,7 +18,7 @@ import {
   TABLE_VERSION_HEADER,
 } from "../protocol.js";
 import { badRequest } from "./http.js";
-import { endStream, FileLines, metadataLine, protocolLine } from "./lines.js";
+import { endStream, FileLines, MAX_CACHED_FILES, metadataLine, protocolLine } from "./lines.js";
 import type { PageTokens } from "./pagination.js";
 import { type FileFilter, partitionFilter } from "./predicates.js";
 import type { UrlSigner } from "./signing.js";
@@ -197,7 +197,7 @@ export async function prepareQuery(t: ServedTable, caps: Capabilities, body: Que
     lines: function* () {
       yield protocolLine(format, snapshot.protocol);
       yield metadataLine(format, snapshot.metadata, historical ? snapshot.version : undefined, snapshot);
-      const lines = new FileLines(t, format);
+      const lines = new FileLines(t, format, snapshot.files.length <= MAX_CACHED_FILES);
       const extra = historical ? { version: snapshot.version, timestamp: snapshot.timestamp } : {};
       let index = 0;
       let sent = 0;
