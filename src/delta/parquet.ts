@@ -89,16 +89,19 @@ export function readParquetBatches(
 ): arrow.RecordBatch[] {
   const mapping = options.columnMapping ?? "none";
   const fields = outputFields(schema, options.columns);
-  const partitionColumns = new Set(options.partitionColumns ?? Object.keys(partitionValues));
-  const dataFields = fields.filter((f) => !partitionColumns.has(f.name));
-  const physical = dataFields.map((f) => physicalName(f, mapping));
+  // Without a list, the columns named in partitionValues (by logical or physical name) are partitions.
+  const partitionColumns = new Set(
+    options.partitionColumns ??
+      schema.fields
+        .filter((f) => f.name in partitionValues || physicalName(f, mapping) in partitionValues)
+        .map((f) => f.name),
+  );
   const hasDeletes = (options.deletedRows?.length ?? 0) > 0;
   const source = decodeParquet(
     bytes,
     options.limit !== undefined && !hasDeletes ? { limit: options.limit } : {},
   );
   const present = new Set(source.schema.fields.map((f) => f.name));
-  void physical;
   const target = outputSchema(schema, options.columns);
   const out: arrow.RecordBatch[] = [];
   let rowBase = 0;
