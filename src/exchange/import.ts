@@ -5,7 +5,7 @@
 // only what is missing. A run's status and end time are set last, so an interrupted import
 // leaves it RUNNING until an import completes it.
 import { createHash } from "node:crypto";
-import { createReadStream, createWriteStream } from "node:fs";
+import { createWriteStream } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";

@@ -5,7 +5,6 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from "vitest";
-import { ArcuateError } from "../../src/errors.js";
 import { createSession, type Session, type StatementResult } from "../../src/lang/index.js";
 import { MlflowClient } from "../../src/mlflow/index.js";
 import { seedExperiment } from "../../src/peers/seed.js";

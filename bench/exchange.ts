@@ -1,0 +1,176 @@
+// Moving an experiment from one MLflow server to another, side by side in one run:
+//   arcuate:               export into a share → arcuate's sharing server → client → import
+//   mlflow-export-import:  export-experiment to a folder → import-experiment
+// between the same two servers, on the same seeded experiment (runs × metrics × steps, with
+// artifacts). Prints both times, the ratio (target: arcuate ≥ 5× faster) and arcuate's peak RSS.
+//
+// Usage: tsx bench/exchange.ts [--runs 1000] [--metrics 10] [--steps 100] [--keep]
+// The DESIGN.md target is 1000 × 10 × 100; seeding that many points into a SQLite-backed MLflow
+// takes a while, so smaller shapes are useful for a quick look.
+import { execFileSync, spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { Exchange } from "../src/exchange/index.js";
+import { MlflowClient } from "../src/mlflow/index.js";
+import { startMlflowServer } from "../src/peers/mlflow-server.js";
+import { seedExperiment } from "../src/peers/seed.js";
+import { Catalog, startSharingServer } from "../src/sharing/index.js";
+
+const ROOT = join(import.meta.dirname, "..");
+const VENV_BIN = join(ROOT, ".venv", "bin");
+
+const { values } = parseArgs({
+  options: {
+    runs: { type: "string", default: "1000" },
+    metrics: { type: "string", default: "10" },
+    steps: { type: "string", default: "100" },
+    keep: { type: "boolean", default: false },
+  },
+});
+const shape = { runs: Number(values.runs), metrics: Number(values.metrics), steps: Number(values.steps) };
+
+/** mlflow-export-import is a benchmark peer only: installed on demand, pinned, into .venv. */
+function ensureMlflowExportImport(): void {
+  try {
+    execFileSync(join(VENV_BIN, "python"), ["-c", "import mlflow_export_import, shortuuid, tabulate"], {
+      stdio: "ignore",
+    });
+  } catch {
+    process.stderr.write("bench: installing mlflow-export-import (python/bench-requirements.txt)\n");
+    execFileSync(
+      join(VENV_BIN, "python"),
+      ["-m", "pip", "install", "--quiet", "--no-deps", "-r", join(ROOT, "python", "bench-requirements.txt")],
+      { stdio: "inherit" },
+    );
+  }
+}
+
+function runTool(tool: string, args: string[], trackingUri: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const child = spawn(join(VENV_BIN, tool), args, {
+      env: { ...process.env, MLFLOW_TRACKING_URI: trackingUri },
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    let stderr = "";
+    child.stderr.on("data", (chunk: Buffer) => {
+      stderr = (stderr + chunk.toString()).slice(-4000);
+    });
+    child.on("error", reject);
+    child.on("exit", (code) =>
+      code === 0
+        ? resolve(performance.now() - started)
+        : reject(new Error(`${tool} exited with ${code}:\n${stderr}`)),
+    );
+  });
+}
+
+let peakRss = 0;
+const sampler = setInterval(() => {
+  peakRss = Math.max(peakRss, process.memoryUsage().rss);
+}, 50);
+
+async function main(): Promise<void> {
+  ensureMlflowExportImport();
+  const dir = mkdtempSync(join(tmpdir(), "arcuate-bench-exchange-"));
+  const mlflowBin = join(VENV_BIN, "mlflow");
+  const [source, target] = await Promise.all([
+    startMlflowServer({ dir: join(dir, "provider"), mlflowBin }),
+    startMlflowServer({ dir: join(dir, "recipient"), mlflowBin }),
+  ]);
+  try {
+    const provider = new MlflowClient({ trackingUri: source.uri });
+    const recipient = new MlflowClient({ trackingUri: target.uri });
+    const name = "bench-experiment";
+    process.stderr.write(
+      `bench: seeding ${shape.runs} runs × ${shape.metrics} metrics × ${shape.steps} steps…\n`,
+    );
+    const seedStart = performance.now();
+    // Top-level runs only (the seed adds two children to every third run).
+    await seedExperiment(provider, {
+      experimentName: name,
+      runs: Math.ceil(shape.runs / (5 / 3)),
+      metricsPerRun: shape.metrics,
+      stepsPerMetric: shape.steps,
+    });
+    const runs = (
+      await collect(
+        provider.runs.searchAll({
+          experimentIds: [(await provider.experiments.getByName(name)).experiment_id],
+        }),
+      )
+    ).length;
+    process.stderr.write(
+      `bench: seeded ${runs} runs in ${((performance.now() - seedStart) / 1000).toFixed(1)} s\n`,
+    );
+
+    // arcuate: export → share → sharing server → client → import.
+    const workDir = join(dir, "arcuate");
+    const catalog = await Catalog.open(workDir);
+    const server = await startSharingServer({ catalog, host: "127.0.0.1", port: 0, log: () => {} });
+    await catalog.setEndpoint(server.url);
+    peakRss = process.memoryUsage().rss;
+    const rssBefore = peakRss;
+    let started = performance.now();
+    await catalog.createShare("bench");
+    await new Exchange({ mlflow: provider, catalog, workDir }).exportExperiments(name, "experiment", "bench");
+    const credentials = await catalog.createRecipient("bench-recipient");
+    await catalog.grant("bench", "bench-recipient");
+    const imported = await new Exchange({ mlflow: recipient }).importExperiments(
+      `${credentials.profilePath}#bench.experiment`,
+      `${name}-arcuate`,
+    );
+    const arcuateMs = performance.now() - started;
+    const arcuatePeakMb = (peakRss - rssBefore) / 1048576;
+    await server.close();
+
+    // mlflow-export-import: export to a folder, import from it.
+    const exportDir = join(dir, "mlflow-export-import");
+    started = performance.now();
+    await runTool("export-experiment", ["--experiment", name, "--output-dir", exportDir], source.uri);
+    await runTool(
+      "import-experiment",
+      ["--experiment-name", `${name}-mei`, "--input-dir", exportDir],
+      target.uri,
+    );
+    const peerMs = performance.now() - started;
+    const peerRuns = (
+      await collect(
+        recipient.runs.searchAll({
+          experimentIds: [(await recipient.experiments.getByName(`${name}-mei`)).experiment_id],
+        }),
+      )
+    ).length;
+
+    const points = runs * shape.metrics * shape.steps;
+    console.log(`experiment: ${runs} runs, ${points} metric points, ${runs * 4} artifact files`);
+    console.log(
+      `arcuate (export + share + import):      ${(arcuateMs / 1000).toFixed(1)} s  (${imported.runs} runs, ${imported.metricPoints} points; peak RSS growth ${arcuatePeakMb.toFixed(0)} MB)`,
+    );
+    console.log(
+      `mlflow-export-import (export + import):  ${(peerMs / 1000).toFixed(1)} s  (${peerRuns} runs)`,
+    );
+    console.log(`ratio (mlflow-export-import / arcuate): ${(peerMs / arcuateMs).toFixed(2)}× (target ≥ 5×)`);
+  } finally {
+    clearInterval(sampler);
+    if (!values.keep) {
+      await Promise.all([source.stop(), target.stop()]);
+      rmSync(dir, { recursive: true, force: true });
+    } else {
+      console.log(`kept: provider ${source.uri}, recipient ${target.uri}, folder ${dir}`);
+    }
+  }
+}
+
+async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
+  const items: T[] = [];
+  for await (const item of iterable) items.push(item);
+  return items;
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? error.stack : String(error)}\n`);
+  process.exit(1);
+});
