@@ -72,8 +72,17 @@ function serveCommand(io: CommandIo): Command {
         let shares: string[];
         if (catalog) {
           // New profiles should point at where this server is reachable.
-          if (options.publicUrl !== undefined || (await catalog.state()).endpoint === undefined)
+          const everywhere = server.host === "0.0.0.0" || server.host === "::";
+          if (
+            options.publicUrl !== undefined ||
+            ((await catalog.state()).endpoint === undefined && !everywhere)
+          )
             await catalog.setEndpoint(server.url);
+          if (everywhere && options.publicUrl === undefined) {
+            io.out(
+              "arcuate: listening on all interfaces; give --public-url so that profiles and file URLs name an address recipients reach\n",
+            );
+          }
           shares = (await catalog.listShares()).map(
             (s) =>
               `${s.name} (${plural(s.tables.length, "table")}, ${plural(s.recipients.length, "recipient")})`,

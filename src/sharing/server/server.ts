@@ -111,8 +111,10 @@ export async function startSharingServer(options: SharingServerOptions): Promise
     });
   });
   const address = server.address() as AddressInfo;
-  const origin = options.publicUrl?.replace(/\/+$/, "") ?? `http://${formatHost(host)}:${address.port}`;
-  app.defaultOrigin = `http://${formatHost(host)}:${address.port}`;
+  // Listening on every interface: loopback is the one address sure to reach it from here.
+  const reachable = host === "0.0.0.0" ? "127.0.0.1" : host === "::" ? "::1" : host;
+  const origin = options.publicUrl?.replace(/\/+$/, "") ?? `http://${formatHost(reachable)}:${address.port}`;
+  app.defaultOrigin = `http://${formatHost(reachable)}:${address.port}`;
   return {
     url: `${origin}${endpoint}`,
     endpoint,
