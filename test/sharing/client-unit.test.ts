@@ -663,6 +663,76 @@ describe("changes", () => {
     ]);
   });
 
+  it("reads a changes answer in the delta format", async () => {
+    const add = parquetFile(10, 2);
+    const cdc = new Uint8Array(
+      parquetWriteBuffer({
+        columnData: [
+          { name: "id", data: [10], type: "INT32" },
+          { name: "name", data: ["row 10"], type: "STRING" },
+          { name: "_change_type", data: ["delete"], type: "STRING" },
+        ],
+      }),
+    );
+    const bodies: Record<string, Uint8Array> = { add, cdc };
+    handler = (req, res) => {
+      const m = /^\/files\/(\w+)/.exec(req.url);
+      if (m) return void res.writeHead(200).end(bodies[m[1]!]);
+      const meta = {
+        id: "t-1",
+        format: { provider: "parquet", options: {} },
+        schemaString: SCHEMA,
+        partitionColumns: [],
+        configuration: {},
+      };
+      ndjson(
+        res,
+        [
+          { protocol: { deltaProtocol: { minReaderVersion: 1, minWriterVersion: 4 } } },
+          { metaData: { deltaMetadata: meta, version: 5 } },
+          {
+            file: {
+              id: "a",
+              version: 5,
+              timestamp: 1000,
+              deltaSingleAction: {
+                add: {
+                  path: `${base}/files/add`,
+                  partitionValues: {},
+                  size: add.length,
+                  modificationTime: 0,
+                  dataChange: true,
+                },
+              },
+            },
+          },
+          {
+            file: {
+              id: "c",
+              version: 6,
+              timestamp: 2000,
+              deltaSingleAction: {
+                cdc: { path: `${base}/files/cdc`, partitionValues: {}, size: cdc.length, dataChange: false },
+              },
+            },
+          },
+          { endStreamAction: {} },
+        ],
+        { "delta-sharing-capabilities": "responseformat=delta;includeendstreamaction=true" },
+      );
+    };
+    const result = await client().tableChanges(table, { startingVersion: 5 });
+    const rows = result.toArray().map((row) => {
+      const r = row.toJSON();
+      return [r.id, r._change_type, Number(r._commit_version), Number(r._commit_timestamp)];
+    });
+    expect(rows).toEqual([
+      [10, "insert", 5, 1000],
+      [11, "insert", 5, 1000],
+      [10, "delete", 6, 2000],
+    ]);
+  });
+
   it("needs a start", async () => {
     await expect(client().tableChanges(table, {})).rejects.toThrow(
       "sharing: a changes query needs startingVersion or startingTimestamp",
