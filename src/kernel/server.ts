@@ -4,7 +4,8 @@
 //    tslab never sends, and the execute_input broadcast;
 //  - complete and inspect: answered asynchronously (the language's completion may ask a
 //    server for names), with the `idle` status held back until the reply is out;
-//  - comm_info: replied as comm_info_reply (tslab labels it complete_reply).
+//  - comm_info: replied as comm_info_reply (tslab labels it complete_reply);
+//  - kernel_info: names arcuate, with status ok and the TypeScript version that compiles cells.
 import { createRequire } from "node:module";
 import type { ArcuateKernel, CellIO, ExecuteRequest } from "./kernel.js";
 import { packageVersion } from "./paths.js";
