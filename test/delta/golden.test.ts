@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { DeltaTable } from "../../src/delta/index.js";
 import { GOLDEN_TABLES } from "../support/paths.js";
-import { difference, readWithArcuate, readWithDeltaRs } from "./support/compare.js";
+import { changesWithArcuate, difference, readWithArcuate, readWithDeltaRs } from "./support/compare.js";
 
 /** How delta-rs says it lacks a reader feature (then there is no oracle for that version). */
 const UNSUPPORTED_BY_DELTA_RS =
@@ -15,6 +15,16 @@ const UNSUPPORTED_BY_DELTA_RS =
 const tables = readdirSync(GOLDEN_TABLES)
   .filter((name) => statSync(join(GOLDEN_TABLES, name)).isDirectory())
   .sort();
+
+/** Tables with the change data feed on at their first version: their whole feed is compared too. */
+async function cdfRanges(path: string): Promise<Array<[number, number | null]>> {
+  try {
+    const snapshot = await (await DeltaTable.open(path)).snapshot({ version: 0 });
+    return snapshot.metadata.configuration?.["delta.enableChangeDataFeed"] === "true" ? [[0, null]] : [];
+  } catch {
+    return [];
+  }
+}
 
 async function versionsOf(path: string): Promise<Array<number | null>> {
   try {
@@ -32,13 +42,14 @@ describe("golden tables: arcuate reads what delta-rs reads", () => {
         name,
         path: join(GOLDEN_TABLES, name),
         versions: await versionsOf(join(GOLDEN_TABLES, name)),
+        cdf: await cdfRanges(join(GOLDEN_TABLES, name)),
       })),
     );
     const deltaRs = await readWithDeltaRs(entries);
 
     const report: Array<{ table: string; versions: string; result: string }> = [];
     const failures: string[] = [];
-    for (const { name, path, versions } of entries) {
+    for (const { name, path, versions, cdf } of entries) {
       const results = new Map<string, number>();
       for (const version of versions) {
         const ours = await readWithArcuate(path, version);
@@ -65,6 +76,12 @@ describe("golden tables: arcuate reads what delta-rs reads", () => {
           }
         }
         results.set(result, (results.get(result) ?? 0) + 1);
+      }
+      for (const [start, end] of cdf) {
+        const theirs = deltaRs[name]![`cdf:${start}:${end}`]!;
+        const diff = difference(await changesWithArcuate(path, start, end), theirs);
+        results.set(diff ? "CDF MISMATCH" : "change data feed equal", 1);
+        if (diff) failures.push(`${name} changes ${start}..${end ?? "latest"}: ${diff}`);
       }
       report.push({
         table: name,
