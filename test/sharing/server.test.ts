@@ -447,6 +447,33 @@ describe("tables", () => {
       deltaLines.filter((l) => l.file).map((l) => (l.file as { version: number }).version),
     ).not.toContain(0);
     expect(deltaLines[deltaLines.length - 1]).toHaveProperty("endStreamAction");
+    // Paged by maxFiles: the pages together are the whole feed, in order.
+    const whole = lines
+      .filter((l) => l.add || l.cdf || l.remove)
+      .map((l) => JSON.stringify(Object.keys(l)) + (Object.values(l)[0] as { id: string }).id);
+    const paged: string[] = [];
+    let pageToken: string | undefined;
+    let pages = 0;
+    do {
+      const q = `startingVersion=0&endingVersion=2&maxFiles=1${pageToken ? `&pageToken=${encodeURIComponent(pageToken)}` : ""}`;
+      const page = (await get(`${T}/plain/changes?${q}`)).lines();
+      paged.push(
+        ...page
+          .filter((l) => l.add || l.cdf || l.remove)
+          .map((l) => JSON.stringify(Object.keys(l)) + (Object.values(l)[0] as { id: string }).id),
+      );
+      pageToken = (page[page.length - 1]!.endStreamAction as { nextPageToken?: string }).nextPageToken;
+      pages++;
+    } while (pageToken && pages < 20);
+    expect(paged).toEqual(whole);
+    expect(pages).toBe(whole.length);
+    const firstPage = (await get(`${T}/plain/changes?startingVersion=0&maxFiles=1`)).lines();
+    const token = (firstPage[firstPage.length - 1]!.endStreamAction as { nextPageToken: string })
+      .nextPageToken;
+    expect(
+      (await get(`${T}/plain/changes?startingVersion=1&maxFiles=1&pageToken=${encodeURIComponent(token)}`))
+        .status,
+    ).toBe(400);
     expect((await get(`${T}/parts/changes?startingVersion=0`)).status).toBe(400);
     expect((await get(`${T}/plain/changes`)).status).toBe(400);
     expect((await get(`${T}/plain/changes?startingVersion=5`)).status).toBe(400);

@@ -1,9 +1,11 @@
 // The change data feed (PROTOCOL.md #read-change-data-feed-from-a-table): data change files of
 // each commit in a version or timestamp range. A commit with change files (`cdc`) describes its
 // changes there; otherwise its data-changing adds and removes do.
+
+import { createHash } from "node:crypto";
 import type { AddAction, CdcAction, RemoveAction } from "../../delta/actions.js";
 import { ArcuateError } from "../../errors.js";
-import type { Capabilities } from "../protocol.js";
+import { type Capabilities, type EndStreamAction, nameKey } from "../protocol.js";
 import { badRequest } from "./http.js";
 import { endStream, FileLines, metadataLine, protocolLine } from "./lines.js";
 import {
@@ -39,14 +41,34 @@ export async function prepareChanges(
     throw badRequest("sharing: changes need startingVersion or startingTimestamp");
   }
   const historicalMetadata = query.get("includeHistoricalMetadata")?.toLowerCase() === "true";
+  const maxFilesText = query.get("maxFiles");
+  const maxFiles = maxFilesText === null ? undefined : optionalVersion(maxFilesText, "maxFiles");
+  if (maxFiles === 0) throw badRequest("sharing: maxFiles must be positive");
+  // A page token carries the resolved range and where the previous page stopped; it is bound to
+  // the recipient, the table and the other parameters, so it cannot be replayed elsewhere.
+  const tableKey = `${nameKey(t.share)}\n${nameKey(t.schema)}\n${nameKey(t.entry.name)}`;
+  const params = [...query.entries()].filter(([k]) => k !== "pageToken" && k !== "maxFiles").sort();
+  const listing = `changes\n${tableKey}\n${createHash("sha256").update(JSON.stringify(params)).digest("base64url")}`;
+  const pageToken = query.get("pageToken");
+  const page =
+    pageToken === null || pageToken === ""
+      ? undefined
+      : (JSON.parse(t.tokens.verify(pageToken, t.principalId, listing)) as {
+          s: number;
+          e: number;
+          v: number;
+          i: number;
+        });
   const table = await t.tables.table(t.entry.location);
   const latest = await t.tables.latest(t.entry.location);
   const start =
+    page?.s ??
     startingVersion ??
     (await asParameterError(() =>
       table.versionAtTimestamp(parseTimestamp(startingTimestamp!, "startingTimestamp"), "atOrAfter"),
     ));
   let end =
+    page?.e ??
     endingVersion ??
     (endingTimestamp === null
       ? latest.version
@@ -66,19 +88,21 @@ export async function prepareChanges(
     );
   }
   const head = historicalMetadata ? startSnapshot : latest;
-  const commits = await loadCommits(t, start, end);
+  const commits = await loadCommits(t, page?.v ?? start, end);
   const format = chooseFormat(caps, head.protocol);
-  const endAction = caps.includeEndStreamAction;
+  const endAction = caps.includeEndStreamAction || maxFiles !== undefined;
   return {
-    headers: responseHeaders(start, format, endAction),
+    headers: responseHeaders(start, format, caps.includeEndStreamAction),
     lines: function* () {
       yield protocolLine(format, head.protocol);
       yield metadataLine(format, head.metadata, head.version, undefined);
       const lines = new FileLines(t, format);
       let count = 0;
-      for (const commit of commits) {
+      let next: string | undefined;
+      pages: for (const commit of commits) {
         const extra = { version: commit.version, timestamp: commit.timestamp };
-        if (historicalMetadata && commit.version > start) {
+        const resumed = page !== undefined && commit.version === page.v;
+        if (historicalMetadata && commit.version > start && !(resumed && page.i > 0)) {
           for (const action of commit.actions) {
             if (action.metaData) yield metadataLine(format, action.metaData, commit.version, undefined);
           }
@@ -93,12 +117,26 @@ export async function prepareChanges(
                 if (a.remove && a.remove.dataChange !== false) return [["remove", a.remove]];
                 return [];
               });
-        for (const [kind, file] of files) {
+        for (let i = resumed ? page.i : 0; i < files.length; i++) {
+          if (count === maxFiles) {
+            next = t.tokens.sign(
+              t.principalId,
+              listing,
+              JSON.stringify({ s: start, e: end, v: commit.version, i }),
+            );
+            break pages;
+          }
+          const [kind, file] = files[i]!;
           count++;
           yield lines.line(kind, file, extra);
         }
       }
-      if (endAction) yield endStream(count > 0 ? lines.expirationTimestamp : undefined);
+      if (!endAction) return;
+      const action = endStream(count > 0 ? lines.expirationTimestamp : undefined) as {
+        endStreamAction: EndStreamAction;
+      };
+      if (next !== undefined) action.endStreamAction.nextPageToken = next;
+      yield action;
     },
   };
 }
