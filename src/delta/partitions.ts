@@ -117,12 +117,16 @@ export function partitionColumn(
       }
       return arrow.makeData({ type: arrowType as arrow.Bool, length, nullCount: 0, data: bits });
     }
-    case "long":
+    case "long": {
+      if (!/^[+-]?\d+$/.test(v.trim())) {
+        throw new ArcuateError("CORRUPT_TABLE", `delta: invalid long partition value ${JSON.stringify(v)}`);
+      }
       return arrow.makeData({
         type: arrowType as arrow.Int64,
         length,
-        data: fill(new BigInt64Array(length), BigInt(v)),
+        data: fill(new BigInt64Array(length), BigInt(v.trim())),
       });
+    }
     case "integer":
     case "short":
     case "byte":

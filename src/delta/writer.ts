@@ -234,7 +234,8 @@ function conformInput(batch: arrow.RecordBatch, schema: StructType): arrow.Data[
 /** The serialized partition value at row i (PROTOCOL.md "Partition Value Serialization"). */
 function partitionString(data: arrow.Data, i: number, type: DataType): string | null {
   const v = jsonValueAt(data, i, type);
-  if (v === null) return null;
+  // An empty string partition value reads back as null (PROTOCOL.md), so it is written as null.
+  if (v === null || v === "") return null;
   switch (type) {
     case "timestamp":
     case "timestamp_ntz":
