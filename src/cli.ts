@@ -2,6 +2,7 @@
 // wires them together and renders errors in one place.
 import { Command } from "commander";
 import { deltaCommand } from "./delta/commands.js";
+import { demoCommand } from "./demo/commands.js";
 import { messageOf } from "./errors.js";
 import { kernelCommand } from "./kernel/commands.js";
 import { runCommand } from "./lang/commands.js";
@@ -13,6 +14,7 @@ export function buildProgram(): Command {
     .description("Share MLflow experiments and models over the open Delta Sharing protocol")
     .showHelpAfterError();
   program.addCommand(deltaCommand());
+  program.addCommand(demoCommand());
   program.addCommand(kernelCommand());
   program.addCommand(runCommand());
   program.addCommand(sharingCommand());
