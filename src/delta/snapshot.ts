@@ -1,7 +1,7 @@
 // A snapshot: the frozen state of a table at one version. Cheap to hold; data files are read
 // only when asked (readArrow, scanBatches).
 import type * as arrow from "apache-arrow";
-import type { AddAction, MetadataAction, ProtocolAction } from "./actions.js";
+import type { AddAction, MetadataAction, ProtocolAction, TxnAction } from "./actions.js";
 import { checkReadable, columnMappingMode } from "./features.js";
 import type { TableState } from "./replay.js";
 import { readSnapshotArrow, type ScanOptions, scanSnapshotBatches } from "./scan.js";
@@ -18,6 +18,8 @@ export class Snapshot {
   readonly schema: StructType;
   /** Active files, paths as written in the log (relative to the table, URL-encoded). */
   readonly files: AddAction[];
+  /** Latest application transaction per appId (`txn` actions). */
+  readonly txns: TxnAction[];
   readonly storage: Storage;
 
   constructor(storage: Storage, state: TableState) {
@@ -30,6 +32,12 @@ export class Snapshot {
     this.schema = parseSchemaString(state.metadata.schemaString);
     columnMappingMode(state.metadata);
     this.files = state.files;
+    this.txns = state.txns;
+  }
+
+  /** The last version an application recorded with `write(…, { txn })`, or undefined. */
+  transactionVersion(appId: string): number | undefined {
+    return this.txns.find((t) => t.appId === appId)?.version;
   }
 
   get partitionColumns(): string[] {

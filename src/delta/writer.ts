@@ -54,6 +54,11 @@ export interface WriteOptions {
   commitInfo?: Record<string, unknown>;
   /** At most this many rows per data file (default 1,000,000). */
   targetFileRows?: number;
+  /**
+   * Records an application transaction (a `txn` action): `appId` has now committed `version`.
+   * Read it back with `snapshot.transactionVersion(appId)` to make retried writes idempotent.
+   */
+  txn?: { appId: string; version: number };
   /** Called after the data files are written and before the commit (tests use it to simulate a crash). */
   beforeCommit?: (files: AddAction[]) => Promise<void> | void;
 }
@@ -450,6 +455,9 @@ export async function writeTable(
     };
     const actions: Action[] = [
       { commitInfo },
+      ...(options.txn
+        ? [{ txn: { appId: options.txn.appId, version: options.txn.version, lastUpdated: now } }]
+        : []),
       ...removes.map((remove) => ({ remove })),
       ...adds.map((add) => ({ add })),
     ];

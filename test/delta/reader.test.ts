@@ -176,3 +176,16 @@ describe("file statistics", () => {
     expect((stats.minValues.info as Record<string, unknown>).b).toBe("b1");
   });
 });
+
+describe("application transactions", () => {
+  it("records txn actions, kept through checkpoints, so a retried write can be skipped", async () => {
+    const table = await DeltaTable.create(join(tmp(), "txn"), { schema: ALL_TYPES_SCHEMA });
+    await table.write(allTypesBatch(0, 2), { mode: "append", txn: { appId: "export-1", version: 7 } });
+    await table.checkpoint();
+    await table.write(allTypesBatch(2, 2), { mode: "append", txn: { appId: "export-2", version: 1 } });
+    const snapshot = await table.snapshot();
+    expect(snapshot.transactionVersion("export-1")).toBe(7);
+    expect(snapshot.transactionVersion("export-2")).toBe(1);
+    expect(snapshot.transactionVersion("other")).toBeUndefined();
+  });
+});
