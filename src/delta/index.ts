@@ -10,6 +10,7 @@ export type {
 } from "./actions.js";
 export type { JsonValue } from "./json.js";
 export { batchRows, jsonValueAt } from "./json.js";
+export { MemoryStorage } from "./memory-storage.js";
 export type { ReadFileOptions } from "./parquet.js";
 export { readParquetFile } from "./parquet.js";
 export type { ScanOptions } from "./scan.js";

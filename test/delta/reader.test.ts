@@ -10,6 +10,7 @@ import {
   DeltaTable,
   deltaSchemaToArrow,
   LocalStorage,
+  MemoryStorage,
   parseSchemaString,
   type StructType,
 } from "../../src/delta/index.js";
@@ -187,5 +188,21 @@ describe("application transactions", () => {
     expect(snapshot.transactionVersion("export-1")).toBe(7);
     expect(snapshot.transactionVersion("export-2")).toBe(1);
     expect(snapshot.transactionVersion("other")).toBeUndefined();
+  });
+});
+
+describe("MemoryStorage", () => {
+  it("holds a whole table, with racing writers resolved by putIfAbsent", async () => {
+    const storage = new MemoryStorage();
+    const table = await DeltaTable.create("memory://t", { schema: ALL_TYPES_SCHEMA, storage });
+    const versions = await Promise.all(
+      [0, 1, 2, 3].map((k) => table.write(allTypesBatch(k * 5, 5), { mode: "append" })),
+    );
+    expect([...versions].sort()).toEqual([1, 2, 3, 4]);
+    const reopened = await DeltaTable.open("memory://t", { storage });
+    expect((await (await reopened.snapshot()).readArrow()).numRows).toBe(20);
+    await expect(
+      storage.putIfAbsent("_delta_log/00000000000000000001.json", new Uint8Array()),
+    ).rejects.toBeInstanceOf(ConflictError);
   });
 });
