@@ -4,9 +4,11 @@ export type {
   AddAction,
   CdcAction,
   CommitInfoAction,
+  DeletionVectorDescriptor,
   MetadataAction,
   ProtocolAction,
   RemoveAction,
+  TxnAction,
 } from "./actions.js";
 export type { JsonValue } from "./json.js";
 export { batchRows, jsonValueAt } from "./json.js";
