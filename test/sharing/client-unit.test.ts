@@ -454,6 +454,22 @@ describe("query", () => {
     });
   });
 
+  it("downloads only the files a limit needs when their stats say how many rows they hold", async () => {
+    handler = (req, res) => {
+      if (serveFile(req, res)) return;
+      ndjson(res, [
+        PROTOCOL,
+        METADATA,
+        ...fileLines(allIds, "lim", { stats: JSON.stringify({ numRecords: 10 }) }),
+      ]);
+    };
+    const result = await client().queryTable(table, { limit: 15 });
+    expect(result.getChild("id")!.toArray()).toEqual(Int32Array.from({ length: 15 }, (_, i) => i));
+    // (Downloads of earlier tests may still land; this test's URLs carry their own signature.)
+    const mine = seen.filter((r) => r.url.endsWith("sig=lim")).map((r) => r.url.slice(7, 9));
+    expect(mine).toEqual(["f0", "f1"]);
+  });
+
   it("streams record batches", async () => {
     handler = (req, res) => {
       if (serveFile(req, res)) return;

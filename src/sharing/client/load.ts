@@ -50,7 +50,10 @@ export async function openQuery(
   }
   const answer = await client.queryFiles(table, options);
   const layout = fileLayout(answer.metadata);
-  const files = answer.files.filter((file) => file.kind === "file" || file.kind === "add");
+  const files = filesForLimit(
+    answer.files.filter((file) => file.kind === "file" || file.kind === "add"),
+    options.limit,
+  );
   const refreshToken = answer.endStreamAction?.refreshToken;
   const downloader = new FileDownloader(
     files,
@@ -155,6 +158,29 @@ export async function loadChanges(
     }
   }
   return new arrow.Table(schema, batches);
+}
+
+/**
+ * With a limit, the leading files whose stats already hold enough rows (so `--limit 3` on a large
+ * table downloads one file, not a window of them). Rows a deletion vector removes do not count;
+ * without stats on every file needed, all files.
+ */
+export function filesForLimit(files: SharedFile[], limit: number | undefined): SharedFile[] {
+  if (limit === undefined) return files;
+  let rows = 0;
+  for (let i = 0; i < files.length; i++) {
+    if (rows >= limit) return files.slice(0, i);
+    const file = files[i]!;
+    let records: unknown;
+    try {
+      records = file.stats ? (JSON.parse(file.stats) as { numRecords?: unknown }).numRecords : undefined;
+    } catch {
+      records = undefined;
+    }
+    if (typeof records !== "number") return files;
+    rows += records - (file.deletionVector?.cardinality ?? 0);
+  }
+  return files;
 }
 
 /** The table's columns, then `_change_type`, `_commit_version`, `_commit_timestamp`. */
