@@ -194,7 +194,10 @@ export class SharingClient {
     return version;
   }
 
-  async tableMetadata(table: SharedTableRef, options: { version?: number; timestamp?: string | Date } = {}) {
+  async tableMetadata(
+    table: SharedTableRef,
+    options: { version?: number; timestamp?: string | Date } = {},
+  ): Promise<SharedTableInfo> {
     const path = `${tablePath(table)}/metadata`;
     const answer = await this.readNdjson(`GET ${path}`, {
       method: "GET",
@@ -221,7 +224,10 @@ export class SharingClient {
    * The files of a snapshot query, following `nextPageToken`s of paginated answers. `refreshToken`
    * (from an earlier answer's endStreamAction) asks for fresh URLs of the same snapshot.
    */
-  async queryFiles(table: SharedTableRef, options: QueryOptions & { refreshToken?: string } = {}) {
+  async queryFiles(
+    table: SharedTableRef,
+    options: QueryOptions & { refreshToken?: string } = {},
+  ): Promise<TableResponse> {
     const path = `${tablePath(table)}/query`;
     const body: Record<string, unknown> = {};
     if (options.predicateHints !== undefined) body["predicateHints"] = options.predicateHints;
@@ -238,7 +244,7 @@ export class SharingClient {
   }
 
   /** The files of a change data feed query. */
-  async changesFiles(table: SharedTableRef, options: ChangesOptions) {
+  async changesFiles(table: SharedTableRef, options: ChangesOptions): Promise<TableResponse> {
     if (options.startingVersion === undefined && options.startingTimestamp === undefined) {
       throw new ArcuateError(
         "INVALID_PARAMETER_VALUE",
