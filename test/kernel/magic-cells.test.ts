@@ -141,6 +141,7 @@ describe("%arcuate tables", () => {
       folder,
       [],
       [{ type: "complete", code, cursor: code.length }],
+      env,
     );
     expect(completion?.matches).toContain("churn");
   });

@@ -236,10 +236,11 @@ export function kernelRequests<T = Record<string, unknown>>(
   cwd: string,
   setup: string[],
   requests: KernelRequest[],
+  env: Record<string, string> = {},
 ): Promise<T[]> {
   return runPythonJson<T[]>(KERNEL_REQUESTS_PY, {
     args: [JSON.stringify({ cwd, setup, requests })],
-    env: install.env,
+    env: { ...install.env, ...env },
     timeoutMs: 180_000,
   });
 }
