@@ -76,7 +76,9 @@ export async function importModel(
     runs,
     maxSeq,
     (row) => String(row.experiment_name || `${modelName} runs`),
-    options,
+    // OR REPLACE replaces the registered model, never the experiments its runs land in: those
+    // may hold an experiment imported on its own (its runs are reused, matched by source id).
+    { ...options, replace: false },
   );
 
   // The registered model: replaced, reused, or created.

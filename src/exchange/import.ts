@@ -111,6 +111,17 @@ class Pool {
   }
 }
 
+/** Runs tasks one after another (a promise chain), whatever the callers' concurrency. */
+class Serial {
+  private tail: Promise<unknown> = Promise.resolve();
+  run<T>(task: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(task);
+    this.tail = result.catch(() => {});
+    return result;
+  }
+}
+const datasetLock = new Serial();
+
 /** What the recipient already has of an import: target ids by source id. */
 interface Targets {
   experiments: Map<string, Experiment>;
@@ -171,48 +182,64 @@ async function importRuns(
   runs: Row[],
   targets: Targets,
   experimentFor: (row: Row) => Experiment,
+  concurrency: number,
 ): Promise<void> {
   const byId = new Map(runs.map((r) => [String(r.run_id), r]));
   const depth = (row: Row, seen = 0): number => {
     const parent = row.parent_run_id ? byId.get(String(row.parent_run_id)) : undefined;
     return parent && seen < 100 ? 1 + depth(parent, seen + 1) : 0;
   };
-  const ordered = [...runs].sort(
-    (a, b) => depth(a) - depth(b) || Number(a.start_time ?? 0) - Number(b.start_time ?? 0),
-  );
-  for (const row of ordered) {
-    const sourceId = String(row.run_id);
-    const tags = Object.entries(asMap(row.tags))
-      .filter(([key]) => !REWRITTEN_TAGS.has(key))
-      .map(([key, value]) => ({ key, value }));
-    const parent = row.parent_run_id ? targets.runIds.get(String(row.parent_run_id)) : undefined;
-    if (parent) tags.push({ key: "mlflow.parentRunId", value: parent });
-    tags.push({ key: TAG_SOURCE_RUN, value: sourceId });
-    if (row.user_id) tags.push({ key: TAG_SOURCE_USER, value: String(row.user_id) });
-    const params = Object.entries(asMap(row.params)).map(([key, value]) => ({ key, value }));
-    let targetId = targets.runIds.get(sourceId);
-    if (!targetId) {
-      const created: Run = await mlflow.runs.create(experimentFor(row).experiment_id, {
-        ...(row.run_name ? { runName: String(row.run_name) } : {}),
-        ...(row.start_time !== null ? { startTime: Number(row.start_time) } : {}),
-        ...(row.user_id ? { userId: String(row.user_id) } : {}),
-        tags: [{ key: TAG_SOURCE_RUN, value: sourceId }],
-      });
-      targetId = created.info.run_id;
-      targets.runIds.set(sourceId, targetId);
-      targets.runArtifactRoots.set(sourceId, created.info.artifact_uri ?? "");
-      targets.createdRuns.add(sourceId);
-    }
-    const existing = targets.createdRuns.has(sourceId) ? undefined : await mlflow.runs.get(targetId);
-    const haveParams = new Set((existing?.data.params ?? []).map((p) => p.key));
-    await mlflow.runs.logBatch(targetId, { params: params.filter((p) => !haveParams.has(p.key)), tags });
-    const datasets = JSON.parse(String(row.dataset_inputs_json ?? "[]")) as DatasetInput[];
-    const haveDatasets = new Set(
-      (existing?.inputs?.dataset_inputs ?? []).map((d) => `${d.dataset.name}|${d.dataset.digest}`),
-    );
-    const missing = datasets.filter((d) => !haveDatasets.has(`${d.dataset.name}|${d.dataset.digest}`));
-    if (missing.length > 0) await mlflow.runs.logInputs(targetId, { datasets: missing });
+  // Parents before children: one level at a time, the runs of a level side by side.
+  const levels = new Map<number, Row[]>();
+  for (const row of runs) {
+    const level = depth(row);
+    levels.set(level, [...(levels.get(level) ?? []), row]);
   }
+  for (const level of [...levels.keys()].sort((a, b) => a - b)) {
+    const pool = new Pool(concurrency);
+    for (const row of levels.get(level)!)
+      await pool.add(() => importRun(mlflow, row, targets, experimentFor));
+    await pool.drain();
+  }
+}
+
+async function importRun(
+  mlflow: MlflowClient,
+  row: Row,
+  targets: Targets,
+  experimentFor: (row: Row) => Experiment,
+): Promise<void> {
+  const sourceId = String(row.run_id);
+  const tags = Object.entries(asMap(row.tags))
+    .filter(([key]) => !REWRITTEN_TAGS.has(key))
+    .map(([key, value]) => ({ key, value }));
+  const parent = row.parent_run_id ? targets.runIds.get(String(row.parent_run_id)) : undefined;
+  if (parent) tags.push({ key: "mlflow.parentRunId", value: parent });
+  tags.push({ key: TAG_SOURCE_RUN, value: sourceId });
+  if (row.user_id) tags.push({ key: TAG_SOURCE_USER, value: String(row.user_id) });
+  const params = Object.entries(asMap(row.params)).map(([key, value]) => ({ key, value }));
+  let targetId = targets.runIds.get(sourceId);
+  if (!targetId) {
+    const created: Run = await mlflow.runs.create(experimentFor(row).experiment_id, {
+      ...(row.run_name ? { runName: String(row.run_name) } : {}),
+      ...(row.start_time !== null ? { startTime: Number(row.start_time) } : {}),
+      ...(row.user_id ? { userId: String(row.user_id) } : {}),
+      tags: [{ key: TAG_SOURCE_RUN, value: sourceId }],
+    });
+    targetId = created.info.run_id;
+    targets.runIds.set(sourceId, targetId);
+    targets.runArtifactRoots.set(sourceId, created.info.artifact_uri ?? "");
+    targets.createdRuns.add(sourceId);
+  }
+  const existing = targets.createdRuns.has(sourceId) ? undefined : await mlflow.runs.get(targetId);
+  const haveParams = new Set((existing?.data.params ?? []).map((p) => p.key));
+  await mlflow.runs.logBatch(targetId, { params: params.filter((p) => !haveParams.has(p.key)), tags });
+  const datasets = JSON.parse(String(row.dataset_inputs_json ?? "[]")) as DatasetInput[];
+  const haveDatasets = new Set(
+    (existing?.inputs?.dataset_inputs ?? []).map((d) => `${d.dataset.name}|${d.dataset.digest}`),
+  );
+  const missing = datasets.filter((d) => !haveDatasets.has(`${d.dataset.name}|${d.dataset.digest}`));
+  if (missing.length > 0) await mlflow.runs.logInputs(targetId, { datasets: missing });
 }
 
 /** Logged models (MLflow 3) not imported yet: created PENDING, finalized after their files. */
@@ -364,6 +391,7 @@ async function importArtifacts(
   source: ExportSource,
   maxSeq: number,
   targets: Targets,
+  concurrency: number,
   progress: (message: string) => void,
 ): Promise<number> {
   const latest = await latestFileCopies(source, maxSeq);
@@ -379,6 +407,8 @@ async function importArtifacts(
   const temp = await mkdtemp(join(tmpdir(), "arcuate-import-"));
   const ids = { runIds: targets.runIds, modelIds: targets.modelIds };
   let uploaded = 0;
+  let assembled = 0;
+  const uploads = new Pool(concurrency);
   let current:
     | {
         key: FileKey;
@@ -412,17 +442,20 @@ async function importArtifacts(
         `exchange: artifact '${file.key.path}' of ${file.key.owner} has sha256 ${digest}, the export says ${file.sha}`,
       );
     }
-    if (isMlmodelPath(file.key.path)) {
-      const text = rewriteMlmodel(await readFile(file.file, "utf8"), ids);
-      await mlflow.artifacts.upload(file.root, file.key.path, async function* () {
-        yield new TextEncoder().encode(text);
-      });
-    } else {
-      await mlflow.artifacts.uploadFile(file.root, file.key.path, file.file);
-    }
-    await rm(file.file, { force: true });
-    uploaded++;
-    progress(`artifacts: ${uploaded} files`);
+    // Uploads go on in the background (a few at a time) while the next files are assembled.
+    await uploads.add(async () => {
+      if (isMlmodelPath(file.key.path)) {
+        const text = rewriteMlmodel(await readFile(file.file, "utf8"), ids);
+        await mlflow.artifacts.upload(file.root, file.key.path, async function* () {
+          yield new TextEncoder().encode(text);
+        });
+      } else {
+        await mlflow.artifacts.uploadFile(file.root, file.key.path, file.file);
+      }
+      await rm(file.file, { force: true });
+      uploaded++;
+      progress(`artifacts: ${uploaded} files`);
+    });
   };
   try {
     for await (const batch of upToSeq(source, "artifacts", maxSeq)) {
@@ -457,8 +490,8 @@ async function importArtifacts(
           current = {
             key: { owner: `${kind} ${owner}`, path },
             root,
-            file: join(temp, `${uploaded}-${index}.part`),
-            out: createWriteStream(join(temp, `${uploaded}-${index}.part`)),
+            file: join(temp, `${assembled}.part`),
+            out: createWriteStream(join(temp, `${assembled++}.part`)),
             hash: createHash("sha256"),
             next: 0,
             count: Number(counts![i]),
@@ -485,47 +518,61 @@ async function importArtifacts(
       }
     }
     await finish();
+    await uploads.drain();
   } finally {
     current?.out.destroy();
+    await uploads.drain().catch(() => {});
     await rm(temp, { recursive: true, force: true });
   }
   return uploaded;
 }
 
 /** Sets each run's final status and end time, and finalizes logged models (last step). */
-async function finishRuns(mlflow: MlflowClient, runs: Row[], models: Row[], targets: Targets): Promise<void> {
-  for (const row of runs) {
-    const target = targets.runIds.get(String(row.run_id));
-    if (!target) continue;
-    await mlflow.runs.update(target, {
-      status: String(row.status) as RunStatus,
-      ...(row.end_time !== null && row.end_time !== undefined ? { endTime: Number(row.end_time) } : {}),
-    });
-    const outputs = JSON.parse(String(row.model_outputs_json ?? "[]")) as Array<{
-      model_id: string;
-      step: number;
-    }>;
-    const mapped = outputs
-      .filter((o) => targets.modelIds.has(o.model_id))
-      .map((o) => ({ model_id: targets.modelIds.get(o.model_id)!, step: o.step }));
-    const current = await mlflow.runs.get(target);
-    const have = new Set((current.outputs?.model_outputs ?? []).map((o) => o.model_id));
-    const missing = mapped.filter((o) => !have.has(o.model_id));
-    if (missing.length > 0) await mlflow.runs.logOutputs(target, missing);
-    const inputs = (JSON.parse(String(row.model_inputs_json ?? "[]")) as Array<{ model_id: string }>)
-      .map((i) => targets.modelIds.get(i.model_id))
-      .filter(
-        (id): id is string =>
-          id !== undefined && !(current.inputs?.model_inputs ?? []).some((m) => m.model_id === id),
-      );
-    if (inputs.length > 0) await mlflow.runs.logInputs(target, { modelIds: inputs });
-  }
+async function finishRuns(
+  mlflow: MlflowClient,
+  runs: Row[],
+  models: Row[],
+  targets: Targets,
+  concurrency: number,
+): Promise<void> {
+  const pool = new Pool(concurrency);
+  for (const row of runs) await pool.add(() => finishRun(mlflow, row, targets));
+  await pool.drain();
   for (const row of models) {
     const target = targets.modelIds.get(String(row.model_id));
     if (!target) continue;
     const model = await mlflow.loggedModels.get(target);
     if (model.info.status !== "LOGGED_MODEL_READY") await mlflow.loggedModels.finalize(target);
   }
+}
+
+async function finishRun(mlflow: MlflowClient, row: Row, targets: Targets): Promise<void> {
+  const target = targets.runIds.get(String(row.run_id));
+  if (!target) return;
+  await mlflow.runs.update(target, {
+    status: String(row.status) as RunStatus,
+    ...(row.end_time !== null && row.end_time !== undefined ? { endTime: Number(row.end_time) } : {}),
+  });
+  const outputs = JSON.parse(String(row.model_outputs_json ?? "[]")) as Array<{
+    model_id: string;
+    step: number;
+  }>;
+  const mapped = outputs
+    .filter((o) => targets.modelIds.has(o.model_id))
+    .map((o) => ({ model_id: targets.modelIds.get(o.model_id)!, step: o.step }));
+  const modelInputs = JSON.parse(String(row.model_inputs_json ?? "[]")) as Array<{ model_id: string }>;
+  if (mapped.length === 0 && modelInputs.length === 0) return;
+  const current = await mlflow.runs.get(target);
+  const have = new Set((current.outputs?.model_outputs ?? []).map((o) => o.model_id));
+  const missing = mapped.filter((o) => !have.has(o.model_id));
+  if (missing.length > 0) await mlflow.runs.logOutputs(target, missing);
+  const inputs = modelInputs
+    .map((i) => targets.modelIds.get(i.model_id))
+    .filter(
+      (id): id is string =>
+        id !== undefined && !(current.inputs?.model_inputs ?? []).some((m) => m.model_id === id),
+    );
+  if (inputs.length > 0) await mlflow.runs.logInputs(target, { modelIds: inputs });
 }
 
 function newTargets(): Targets {
@@ -574,7 +621,7 @@ export async function importRunsAndModels(
     targets.experiments.set(name, experiment);
   }
   options.onProgress?.({ step: "runs", message: `runs: ${runs.length}` });
-  await importRuns(mlflow, runs, targets, experimentFor);
+  await importRuns(mlflow, runs, targets, experimentFor, options.concurrency ?? 8);
   const modelExperiment = (row: Row) => experimentFor({ ...runById.get(String(row.source_run_id)), ...row });
   await importLoggedModels(mlflow, models, targets, modelExperiment);
   const metricPoints = await importMetrics(
@@ -585,8 +632,15 @@ export async function importRunsAndModels(
     options.concurrency ?? 8,
     progress("metrics"),
   );
-  const artifactFiles = await importArtifacts(mlflow, source, maxSeq, targets, progress("artifacts"));
-  await finishRuns(mlflow, runs, models, targets);
+  const artifactFiles = await importArtifacts(
+    mlflow,
+    source,
+    maxSeq,
+    targets,
+    options.concurrency ?? 8,
+    progress("artifacts"),
+  );
+  await finishRuns(mlflow, runs, models, targets, options.concurrency ?? 8);
   return {
     targets,
     metricPoints,

@@ -176,14 +176,14 @@ describe("an import killed half-way", () => {
     const child = spawn(
       join(PROJECT_ROOT, "node_modules", ".bin", "tsx"),
       [join(PROJECT_ROOT, "test", "exchange", "import-child.ts"), recipientUri, coordinate, experiment],
-      { stdio: ["ignore", "pipe", "pipe"] },
+      { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ARCUATE_TEST_FREEZE_AT: "metrics" } },
     );
     let output = "";
     const killed = new Promise<void>((resolve) => {
       child.stdout.on("data", (chunk: Buffer) => {
         output += chunk.toString();
-        // Runs exist and metrics are under way: kill it there.
-        if (/metrics: [1-9]\d* points/.test(output) && child.exitCode === null) child.kill("SIGKILL");
+        // Runs exist and the first metric points are on their way: kill it there.
+        if (output.includes("frozen") && child.exitCode === null) child.kill("SIGKILL");
       });
       child.on("exit", () => resolve());
     });
