@@ -67,7 +67,9 @@ export async function startMlflowServer(options: MlflowServerOptions): Promise<M
   ];
   const child = spawn(options.mlflowBin, args, {
     cwd: options.dir,
-    env: { ...process.env, ...options.env },
+    // MLflow 3's job runner (a dozen huey worker processes per server, for GenAI jobs) is of no
+    // use to arcuate and costs several hundred MB and much CPU per server: off unless asked for.
+    env: { MLFLOW_SERVER_ENABLE_JOB_EXECUTION: "false", ...process.env, ...options.env },
     stdio: ["ignore", "pipe", "pipe"],
     // Its own process group, so stop() can end uvicorn's workers with it.
     detached: true,
