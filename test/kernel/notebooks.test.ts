@@ -1,13 +1,17 @@
-// The demo notebooks, executed headless on the arcuate kernel by nbclient against the real MLflow
-// servers of the test setup. Cells tagged `needs-export` need the export, import and sharing
-// server pieces (the full provider → recipient story): this file runs what comes before them.
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+// The demo notebooks, the whole provider → recipient story, executed headless on the arcuate
+// kernel by nbclient against real peers: the two MLflow servers of the test setup and arcuate's
+// Delta Sharing server serving the provider's working folder. Asserts on what the notebooks show
+// (their HTML tables) and on what the recipient's MLflow holds afterwards.
+import { existsSync } from "node:fs";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import {
   cellHtml,
   cellText,
+  type ExecutedCell,
+  type ExecutedNotebook,
   htmlTableRows,
   installKernel,
   type KernelInstall,
@@ -16,109 +20,130 @@ import {
 import { mlflowServers } from "../support/mlflow.js";
 import { PROJECT_ROOT } from "../support/paths.js";
 import { runPythonJson } from "../support/python.js";
+import { startTestSharingServer, type TestSharingServer } from "../support/sharing-server.js";
 
 const NOTEBOOKS = join(PROJECT_ROOT, "notebooks");
 
-interface NotebookJson {
-  metadata: { kernelspec?: { name?: string } };
-  cells: { cell_type: string; source: string | string[]; metadata: { tags?: string[] } }[];
-}
-
 let install: KernelInstall;
 let folder: string;
+let sharing: TestSharingServer;
 
 beforeAll(async () => {
   install = await installKernel();
   folder = await mkdtemp(join(tmpdir(), "arcuate-notebooks-"));
+  // The provider's working folder is the catalog the sharing server serves (as in `arcuate demo`).
+  sharing = await startTestSharingServer({ dir: join(folder, "provider") });
 });
 
 afterAll(async () => {
+  await sharing?.close();
   await install?.dispose();
   if (folder) await rm(folder, { recursive: true, force: true });
 });
 
-/** A copy of `name` holding only the cells before the first one tagged `needs-export`. */
-async function beforeExport(name: string): Promise<string> {
-  const notebook = JSON.parse(await readFile(join(NOTEBOOKS, name), "utf8")) as NotebookJson;
-  expect(notebook.metadata.kernelspec?.name).toBe("arcuate");
-  const cut = notebook.cells.findIndex((cell) => cell.metadata.tags?.includes("needs-export"));
-  const path = join(folder, name);
-  await writeFile(
-    path,
-    JSON.stringify({ ...notebook, cells: notebook.cells.slice(0, cut === -1 ? undefined : cut) }),
-  );
-  return path;
+/** The rows (header first) of the table a cell shows. */
+function table(cell: ExecutedCell | undefined): string[][] {
+  const html = cellHtml(cell!).find((h) => h.includes("<table"));
+  return htmlTableRows(html ?? "");
 }
 
-describe("provider.ipynb", () => {
-  it("logs the training runs and registers the champion model in the provider's MLflow", async () => {
-    const { provider } = mlflowServers();
-    const nb = await runNotebook(install, await beforeExport("provider.ipynb"), {
-      cwd: folder,
-      env: { MLFLOW_TRACKING_URI: provider, ARCUATE_WORKDIR: join(folder, "provider") },
-    });
-    expect(nb.error).toBeNull();
-    expect(cellText(nb.cells[0]!)).toBe(`provider MLflow: ${provider}\n`);
-    expect(cellText(nb.cells[1]!)).toBe(`using MLflow at ${provider}`);
+/** The code cell whose source starts with `start`. */
+function cell(nb: ExecutedNotebook, start: string): ExecutedCell | undefined {
+  return nb.cells.find((c) => c.source.startsWith(start));
+}
 
-    const logged = nb.cells.find((cell) =>
-      cellHtml(cell).some((html) => html.includes("<caption>logged runs")),
-    );
-    const rows = htmlTableRows(cellHtml(logged!)[0]!);
-    expect(rows[0]).toEqual(["run", "learning_rate"]);
-    expect(rows.slice(1).map((row) => row[1])).toEqual(["0.3", "0.1", "0.03"]);
-    const champion = cellText(nb.cells.at(-1)!).match(/^churn-classifier: version (\d+) is the champion\n$/);
-    expect(champion).not.toBeNull();
+it("shares an experiment and a model from the provider's notebook and imports them in the recipient's", async () => {
+  const { provider, recipient } = mlflowServers();
+  const manifest = JSON.parse(await readFile(join(NOTEBOOKS, "provider.ipynb"), "utf8")) as {
+    metadata: { kernelspec: { name: string } };
+  };
+  expect(manifest.metadata.kernelspec.name).toBe("arcuate");
 
-    // What MLflow itself now holds, read with MLflow's own Python client.
-    const runIds = rows.slice(1).map((row) => row[0]!);
-    const held = await runPythonJson<{
-      runs: { lr: string; status: string; loss: number }[];
-      champion: string;
-      source: string;
-    }>(
-      `import json, sys
+  const providerNb = await runNotebook(install, join(NOTEBOOKS, "provider.ipynb"), {
+    cwd: folder,
+    saveTo: join(folder, "provider.ipynb"),
+    env: { MLFLOW_TRACKING_URI: provider, ARCUATE_WORKDIR: sharing.dir },
+  });
+  expect(providerNb.error).toBeNull();
+  const logged = table(
+    providerNb.cells.find((c) => cellHtml(c).some((h) => h.includes("<caption>logged runs"))),
+  );
+  const runIds = logged.slice(1).map((row) => row[0]!);
+  expect(logged.slice(1).map((row) => row[1])).toEqual(["0.3", "0.1", "0.03"]);
+  const shared = table(cell(providerNb, "%arcuate SHOW TABLES IN SHARE"));
+  expect(shared.slice(1).map((row) => `${row[0]}.${row[1]}`)).toEqual(
+    expect.arrayContaining([
+      "churn_experiment.runs",
+      "churn_experiment.metrics",
+      "churn_experiment.artifacts",
+      "churn_model.versions",
+    ]),
+  );
+  expect(
+    table(cell(providerNb, "%arcuate SHOW GRANTS"))
+      .slice(1)
+      .map((row) => row.slice(0, 2)),
+  ).toEqual([["churn_share", "partner_lab"]]);
+  const profile = sharing.catalog.profilePath("partner_lab");
+  expect(existsSync(profile)).toBe(true);
+  expect(cellText(cell(providerNb, "%%arcuate\nCREATE RECIPIENT")!)).toContain(profile);
+
+  const recipientNb = await runNotebook(install, join(NOTEBOOKS, "recipient.ipynb"), {
+    cwd: folder,
+    saveTo: join(folder, "recipient.ipynb"),
+    env: {
+      MLFLOW_TRACKING_URI: recipient,
+      ARCUATE_PROFILE: profile,
+      ARCUATE_WORKDIR: join(folder, "recipient"),
+    },
+  });
+  expect(recipientNb.error).toBeNull();
+  expect(table(cell(recipientNb, "%arcuate SHOW SHARES IN"))).toEqual([["share"], ["churn_share"]]);
+  const preview = table(cell(recipientNb, "%arcuate SELECT run_name"));
+  expect(preview[0]).toEqual(["run_name", "status", "params", "latest_metrics"]);
+  expect(
+    preview
+      .slice(1)
+      .map((row) => row[0])
+      .sort(),
+  ).toEqual(["sweep-lr-0.03", "sweep-lr-0.1", "sweep-lr-0.3"]);
+  const loss = table(cell(recipientNb, "%%arcuate\nSELECT run_id, key"));
+  expect(loss.length).toBe(11);
+  expect(new Set(loss.slice(1).map((row) => row[1]))).toEqual(new Set(["loss"]));
+  expect(cellText(cell(recipientNb, "%arcuate CREATE OR REPLACE EXPERIMENT")!)).toMatch(/3 runs/);
+  const imported = table(
+    recipientNb.cells.find((c) => cellHtml(c).some((h) => h.includes("<caption>imported runs"))),
+  );
+  expect(
+    imported
+      .slice(1)
+      .map((row) => row[4])
+      .sort(),
+  ).toEqual([...runIds].sort());
+
+  // What the recipient's MLflow holds, read with MLflow's own Python client.
+  const held = await runPythonJson<{
+    runs: [string, string, number][];
+    champion: string;
+    sourceRuns: string[];
+  }>(
+    `import json, sys
 from mlflow import MlflowClient
 client = MlflowClient(sys.argv[1])
-runs = [client.get_run(run_id) for run_id in json.loads(sys.argv[2])]
+experiment = client.get_experiment_by_name("churn-prediction")
+runs = client.search_runs([experiment.experiment_id])
 version = client.get_model_version_by_alias("churn-classifier", "champion")
 print(json.dumps({
-  "runs": [{"lr": r.data.params["learning_rate"], "status": r.info.status,
-            "loss": len(client.get_metric_history(r.info.run_id, "loss"))} for r in runs],
-  "champion": version.version, "source": version.source}))`,
-      { args: [provider, JSON.stringify(runIds)] },
-    );
-    expect(held.runs).toEqual([
-      { lr: "0.3", status: "FINISHED", loss: 20 },
-      { lr: "0.1", status: "FINISHED", loss: 20 },
-      { lr: "0.03", status: "FINISHED", loss: 20 },
-    ]);
-    expect(held.champion).toBe(champion?.[1]);
-  });
-
-  it.todo(
-    "shares the experiment and model and creates the recipient's profile (needs export + catalog; lead)",
+  "runs": sorted([r.info.run_name, r.data.params["learning_rate"], len(client.get_metric_history(r.info.run_id, "loss"))] for r in runs),
+  "champion": version.version,
+  "sourceRuns": sorted(r.data.tags["arcuate.source.run_id"] for r in runs)}))`,
+    { args: [recipient] },
   );
-});
-
-describe("recipient.ipynb", () => {
-  it("points the session at the profile and at the recipient's MLflow", async () => {
-    const { recipient } = mlflowServers();
-    const profile = join(folder, "partner_lab.share");
-    const nb = await runNotebook(install, await beforeExport("recipient.ipynb"), {
-      cwd: folder,
-      env: {
-        MLFLOW_TRACKING_URI: recipient,
-        ARCUATE_PROFILE: profile,
-        ARCUATE_WORKDIR: join(folder, "recipient"),
-      },
-    });
-    expect(nb.error).toBeNull();
-    expect(cellText(nb.cells[0]!)).toBe(`profile: ${profile}\nour MLflow: ${recipient}\n`);
-    expect(cellText(nb.cells[1]!)).toContain(`using MLflow at ${recipient}`);
-  });
-
-  it.todo(
-    "lists, previews and imports the share into the recipient's MLflow (needs sharing server + import; lead)",
-  );
+  expect(held.runs).toEqual([
+    ["sweep-lr-0.03", "0.03", 20],
+    ["sweep-lr-0.1", "0.1", 20],
+    ["sweep-lr-0.3", "0.3", 20],
+  ]);
+  expect(held.champion).toBe("1");
+  expect(held.sourceRuns).toEqual([...runIds].sort());
 });
