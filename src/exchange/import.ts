@@ -239,7 +239,10 @@ async function importRun(
     (existing?.inputs?.dataset_inputs ?? []).map((d) => `${d.dataset.name}|${d.dataset.digest}`),
   );
   const missing = datasets.filter((d) => !haveDatasets.has(`${d.dataset.name}|${d.dataset.digest}`));
-  if (missing.length > 0) await mlflow.runs.logInputs(targetId, { datasets: missing });
+  // MLflow's SQL store races on creating a dataset two runs share: log inputs one at a time.
+  if (missing.length > 0) {
+    await datasetLock.run(() => mlflow.runs.logInputs(targetId, { datasets: missing }));
+  }
 }
 
 /** Logged models (MLflow 3) not imported yet: created PENDING, finalized after their files. */
