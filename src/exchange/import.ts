@@ -241,7 +241,8 @@ async function importRun(
   const missing = datasets.filter((d) => !haveDatasets.has(`${d.dataset.name}|${d.dataset.digest}`));
   // MLflow's SQL store races on creating a dataset two runs share: log inputs one at a time.
   if (missing.length > 0) {
-    await datasetLock.run(() => mlflow.runs.logInputs(targetId, { datasets: missing }));
+    const runId = targetId;
+    await datasetLock.run(() => mlflow.runs.logInputs(runId, { datasets: missing }));
   }
 }
 
