@@ -93,9 +93,32 @@ function pythonPeers() {
   writeFileSync(stamp, hash);
 }
 
+/**
+ * Debian's Chromium, for the test that opens the rendered demo notebook in a headless browser.
+ * Installed with apt-get when running as root (as on CI and the project's machines); otherwise
+ * the command to run is printed and that one test reports Chromium missing.
+ */
+function chromium() {
+  const found = spawnSync("sh", ["-c", "command -v chromium"], { stdio: "ignore" }).status === 0;
+  if (found) return;
+  if (
+    process.getuid?.() !== 0 ||
+    spawnSync("sh", ["-c", "command -v apt-get"], { stdio: "ignore" }).status !== 0
+  ) {
+    log("Chromium is missing; install it with: sudo apt-get install -y --no-install-recommends chromium");
+    return;
+  }
+  log("installing Debian's chromium (apt-get)");
+  run("apt-get", ["update", "-qq"]);
+  run("apt-get", ["install", "-y", "-qq", "--no-install-recommends", "chromium"], {
+    env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" },
+  });
+}
+
 try {
   npmPackages();
   pythonPeers();
+  if (process.argv.includes("--with-chromium")) chromium();
 } catch (error) {
   process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
   process.exit(1);

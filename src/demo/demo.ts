@@ -52,8 +52,10 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   await mkdir(dir, { recursive: true });
   const workDir = join(dir, "provider");
   const servers: Array<MlflowServer | SharingServer> = [];
-  const stop = async () => {
-    await Promise.all(servers.map((s) => ("stop" in s ? s.stop() : s.close())));
+  let stopped: Promise<void> | undefined;
+  const stop = () => {
+    stopped ??= Promise.all(servers.map((s) => ("stop" in s ? s.stop() : s.close()))).then(() => {});
+    return stopped;
   };
   try {
     log(`arcuate demo — working folder ${dir}`);
