@@ -176,11 +176,7 @@ export class Http {
           await this.backoff(attempt);
           continue;
         }
-        throw new MlflowError(
-          "CONNECTION_FAILED",
-          `mlflow: cannot reach the tracking server at ${this.options.trackingUri} (${method} ${path}) after ${attempt + 1} attempt(s): ${connectionReason(error)}`,
-          { endpoint: path, cause: error },
-        );
+        throw this.connectionFailed(method, path, attempt + 1, error);
       }
       if (response.ok) return response;
       if (RETRYABLE_STATUS.has(response.status) && attempt < retries) {
@@ -215,11 +211,7 @@ export class Http {
             await this.backoff(attempt);
             continue;
           }
-          throw new MlflowError(
-            "CONNECTION_FAILED",
-            `mlflow: cannot reach the tracking server at ${this.options.trackingUri} (${method} ${path}) after ${attempt + 1} attempt(s): ${connectionReason(error)}`,
-            { endpoint: path, cause: error },
-          );
+          throw this.connectionFailed(method, path, attempt + 1, error);
         }
         if (status >= 200 && status < 300) return;
         if (RETRYABLE_STATUS.has(status) && attempt < retries) {
@@ -250,6 +242,14 @@ export class Http {
     const chunks: Buffer[] = [];
     for await (const chunk of response) chunks.push(chunk as Buffer);
     return { status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") };
+  }
+
+  private connectionFailed(method: string, path: string, attempts: number, error: unknown): MlflowError {
+    return new MlflowError(
+      "CONNECTION_FAILED",
+      `mlflow: cannot reach the tracking server at ${this.options.trackingUri} (${method} ${path}) after ${attempts} attempt(s): ${connectionReason(error)}`,
+      { endpoint: path, cause: error },
+    );
   }
 
   private async backoff(attempt: number, retryAfter?: string | null): Promise<void> {
