@@ -25,6 +25,12 @@ export const TAG_SOURCE_MODEL = "arcuate.source.model_id";
 export const TAG_SOURCE_VERSION = "arcuate.source.version";
 export const TAG_SOURCE_USER = "arcuate.source.user_id";
 
+/**
+ * Requests in flight at the recipient. A SQLite-backed MLflow serialises writes and times out
+ * requests that wait behind more than its connection pool (15), so this stays modest.
+ */
+const DEFAULT_CONCURRENCY = 4;
+
 /** Run tags MLflow writes itself or arcuate rewrites; not copied verbatim. */
 const REWRITTEN_TAGS = new Set(["mlflow.parentRunId"]);
 
@@ -34,7 +40,7 @@ export interface ImportOptions {
   /** Replace what a previous import brought (delete it first) rather than add to it. */
   replace?: boolean;
   onProgress?: (event: ProgressEvent) => void;
-  /** log-batch and upload requests in flight. Default 8. */
+  /** log-batch and upload requests in flight. Default 4. */
   concurrency?: number;
 }
 
@@ -625,7 +631,7 @@ export async function importRunsAndModels(
     targets.experiments.set(name, experiment);
   }
   options.onProgress?.({ step: "runs", message: `runs: ${runs.length}` });
-  await importRuns(mlflow, runs, targets, experimentFor, options.concurrency ?? 8);
+  await importRuns(mlflow, runs, targets, experimentFor, options.concurrency ?? DEFAULT_CONCURRENCY);
   const modelExperiment = (row: Row) => experimentFor({ ...runById.get(String(row.source_run_id)), ...row });
   await importLoggedModels(mlflow, models, targets, modelExperiment);
   const metricPoints = await importMetrics(
@@ -633,7 +639,7 @@ export async function importRunsAndModels(
     source,
     maxSeq,
     targets,
-    options.concurrency ?? 8,
+    options.concurrency ?? DEFAULT_CONCURRENCY,
     progress("metrics"),
   );
   const artifactFiles = await importArtifacts(
@@ -641,10 +647,10 @@ export async function importRunsAndModels(
     source,
     maxSeq,
     targets,
-    options.concurrency ?? 8,
+    options.concurrency ?? DEFAULT_CONCURRENCY,
     progress("artifacts"),
   );
-  await finishRuns(mlflow, runs, models, targets, options.concurrency ?? 8);
+  await finishRuns(mlflow, runs, models, targets, options.concurrency ?? DEFAULT_CONCURRENCY);
   return {
     targets,
     metricPoints,

@@ -179,12 +179,12 @@ export class Http {
         throw this.connectionFailed(method, path, attempt + 1, error);
       }
       if (response.ok) return response;
-      if (RETRYABLE_STATUS.has(response.status) && attempt < retries) {
-        await response.body?.cancel();
+      const text = await response.text().catch(() => "");
+      if (isRetryable(response.status, text) && attempt < retries) {
         await this.backoff(attempt, response.headers.get("retry-after"));
         continue;
       }
-      throw await errorFromResponse(method, path, response);
+      throw errorFromReply(method, path, response.status, response.statusText, text);
     }
   }
 
@@ -214,11 +214,11 @@ export class Http {
           throw this.connectionFailed(method, path, attempt + 1, error);
         }
         if (status >= 200 && status < 300) return;
-        if (RETRYABLE_STATUS.has(status) && attempt < retries) {
+        if (isRetryable(status, text) && attempt < retries) {
           await this.backoff(attempt);
           continue;
         }
-        throw await errorFromResponse(method, path, new Response(text, { status }));
+        throw errorFromReply(method, path, status, "", text);
       }
     });
   }
@@ -295,8 +295,23 @@ function codeFor(mlflowErrorCode: string | undefined, status: number): ErrorCode
   return "INVALID_PARAMETER_VALUE";
 }
 
-async function errorFromResponse(method: string, path: string, response: Response): Promise<MlflowError> {
-  const text = await response.text().catch(() => "");
+/**
+ * MLflow answers some overloads with HTTP 400 (its SQLAlchemy pool timing out, SQLite busy):
+ * those are transient, retried like a 503.
+ */
+const TRANSIENT_MESSAGE = /QueuePool limit .* reached|database is locked/;
+
+function isRetryable(status: number, text: string): boolean {
+  return RETRYABLE_STATUS.has(status) || (status === 400 && TRANSIENT_MESSAGE.test(text));
+}
+
+function errorFromReply(
+  method: string,
+  path: string,
+  status: number,
+  statusText: string,
+  text: string,
+): MlflowError {
   let mlflowErrorCode: string | undefined;
   let message = text.trim().slice(0, 500);
   try {
@@ -306,9 +321,9 @@ async function errorFromResponse(method: string, path: string, response: Respons
   } catch {
     // not JSON: keep the text (HTML error pages are cut short above)
   }
-  const code = codeFor(mlflowErrorCode, response.status);
-  const full = `mlflow: ${method} ${path} failed with HTTP ${response.status}${mlflowErrorCode ? ` ${mlflowErrorCode}` : ""}: ${message || response.statusText}`;
-  const info = { mlflowErrorCode, httpStatus: response.status, endpoint: path };
+  const code = codeFor(mlflowErrorCode, status);
+  const full = `mlflow: ${method} ${path} failed with HTTP ${status}${mlflowErrorCode ? ` ${mlflowErrorCode}` : ""}: ${message || statusText}`;
+  const info = { mlflowErrorCode, httpStatus: status, endpoint: path };
   const ErrorClass =
     code === "RESOURCE_DOES_NOT_EXIST"
       ? MlflowNotFoundError
