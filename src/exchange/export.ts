@@ -311,11 +311,12 @@ async function* metricBatches(
   progress: (message: string, done: number, total: number) => void,
 ): AsyncGenerator<RecordBatch> {
   const counts = await existingMetricCounts(table);
-  // Fetch every history first only as counts would need; histories are fetched per run below.
+  // Histories of the next `concurrency` runs are fetched while the current run's points are written.
   const histories = mapOrdered(runs, concurrency, async (run) => {
     const keys = [...new Set((run.data.metrics ?? []).map((m) => m.key))].sort();
-    const perKey: Array<{ key: string; points: Awaited<ReturnType<typeof collectHistory>> }> = [];
-    for (const key of keys) perKey.push({ key, points: await collectHistory(mlflow, run.info.run_id, key) });
+    const perKey = await Promise.all(
+      keys.map(async (key) => ({ key, points: await collectHistory(mlflow, run.info.run_id, key) })),
+    );
     return { runId: run.info.run_id, perKey };
   });
   // Pairs whose exported count differs: their exported points are compared one by one.
