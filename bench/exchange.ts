@@ -76,9 +76,11 @@ async function main(): Promise<void> {
   ensureMlflowExportImport();
   const dir = mkdtempSync(join(tmpdir(), "arcuate-bench-exchange-"));
   const mlflowBin = join(VENV_BIN, "mlflow");
+  // MLflow's own default of 4 workers, as a team would run its server: a tool that fans out
+  // (arcuate) is not held to one request at a time, one that does not (the peer) loses nothing.
   const [source, target] = await Promise.all([
-    startMlflowServer({ dir: join(dir, "provider"), mlflowBin }),
-    startMlflowServer({ dir: join(dir, "recipient"), mlflowBin }),
+    startMlflowServer({ dir: join(dir, "provider"), mlflowBin, workers: 4 }),
+    startMlflowServer({ dir: join(dir, "recipient"), mlflowBin, workers: 4 }),
   ]);
   try {
     const provider = new MlflowClient({ trackingUri: source.uri });

@@ -17,6 +17,8 @@ export interface MlflowServerOptions {
   /** Extra arguments, e.g. `["--app-name", "basic-auth"]`. */
   extraArgs?: string[];
   env?: Record<string, string>;
+  /** Server worker processes. Default 1: enough for tests and the demo, and light on two cores. */
+  workers?: number;
   /** How long to wait for GET /health. */
   startTimeoutMs?: number;
 }
@@ -62,7 +64,7 @@ export async function startMlflowServer(options: MlflowServerOptions): Promise<M
     "--port",
     String(port),
     "--workers",
-    "1",
+    String(options.workers ?? 1),
     ...(options.extraArgs ?? []),
   ];
   const child = spawn(options.mlflowBin, args, {
