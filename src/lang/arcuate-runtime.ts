@@ -1,7 +1,7 @@
 // The Runtime over arcuate's own modules: the provider's catalog and exports under the working
 // folder (src/sharing/catalog, src/exchange), MLflow through src/mlflow, and the recipient's side
 // through the Delta Sharing client. Each method is one plan step; errors name the object.
-import { dirname, isAbsolute, resolve } from "node:path";
+import { resolve } from "node:path";
 import type { NameRole } from "../../grammar/expected.js";
 import { DeltaTable } from "../delta/index.js";
 import { ArcuateError } from "../errors.js";
@@ -39,21 +39,13 @@ function mlflowAt(uri: string): MlflowClient {
   return new MlflowClient({ trackingUri: uri });
 }
 
-/** Relative profile paths are read from the working folder's parent (where the notebook is). */
-function profilePath(profile: string, workDir: string): string {
-  return isAbsolute(profile) ? profile : resolve(dirname(resolve(workDir)), profile);
+/** Relative profile paths are read from the current folder (a notebook's folder in the kernel). */
+async function sharingClient(profile: string): Promise<SharingClient> {
+  return new SharingClient(await loadProfile(resolve(profile)));
 }
 
-async function sharingClient(
-  profile: string,
-  workDir: string,
-): Promise<{ client: SharingClient; path: string }> {
-  const path = profilePath(profile, workDir);
-  return { client: new SharingClient(await loadProfile(path)), path };
-}
-
-function coordinate(source: SchemaCoordinate, workDir: string): string {
-  return `${profilePath(source.profile, workDir)}#${source.share}.${source.schema}`;
+function coordinate(source: SchemaCoordinate): string {
+  return `${resolve(source.profile)}#${source.share}.${source.schema}`;
 }
 
 function reporter(context: StepContext): (event: ExchangeProgress) => void {
@@ -96,8 +88,8 @@ function displayValue(value: unknown): unknown {
   return value;
 }
 
-async function selectFromShare(args: SelectFromShareArgs, workDir: string): Promise<TableOutput> {
-  const { client } = await sharingClient(args.source.profile, workDir);
+async function selectFromShare(args: SelectFromShareArgs): Promise<TableOutput> {
+  const client = await sharingClient(args.source.profile);
   const table = { share: args.source.share, schema: args.source.schema, name: args.source.table };
   const hint = args.where ? toJsonPredicate(args.where) : undefined;
   const rows: unknown[][] = [];
@@ -384,12 +376,12 @@ export function arcuateRuntime(): Runtime {
       return messages.join("\n");
     },
     async showRemoteShares(args) {
-      const { client } = await sharingClient(args.profile, "");
+      const client = await sharingClient(args.profile);
       const shares = await client.listShares();
       return { title: "shares", columns: ["share"], rows: shares.map((s) => [s.name]) };
     },
     async showRemoteTables(args) {
-      const { client } = await sharingClient(args.profile, "");
+      const client = await sharingClient(args.profile);
       const tables = args.schema
         ? await client.listTables(args.share, args.schema)
         : await client.listAllTables(args.share);
@@ -400,11 +392,11 @@ export function arcuateRuntime(): Runtime {
       };
     },
     async selectFromShare(args) {
-      return selectFromShare(args, "");
+      return selectFromShare(args);
     },
     async importExperiment(args, context) {
       const exchange = new Exchange({ mlflow: mlflowAt(args.mlflowUri) });
-      const summary = await exchange.importExperiments(coordinate(args.source, ""), args.experiment, {
+      const summary = await exchange.importExperiments(coordinate(args.source), args.experiment, {
         replace: args.replace,
         ...(args.version === null ? {} : { version: args.version }),
         onProgress: reporter(context),
@@ -413,7 +405,7 @@ export function arcuateRuntime(): Runtime {
     },
     async importModel(args, context) {
       const exchange = new Exchange({ mlflow: mlflowAt(args.mlflowUri) });
-      const summary = await exchange.importModels(coordinate(args.source, ""), args.model, {
+      const summary = await exchange.importModels(coordinate(args.source), args.model, {
         replace: args.replace,
         ...(args.version === null ? {} : { version: args.version }),
         onProgress: reporter(context),

@@ -3,7 +3,7 @@
 import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from "vitest";
 import { createSession, type Session, type StatementResult } from "../../src/lang/index.js";
 import { MlflowClient } from "../../src/mlflow/index.js";
@@ -147,6 +147,9 @@ describe("recipient statements", () => {
     expect(
       cells((await run(context, recipient, `SHOW SHARES IN '${credentials.profilePath}'`))[0]),
     ).toContain(share);
+    // A relative profile path is read from the current folder.
+    const relativeProfile = relative(process.cwd(), credentials.profilePath);
+    expect(cells((await run(context, recipient, `SHOW SHARES IN '${relativeProfile}'`))[0])).toContain(share);
     await run(context, recipient, `USE PROFILE '${credentials.profilePath}'`);
     expect(cells((await run(context, recipient, `SHOW TABLES IN '${share}'`))[0]).join(" ")).toContain(
       "runs",

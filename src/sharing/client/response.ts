@@ -12,6 +12,7 @@ import {
   CAPABILITIES_HEADER,
   type DeltaLine,
   type EndStreamAction,
+  type ParquetFile,
   type ParquetLine,
   parseCapabilities,
   type ResponseFormat,
@@ -45,19 +46,13 @@ export interface SharedMetadata {
 /** What a file line stands for: a snapshot file, or a data change of a changes/streaming query. */
 export type SharedFileKind = "file" | "add" | "remove" | "cdf";
 
-/** A data file to download, in either format. */
-export interface SharedFile {
+/**
+ * A data file to download, in either format: the protocol's `file` line (its `id` is stable
+ * across requests, the key for matching files when URLs are refreshed; `expirationTimestamp` is
+ * when the URL stops working), plus what kind of line it came from and its deletion vector.
+ */
+export interface SharedFile extends ParquetFile {
   kind: SharedFileKind;
-  /** Stable across requests: the key for matching files when URLs are refreshed. */
-  id: string;
-  url: string;
-  partitionValues: Record<string, string | null>;
-  size: number;
-  stats?: string;
-  version?: number;
-  timestamp?: number;
-  /** When the pre-signed URL stops working, ms since the epoch. */
-  expirationTimestamp?: number;
   deletionVector?: DeletionVectorDescriptor;
 }
 
