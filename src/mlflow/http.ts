@@ -119,9 +119,23 @@ export class Http {
     this.limit = pLimit(options.concurrency);
   }
 
-  /** Calls a JSON endpoint under /api/2.0 and returns the parsed reply. */
-  async call<T>(method: string, path: string, options: { query?: Query; body?: unknown } = {}): Promise<T> {
-    const response = await this.send(method, `/api/2.0${path}`, {
+  /**
+   * Calls a JSON endpoint under /api/2.0 (or, with `api: "ajax"`, under /ajax-api/2.0, where
+   * MLflow keeps the endpoints its UI uses) and returns the parsed reply.
+   */
+  async call<T>(
+    method: string,
+    path: string,
+    options: {
+      query?: Query;
+      body?: unknown;
+      api?: "rest" | "ajax";
+      /** The reply may hold bare NaN/Infinity (Flask's JSON, not protobuf's): read them as strings. */
+      nonFiniteTokens?: boolean;
+    } = {},
+  ): Promise<T> {
+    const prefix = options.api === "ajax" ? "/ajax-api/2.0" : "/api/2.0";
+    const response = await this.send(method, `${prefix}${path}`, {
       query: options.query,
       headers: options.body === undefined ? {} : { "content-type": "application/json" },
       body: options.body === undefined ? undefined : JSON.stringify(options.body),
@@ -129,7 +143,7 @@ export class Http {
     const text = await response.text();
     if (!text) return {} as T;
     try {
-      return JSON.parse(text) as T;
+      return JSON.parse(options.nonFiniteTokens ? quoteNonFiniteTokens(text) : text) as T;
     } catch (error) {
       throw new MlflowError("INTERNAL_ERROR", `mlflow: ${method} ${path} returned a body that is not JSON`, {
         endpoint: path,
@@ -341,3 +355,13 @@ export class MlflowNotFoundError extends MlflowError {}
 export class MlflowAuthError extends MlflowError {}
 /** The name is taken. */
 export class MlflowConflictError extends MlflowError {}
+
+/**
+ * Python's json writes NaN and ±Infinity as bare tokens, which JSON.parse refuses; this quotes
+ * them ("NaN", the form MLflow's protobuf JSON uses), so metricValueToNumber reads them. Only a
+ * token right after a colon and before `,` `}` or `]` is a value; MLflow's names cannot hold
+ * those characters, so no string is changed.
+ */
+export function quoteNonFiniteTokens(text: string): string {
+  return text.replace(/:(\s*)(NaN|-?Infinity)(?=\s*[,}\]])/g, ':$1"$2"');
+}

@@ -10,7 +10,7 @@ export {
   MlflowNotFoundError,
 } from "./http.js";
 export type { CreateVersionOptions } from "./registry.js";
-export { allPages, type CreateRunOptions } from "./tracking.js";
+export { allPages, BULK_HISTORY_POINTS, BULK_HISTORY_RUNS, type CreateRunOptions } from "./tracking.js";
 export {
   type Dataset,
   type DatasetInput,

@@ -3,6 +3,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
+import { quoteNonFiniteTokens } from "../../src/mlflow/http.js";
 import { MlflowClient } from "../../src/mlflow/index.js";
 
 let server: Server | undefined;
@@ -59,5 +60,16 @@ describe("retries", () => {
       httpStatus: 500,
     });
     expect(requests()).toBe(3);
+  });
+});
+
+describe("Python's bare NaN and Infinity in JSON", () => {
+  it("are read as MLflow's quoted forms, values only", () => {
+    const text =
+      '{"metrics":[{"key":"a: b","value":NaN},{"value": -Infinity ,"k":1},{"value":Infinity}],"s":"x:NaN"}';
+    expect(JSON.parse(quoteNonFiniteTokens(text))).toEqual({
+      metrics: [{ key: "a: b", value: "NaN" }, { value: "-Infinity", k: 1 }, { value: "Infinity" }],
+      s: "x:NaN",
+    });
   });
 });
