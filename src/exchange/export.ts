@@ -7,6 +7,7 @@ import { createHash } from "node:crypto";
 import type { RecordBatch } from "apache-arrow";
 import { ArcuateError } from "../errors.js";
 import type {
+  ArtifactFile,
   Experiment,
   LoggedModel,
   MlflowClient,
@@ -18,6 +19,7 @@ import { metricValueToNumber, toNumber } from "../mlflow/index.js";
 import { buildBatch, columnValues } from "./columns.js";
 import { mapOrdered } from "./concurrency.js";
 import { CHUNK_BYTES, type ExportKind, SCHEMAS, type TableName, tablesOf } from "./format.js";
+import { type HistoryPoint, runHistories } from "./histories.js";
 import { ExportTable, exportLocation, lastExportSeq } from "./tables.js";
 
 export interface ProgressEvent {
@@ -198,6 +200,7 @@ async function* artifactBatches(
   seq: number,
   stats: { files: number; bytes: number },
   progress: (message: string) => void,
+  concurrency: number,
 ): AsyncGenerator<RecordBatch> {
   let rows: Record<string, unknown>[] = [];
   const flush = () => {
@@ -205,17 +208,27 @@ async function* artifactBatches(
     rows = [];
     return batch;
   };
-  for (const owner of owners) {
-    if (!owner.artifactRoot) continue;
-    const files = await mlflow.artifacts.listFiles(owner.artifactRoot);
-    for (const file of files) {
-      if (existing.get(`${owner.kind}/${owner.id}/${file.path}`) === file.size) continue;
+  // Owners are listed, and their small files read, a few at a time ahead of the one being
+  // written: thousands of small files otherwise cost a round trip each, one after another.
+  const listed = mapOrdered(
+    owners.filter((owner) => owner.artifactRoot),
+    concurrency,
+    async (owner) => {
+      const root = owner.artifactRoot!;
+      const files = (await mlflow.artifacts.listFiles(root)).filter(
+        (file) => existing.get(`${owner.kind}/${owner.id}/${file.path}`) !== file.size,
+      );
+      return { owner, root, files: await prefetchSmallFiles(mlflow, root, files) };
+    },
+  );
+  for await (const { owner, root, files } of listed) {
+    for (const { file, bytes } of files) {
       const chunkCount = Math.max(1, Math.ceil(file.size / CHUNK_BYTES));
       const fileHash = createHash("sha256");
       let index = 0;
       let size = 0;
       for await (const chunk of chunked(
-        await mlflow.artifacts.download(owner.artifactRoot, file.path),
+        bytes ? once(bytes) : await mlflow.artifacts.download(root, file.path),
         CHUNK_BYTES,
       )) {
         fileHash.update(chunk);
@@ -265,6 +278,31 @@ async function* artifactBatches(
   if (rows.length > 0) yield flush();
 }
 
+/** Bytes of an owner's files read ahead: small files, up to this much per owner. */
+const PREFETCH_BYTES_PER_OWNER = 4 * 1024 * 1024;
+
+/**
+ * Reads the owner's small files into memory side by side (at most PREFETCH_BYTES_PER_OWNER in
+ * all); bigger files are left to be streamed when their turn comes.
+ */
+async function prefetchSmallFiles(
+  mlflow: MlflowClient,
+  root: string,
+  files: ArtifactFile[],
+): Promise<Array<{ file: ArtifactFile; bytes?: Uint8Array }>> {
+  let budget = PREFETCH_BYTES_PER_OWNER;
+  return Promise.all(
+    files.map(async (file) => {
+      if (file.size > budget) return { file };
+      budget -= file.size;
+      return {
+        file,
+        bytes: Buffer.concat(await (await mlflow.artifacts.download(root, file.path)).toArray()),
+      };
+    }),
+  );
+}
+
 /** Re-chunks a byte stream into pieces of exactly `size` bytes (the last may be shorter). */
 export async function* chunked(
   stream: AsyncIterable<Uint8Array | string>,
@@ -311,14 +349,8 @@ async function* metricBatches(
   progress: (message: string, done: number, total: number) => void,
 ): AsyncGenerator<RecordBatch> {
   const counts = await existingMetricCounts(table);
-  // Histories of the next `concurrency` runs are fetched while the current run's points are written.
-  const histories = mapOrdered(runs, concurrency, async (run) => {
-    const keys = [...new Set((run.data.metrics ?? []).map((m) => m.key))].sort();
-    const perKey = await Promise.all(
-      keys.map(async (key) => ({ key, points: await collectHistory(mlflow, run.info.run_id, key) })),
-    );
-    return { runId: run.info.run_id, perKey };
-  });
+  // Histories of the next groups of runs are fetched while the current ones' points are written.
+  const histories = runHistories(mlflow, runs, { prefetch: Math.max(1, Math.ceil(concurrency / 4)) });
   // Pairs whose exported count differs: their exported points are compared one by one.
   const pending: Array<{ runId: string; perKey: Array<{ key: string; points: HistoryPoint[] }> }> = [];
   const changedPairs = new Set<string>();
@@ -340,30 +372,6 @@ async function* metricBatches(
     const exportedPoints = await existingPoints(table, changedPairs);
     for (const batch of toMetricBatches(pending, counts, exportedPoints, seq, stats)) yield batch;
   }
-}
-
-interface HistoryPoint {
-  value: number;
-  timestamp: number;
-  step: number;
-  model_id: string | null;
-  dataset_name: string | null;
-  dataset_digest: string | null;
-}
-
-async function collectHistory(mlflow: MlflowClient, runId: string, key: string): Promise<HistoryPoint[]> {
-  const points: HistoryPoint[] = [];
-  for await (const m of mlflow.metrics.history(runId, key)) {
-    points.push({
-      value: metricValueToNumber(m.value),
-      timestamp: toNumber(m.timestamp) ?? 0,
-      step: toNumber(m.step) ?? 0,
-      model_id: m.model_id || null,
-      dataset_name: m.dataset_name || null,
-      dataset_digest: m.dataset_digest || null,
-    });
-  }
-  return points;
 }
 
 function* toMetricBatches(
@@ -545,8 +553,14 @@ async function exportRunsAndModels(
   const existing = await existingArtifacts(writer.tables.artifacts);
   await writer.append(
     "artifacts",
-    artifactBatches(mlflow, owners, existing, seq, artifactStats, (message) =>
-      progress({ step: "artifacts", message }),
+    artifactBatches(
+      mlflow,
+      owners,
+      existing,
+      seq,
+      artifactStats,
+      (message) => progress({ step: "artifacts", message }),
+      concurrency,
     ),
     seq,
   );

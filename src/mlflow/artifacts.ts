@@ -73,12 +73,15 @@ export class Artifacts {
     const reply = await this.http.call<{ files?: FileInfo[] }>("GET", "/mlflow-artifacts/artifacts", {
       query: { path: relative ? `${rootPath}/${relative}` : rootPath },
     });
+    const folders: Promise<void>[] = [];
     for (const entry of reply.files ?? []) {
       // The proxy answers with names relative to the folder listed.
       const path = relative ? `${relative}/${entry.path}` : entry.path;
-      if (entry.is_dir) await this.listProxy(rootPath, path, into);
+      // Sibling folders are listed side by side (one request each; Http bounds the fan-out).
+      if (entry.is_dir) folders.push(this.listProxy(rootPath, path, into));
       else into.push({ path, size: Number(entry.file_size ?? 0) });
     }
+    await Promise.all(folders);
   }
 
   /** A stream of one file's bytes. The caller must consume or destroy it. */
