@@ -27,6 +27,8 @@ const { values } = parseArgs({
     metrics: { type: "string", default: "10" },
     steps: { type: "string", default: "100" },
     keep: { type: "boolean", default: false },
+    // Time arcuate alone (no ratio): for profiling between full runs.
+    "arcuate-only": { type: "boolean", default: false },
   },
 });
 const shape = { runs: Number(values.runs), metrics: Number(values.metrics), steps: Number(values.steps) };
@@ -96,6 +98,7 @@ async function main(): Promise<void> {
       runs: Math.ceil(shape.runs / (5 / 3)),
       metricsPerRun: shape.metrics,
       stepsPerMetric: shape.steps,
+      concurrency: 4,
     });
     const runs = (
       await collect(
@@ -118,6 +121,7 @@ async function main(): Promise<void> {
     let started = performance.now();
     await catalog.createShare("bench");
     await new Exchange({ mlflow: provider, catalog, workDir }).exportExperiments(name, "experiment", "bench");
+    const exportMs = performance.now() - started;
     const credentials = await catalog.createRecipient("bench-recipient");
     await catalog.grant("bench", "bench-recipient");
     const imported = await new Exchange({ mlflow: recipient }).importExperiments(
@@ -127,6 +131,12 @@ async function main(): Promise<void> {
     const arcuateMs = performance.now() - started;
     const arcuatePeakMb = (peakRss - rssBefore) / 1048576;
     await server.close();
+    const points = runs * shape.metrics * shape.steps;
+    console.log(`experiment: ${runs} runs, ${points} metric points, ${runs * 4} artifact files`);
+    console.log(
+      `arcuate (export + share + import):      ${(arcuateMs / 1000).toFixed(1)} s  (export ${(exportMs / 1000).toFixed(1)} s; ${imported.runs} runs, ${imported.metricPoints} points; peak RSS growth ${arcuatePeakMb.toFixed(0)} MB)`,
+    );
+    if (values["arcuate-only"]) return;
 
     // mlflow-export-import: export to a folder, import from it.
     const exportDir = join(dir, "mlflow-export-import");
@@ -146,11 +156,6 @@ async function main(): Promise<void> {
       )
     ).length;
 
-    const points = runs * shape.metrics * shape.steps;
-    console.log(`experiment: ${runs} runs, ${points} metric points, ${runs * 4} artifact files`);
-    console.log(
-      `arcuate (export + share + import):      ${(arcuateMs / 1000).toFixed(1)} s  (${imported.runs} runs, ${imported.metricPoints} points; peak RSS growth ${arcuatePeakMb.toFixed(0)} MB)`,
-    );
     console.log(
       `mlflow-export-import (export + import):  ${(peerMs / 1000).toFixed(1)} s  (${peerRuns} runs)`,
     );

@@ -4,6 +4,7 @@
 // binary file, and a registered model with several versions, two aliases and a stage. Used by the
 // tests, the benchmarks and the demo, so all three exercise the same shapes of data.
 import { createHash } from "node:crypto";
+import pLimit from "p-limit";
 import { LIMITS, type MetricPoint, type MlflowClient, type Tag } from "../mlflow/index.js";
 
 export interface SeedOptions {
@@ -24,6 +25,8 @@ export interface SeedOptions {
   modelVersions?: number;
   /** Base of all timestamps (ms); fixed so seeded data is reproducible. */
   baseTime?: number;
+  /** Top-level runs (with their children) seeded at once. Default 1: creation order is run order. */
+  concurrency?: number;
 }
 
 export interface SeededExperiment {
@@ -70,7 +73,7 @@ async function seedRun(
   client: MlflowClient,
   experimentId: string,
   index: number,
-  options: Required<Omit<SeedOptions, "modelName">>,
+  options: Required<Omit<SeedOptions, "modelName" | "concurrency">>,
   parentRunId: string | undefined,
   artifactSha256: Record<string, string>,
 ): Promise<string> {
@@ -167,17 +170,27 @@ export async function seedExperiment(client: MlflowClient, options: SeedOptions)
     ],
   });
   const artifactSha256: Record<string, string> = {};
-  const runIds: string[] = [];
-  let index = 0;
-  for (let r = 0; r < resolved.runs; r++) {
-    const parent = await seedRun(client, experimentId, index++, resolved, undefined, artifactSha256);
-    runIds.push(parent);
-    if (r % 3 === 0) {
-      for (let c = 0; c < 2; c++) {
-        runIds.push(await seedRun(client, experimentId, index++, resolved, parent, artifactSha256));
-      }
-    }
+  // Every third top-level run has two children; a group's indexes do not depend on timing.
+  const groups: Array<{ first: number; children: number }> = [];
+  for (let r = 0, index = 0; r < resolved.runs; r++) {
+    const children = r % 3 === 0 ? 2 : 0;
+    groups.push({ first: index, children });
+    index += 1 + children;
   }
+  const limit = pLimit(options.concurrency ?? 1);
+  const groupRunIds = await Promise.all(
+    groups.map(({ first, children }) =>
+      limit(async () => {
+        const parent = await seedRun(client, experimentId, first, resolved, undefined, artifactSha256);
+        const ids = [parent];
+        for (let c = 1; c <= children; c++) {
+          ids.push(await seedRun(client, experimentId, first + c, resolved, parent, artifactSha256));
+        }
+        return ids;
+      }),
+    ),
+  );
+  const runIds = groupRunIds.flat();
   const modelVersions: string[] = [];
   if (options.modelName) {
     await client.models.create(options.modelName, {
