@@ -2,7 +2,7 @@
 //   arcuate:               export into a share → arcuate's sharing server → client → import
 //   mlflow-export-import:  export-experiment to a folder → import-experiment
 // between the same two servers, on the same seeded experiment (runs × metrics × steps, with
-// artifacts). Prints both times, the ratio (target: arcuate ≥ 5× faster) and arcuate's peak RSS.
+// artifacts). Prints both times, the ratio (target: arcuate ≥ 5× faster) and both tools' peak RSS.
 //
 // Usage: tsx bench/exchange.ts [--runs 1000] [--metrics 10] [--steps 100] [--keep]
 // The DESIGN.md target is 1000 × 10 × 100; seeding that many points into a SQLite-backed MLflow
@@ -49,10 +49,22 @@ function ensureMlflowExportImport(): void {
   }
 }
 
+/** Peak RSS (MB) of the peer's processes, the largest seen over its runs. */
+let peerPeakMb = 0;
+
+/**
+ * Runs one of the peer's commands under a small Python wrapper that reports the command's peak
+ * RSS (getrusage of its children), so the peer's memory is printed beside arcuate's.
+ */
 function runTool(tool: string, args: string[], trackingUri: string): Promise<number> {
+  const wrapper =
+    "import resource, subprocess, sys\n" +
+    "code = subprocess.run(sys.argv[1:]).returncode\n" +
+    "print(f'peak-kb {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}', file=sys.stderr)\n" +
+    "sys.exit(code)\n";
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const child = spawn(join(VENV_BIN, tool), args, {
+    const child = spawn(join(VENV_BIN, "python"), ["-c", wrapper, join(VENV_BIN, tool), ...args], {
       env: { ...process.env, MLFLOW_TRACKING_URI: trackingUri },
       stdio: ["ignore", "ignore", "pipe"],
     });
@@ -61,11 +73,12 @@ function runTool(tool: string, args: string[], trackingUri: string): Promise<num
       stderr = (stderr + chunk.toString()).slice(-4000);
     });
     child.on("error", reject);
-    child.on("exit", (code) =>
-      code === 0
-        ? resolve(performance.now() - started)
-        : reject(new Error(`${tool} exited with ${code}:\n${stderr}`)),
-    );
+    child.on("exit", (code) => {
+      const peak = /peak-kb (\d+)/.exec(stderr);
+      if (peak) peerPeakMb = Math.max(peerPeakMb, Number(peak[1]) / 1024);
+      if (code === 0) resolve(performance.now() - started);
+      else reject(new Error(`${tool} exited with ${code}:\n${stderr}`));
+    });
   });
 }
 
@@ -130,11 +143,12 @@ async function main(): Promise<void> {
     );
     const arcuateMs = performance.now() - started;
     const arcuatePeakMb = (peakRss - rssBefore) / 1048576;
+    const arcuatePeakTotalMb = peakRss / 1048576;
     await server.close();
     const points = runs * shape.metrics * shape.steps;
     console.log(`experiment: ${runs} runs, ${points} metric points, ${runs * 4} artifact files`);
     console.log(
-      `arcuate (export + share + import):      ${(arcuateMs / 1000).toFixed(1)} s  (export ${(exportMs / 1000).toFixed(1)} s; ${imported.runs} runs, ${imported.metricPoints} points; peak RSS growth ${arcuatePeakMb.toFixed(0)} MB)`,
+      `arcuate (export + share + import):      ${(arcuateMs / 1000).toFixed(1)} s  (export ${(exportMs / 1000).toFixed(1)} s; ${imported.runs} runs, ${imported.metricPoints} points; peak RSS ${arcuatePeakTotalMb.toFixed(0)} MB, growth ${arcuatePeakMb.toFixed(0)} MB; the sharing server runs in the same process)`,
     );
     if (values["arcuate-only"]) return;
 
@@ -157,7 +171,7 @@ async function main(): Promise<void> {
     ).length;
 
     console.log(
-      `mlflow-export-import (export + import):  ${(peerMs / 1000).toFixed(1)} s  (${peerRuns} runs)`,
+      `mlflow-export-import (export + import):  ${(peerMs / 1000).toFixed(1)} s  (${peerRuns} runs; peak RSS ${peerPeakMb.toFixed(0)} MB, the larger of its export and import processes)`,
     );
     console.log(`ratio (mlflow-export-import / arcuate): ${(peerMs / arcuateMs).toFixed(2)}× (target ≥ 5×)`);
   } finally {
