@@ -117,17 +117,6 @@ class Pool {
   }
 }
 
-/** Runs tasks one after another (a promise chain), whatever the callers' concurrency. */
-class Serial {
-  private tail: Promise<unknown> = Promise.resolve();
-  run<T>(task: () => Promise<T>): Promise<T> {
-    const result = this.tail.then(task);
-    this.tail = result.catch(() => {});
-    return result;
-  }
-}
-const datasetLock = new Serial();
-
 /** What the recipient already has of an import: target ids by source id. */
 interface Targets {
   experiments: Map<string, Experiment>;
@@ -245,11 +234,9 @@ async function importRun(
     (existing?.inputs?.dataset_inputs ?? []).map((d) => `${d.dataset.name}|${d.dataset.digest}`),
   );
   const missing = datasets.filter((d) => !haveDatasets.has(`${d.dataset.name}|${d.dataset.digest}`));
-  // MLflow's SQL store races on creating a dataset two runs share: log inputs one at a time.
-  if (missing.length > 0) {
-    const runId = targetId;
-    await datasetLock.run(() => mlflow.runs.logInputs(runId, { datasets: missing }));
-  }
+  // Two runs that share a new dataset race to create it in MLflow's SQL store; the MLflow client
+  // sends the loser again (see DATASET_RACE in src/mlflow/http.ts).
+  if (missing.length > 0) await mlflow.runs.logInputs(targetId, { datasets: missing });
 }
 
 /** Logged models (MLflow 3) not imported yet: created PENDING, finalized after their files. */

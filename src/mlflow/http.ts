@@ -194,7 +194,7 @@ export class Http {
       }
       if (response.ok) return response;
       const text = await response.text().catch(() => "");
-      if (isRetryable(response.status, text) && attempt < retries) {
+      if (isRetryable(response.status, text, path) && attempt < retries) {
         await this.backoff(attempt, response.headers.get("retry-after"));
         continue;
       }
@@ -228,7 +228,7 @@ export class Http {
           throw this.connectionFailed(method, path, attempt + 1, error);
         }
         if (status >= 200 && status < 300) return;
-        if (isRetryable(status, text) && attempt < retries) {
+        if (isRetryable(status, text, path) && attempt < retries) {
           await this.backoff(attempt);
           continue;
         }
@@ -315,8 +315,18 @@ function codeFor(mlflowErrorCode: string | undefined, status: number): ErrorCode
  */
 const TRANSIENT_MESSAGE = /QueuePool limit .* reached|database is locked/;
 
-function isRetryable(status: number, text: string): boolean {
-  return RETRYABLE_STATUS.has(status) || (status === 400 && TRANSIENT_MESSAGE.test(text));
+/**
+ * MLflow's SQL store races when two log-inputs create the same dataset at once (it looks the
+ * dataset up, then inserts it): the loser fails on the unique index of datasets, and its whole
+ * transaction is rolled back. Sent again, it finds the dataset and links it: safe to retry.
+ */
+const DATASET_RACE =
+  /UNIQUE constraint failed: datasets\.|duplicate key value violates unique constraint|Duplicate entry .* for key/;
+
+function isRetryable(status: number, text: string, path: string): boolean {
+  if (RETRYABLE_STATUS.has(status)) return true;
+  if (status !== 400) return false;
+  return TRANSIENT_MESSAGE.test(text) || (path.endsWith("/runs/log-inputs") && DATASET_RACE.test(text));
 }
 
 function errorFromReply(

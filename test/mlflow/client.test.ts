@@ -232,6 +232,23 @@ print(json.dumps({"params": len(run.data.params), "at_limit": len(run.data.param
     expect(fetched.outputs?.model_outputs?.[0]).toMatchObject({ model_id: model.info.model_id });
     expect(toNumber(fetched.outputs?.model_outputs?.[0]?.step)).toBe(3);
   });
+
+  it("links one new dataset to many runs logging it at once (MLflow's SQL store races to create it)", async () => {
+    const runs = await Promise.all(Array.from({ length: 12 }, () => client.runs.create(experimentId)));
+    const dataset = {
+      name: unique("shared"),
+      digest: "d1g35t",
+      source_type: "local",
+      source: '{"uri": "/shared.csv"}',
+      schema: "{}",
+      profile: "{}",
+    };
+    await Promise.all(runs.map((run) => client.runs.logInputs(run.info.run_id, { datasets: [{ dataset }] })));
+    for (const run of runs) {
+      const fetched = await client.runs.get(run.info.run_id);
+      expect(fetched.inputs?.dataset_inputs?.map((d) => d.dataset.name)).toEqual([dataset.name]);
+    }
+  });
 });
 
 describe("artifacts", () => {
