@@ -3,7 +3,8 @@
 // to the Delta schema: physical (column-mapped) names to logical ones, timestamp units to
 // microseconds, widened types, missing columns as nulls, partition columns from the log.
 import * as arrow from "apache-arrow";
-import { readParquet } from "parquet-wasm/node";
+import { parseTable as parseFfiTable } from "arrow-js-ffi";
+import { readParquet, type Table as WasmTable, wasmMemory } from "parquet-wasm/node";
 import { ArcuateError } from "../errors.js";
 import { decimalWords, partitionColumn } from "./partitions.js";
 import {
@@ -14,6 +15,15 @@ import {
   type StructType,
 } from "./schema.js";
 import { takeData } from "./take.js";
+
+// arrow-js-ffi's type declarations import their siblings without extensions, which NodeNext
+// resolution does not follow (the import is untyped): its signature, as its README gives it.
+const parseTable = parseFfiTable as (
+  memory: ArrayBuffer,
+  arrayAddrs: Uint32Array,
+  schemaAddr: number,
+  copy: boolean,
+) => arrow.Table;
 
 export interface ReadFileOptions {
   /** "name"/"id": columns are stored under `delta.columnMapping.physicalName`. */
@@ -41,18 +51,48 @@ export function decodeParquet(
   bytes: Uint8Array,
   options: { columns?: string[]; limit?: number } = {},
 ): arrow.Table {
+  const readOptions = {
+    batchSize: 1 << 20,
+    ...(options.columns ? { columns: options.columns } : {}),
+    ...(options.limit !== undefined ? { limit: options.limit } : {}),
+  };
   try {
-    const wasmTable = readParquet(bytes, {
-      batchSize: 1 << 20,
-      ...(options.columns ? { columns: options.columns } : {}),
-      ...(options.limit !== undefined ? { limit: options.limit } : {}),
-    });
-    return arrow.tableFromIPC(wasmTable.intoIPCStream());
+    return fromWasmTable(readParquet(bytes, readOptions)) ?? fromIPC(readParquet(bytes, readOptions));
   } catch (error) {
     throw new ArcuateError("CORRUPT_TABLE", `delta: cannot read parquet file: ${String(error)}`, {
       cause: error,
     });
   }
+}
+
+/**
+ * parquet-wasm's table → apache-arrow through the Arrow C data interface (arrow-js-ffi), copying
+ * each buffer out of WebAssembly memory once: about half the cost of the IPC hand-over, which
+ * encodes a stream, copies it out and parses it again. Undefined when arrow-js-ffi cannot take
+ * the table as it is (a layout it does not read, or a sliced array: it copies buffers from their
+ * start and would misplace an offset); the caller then reads the file again through IPC.
+ */
+function fromWasmTable(table: WasmTable): arrow.Table | undefined {
+  const ffi = table.intoFFI();
+  try {
+    // The memory's buffer is taken after decoding: WebAssembly memory may have grown meanwhile.
+    const parsed = parseTable(wasmMemory().buffer, ffi.arrayAddrs(), ffi.schemaAddr(), true);
+    return parsed.batches.every((batch) => unsliced(batch.data)) ? parsed : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    ffi.free();
+  }
+}
+
+function unsliced(data: arrow.Data): boolean {
+  if (data.offset !== 0) return false;
+  if (data.dictionary && !data.dictionary.data.every(unsliced)) return false;
+  return data.children.every(unsliced);
+}
+
+function fromIPC(table: WasmTable): arrow.Table {
+  return arrow.tableFromIPC(table.intoIPCStream());
 }
 
 /** Parquet bytes of one data file → Arrow table in the table's schema, partition columns restored. */
