@@ -4,12 +4,14 @@
 // this file), callers decode on the main thread instead.
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
-import * as arrow from "apache-arrow";
-import type { ReadFileOptions, StructType } from "../../delta/index.js";
+import type * as arrow from "apache-arrow";
+import { deltaSchemaToArrow, type ReadFileOptions, type StructType } from "../../delta/index.js";
 import { ArcuateError, ERROR_STATUS, type ErrorCode } from "../../errors.js";
 import type { DecodeReply, DecodeRequest } from "./decode-worker.js";
+import { batchFromWire } from "./wire.js";
 
 interface Pending {
+  schema: StructType;
   resolve: (batches: arrow.RecordBatch[]) => void;
   reject: (error: Error) => void;
 }
@@ -17,6 +19,8 @@ interface Pending {
 interface Slot {
   worker: Worker;
   busy: number;
+  /** The worker has answered once: it started, so it may be handed the caller's bytes. */
+  answered: boolean;
 }
 
 export class DecodePool {
@@ -28,11 +32,11 @@ export class DecodePool {
   constructor(size: number) {
     // Run from TypeScript sources (tsx, vitest): the worker needs tsx's loader to import .ts files.
     const fromSource = import.meta.url.endsWith(".ts");
-    const url = new URL(fromSource ? "./decode-worker.ts" : "./decode-worker.js", import.meta.url);
+    const url = new URL(fromSource ? "./decode-worker-source.mjs" : "./decode-worker.js", import.meta.url);
     for (let i = 0; i < size; i++) {
-      const worker = new Worker(url, fromSource ? { execArgv: ["--import", "tsx"] } : {});
+      const worker = new Worker(url);
       worker.unref();
-      const slot: Slot = { worker, busy: 0 };
+      const slot: Slot = { worker, busy: 0, answered: false };
       worker.on("message", (reply: DecodeReply) => this.settle(slot, reply));
       worker.on("error", (error) => this.fail(error));
       worker.on("exit", (code) => {
@@ -56,22 +60,27 @@ export class DecodePool {
     // While work is pending the worker must keep the process alive; idle, it must not.
     if (slot.busy === 1) slot.worker.ref();
     return new Promise<arrow.RecordBatch[]>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
+      this.pending.set(id, { schema, resolve, reject });
       const request: DecodeRequest = { id, bytes, schema, partitionValues, options };
-      // Copied, not transferred (a memcpy, cheap next to decoding): the caller keeps its bytes, so
-      // it can still decode them itself if the pool breaks.
-      slot.worker.postMessage(request);
+      // Moved, not copied, to a worker that has answered before. Until then they are copied: a
+      // worker that cannot start breaks the pool, and the caller decodes its bytes itself.
+      const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+      const move = slot.answered && whole && bytes.buffer instanceof ArrayBuffer;
+      slot.worker.postMessage(request, move ? [bytes.buffer as ArrayBuffer] : []);
     });
   }
 
   private settle(slot: Slot, reply: DecodeReply): void {
+    slot.answered = true;
     slot.busy--;
     if (slot.busy === 0) slot.worker.unref();
     const pending = this.pending.get(reply.id);
     if (!pending) return;
     this.pending.delete(reply.id);
-    if ("ipc" in reply) {
-      pending.resolve(arrow.tableFromIPC(reply.ipc).batches);
+    if ("batches" in reply) {
+      // The worker's batches are in `schema`, column for column (readParquetFile's output schema).
+      const arrowSchema = deltaSchemaToArrow(pending.schema);
+      pending.resolve(reply.batches.map((batch) => batchFromWire(arrowSchema, batch)));
     } else {
       const code: ErrorCode =
         reply.code && reply.code in ERROR_STATUS ? (reply.code as ErrorCode) : "CORRUPT_TABLE";

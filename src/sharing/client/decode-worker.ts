@@ -1,9 +1,10 @@
-// Worker thread of the decode pool: Parquet bytes → the Delta module's readParquetFile → Arrow IPC
-// bytes, handed back by transfer (no copy). Decoding is the CPU-heavy part of a load; in workers it
-// runs beside the downloads and the main thread instead of after them.
+// Worker thread of the decode pool: Parquet bytes → the Delta module's readParquetFile → the
+// Arrow buffers themselves, handed back by transfer (no copy, no re-encoding). Decoding is the
+// CPU-heavy part of a load; in workers it runs beside the downloads and the main thread instead of
+// after them.
 import { parentPort } from "node:worker_threads";
-import * as arrow from "apache-arrow";
 import { type ReadFileOptions, readParquetFile, type StructType } from "../../delta/index.js";
+import { toWire, type WireBatch } from "./wire.js";
 
 export interface DecodeRequest {
   id: number;
@@ -13,7 +14,7 @@ export interface DecodeRequest {
   options: ReadFileOptions;
 }
 
-export type DecodeReply = { id: number; ipc: Uint8Array } | { id: number; error: string; code?: string };
+export type DecodeReply = { id: number; batches: WireBatch[] } | { id: number; error: string; code?: string };
 
 parentPort?.on("message", async (request: DecodeRequest) => {
   try {
@@ -23,8 +24,9 @@ parentPort?.on("message", async (request: DecodeRequest) => {
       request.partitionValues,
       request.options,
     );
-    const ipc = arrow.tableToIPC(table, "stream");
-    parentPort!.postMessage({ id: request.id, ipc } satisfies DecodeReply, [ipc.buffer as ArrayBuffer]);
+    const transfer = new Set<ArrayBuffer>();
+    const wire = table.batches.map((batch) => toWire(batch.data, transfer));
+    parentPort!.postMessage({ id: request.id, batches: wire } satisfies DecodeReply, [...transfer]);
   } catch (error) {
     const code = (error as { code?: unknown }).code;
     parentPort!.postMessage({

@@ -69,11 +69,13 @@ export async function readDataFile(
   if (limit !== undefined) options.limit = limit;
   if (deletedRows !== undefined && deletedRows.length > 0) options.deletedRows = deletedRows;
   if (pool && !pool.failed) {
+    const size = bytes.byteLength;
     try {
       return await pool.decode(bytes, schema, partitionValues, options);
     } catch (error) {
-      // A data error is the answer; a broken pool (a worker that could not start) is not.
-      if (error instanceof ArcuateError || !pool.failed) throw error;
+      // A data error is the answer; a broken pool (a worker that could not start) is not, unless
+      // the bytes went to the worker that broke (the pool moves them to a worker that answered).
+      if (error instanceof ArcuateError || !pool.failed || bytes.byteLength !== size) throw error;
     }
   }
   return (await readParquetFile(bytes, schema, partitionValues, options)).batches;
