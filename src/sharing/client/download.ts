@@ -5,6 +5,7 @@
 
 import { decodeDeletionVector, decodeZ85 } from "../../delta/deletion-vectors.js";
 import { ArcuateError } from "../../errors.js";
+import { type GetResult, getBytes } from "./get-bytes.js";
 import { connectionError, type HttpOptions, isRetryableError, responseError, withRetries } from "./http.js";
 import type { SharedFile, TableResponse } from "./response.js";
 
@@ -145,12 +146,32 @@ export class FileDownloader {
     what: string,
     range?: { offset: number; length: number },
   ): Promise<Uint8Array> {
+    const headers: Record<string, string> = range
+      ? { range: `bytes=${range.offset}-${range.offset + range.length - 1}` }
+      : {};
+    const timeoutMs = this.http.timeoutMs ?? 300_000;
+    // A fetch given in the options (tests, proxies) is used as given; otherwise node:http, faster.
+    if (this.http.fetch) return this.viaFetch(this.http.fetch, url, what, headers, timeoutMs);
+    let result: GetResult;
+    try {
+      result = await getBytes(url, headers, timeoutMs);
+    } catch (error) {
+      throw connectionError(`downloading ${what}`, new Error("download failed", { cause: error }));
+    }
+    if (!result.ok) throw await responseError(`downloading ${what}`, result.response);
+    return result.bytes;
+  }
+
+  private async viaFetch(
+    fetchImpl: typeof fetch,
+    url: string,
+    what: string,
+    headers: Record<string, string>,
+    timeoutMs: number,
+  ): Promise<Uint8Array> {
     let response: Response;
     try {
-      response = await (this.http.fetch ?? fetch)(url, {
-        signal: AbortSignal.timeout(this.http.timeoutMs ?? 300_000),
-        ...(range ? { headers: { range: `bytes=${range.offset}-${range.offset + range.length - 1}` } } : {}),
-      });
+      response = await fetchImpl(url, { signal: AbortSignal.timeout(timeoutMs), headers });
     } catch (error) {
       throw connectionError(`downloading ${what}`, error);
     }
