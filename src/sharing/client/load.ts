@@ -64,10 +64,12 @@ export async function openQuery(
   async function* batches(): AsyncGenerator<arrow.RecordBatch> {
     if (limit === 0) return;
     let left = limit ?? Number.POSITIVE_INFINITY;
-    // Download and decode both run in the bounded parallel part, so files decode side by side
-    // (in the worker pool) while the consumer takes earlier ones; each file is cut at the limit.
-    const fetchAndDecode = async (file: SharedFile) => {
-      const [bytes, deleted] = await Promise.all([downloader.download(file), downloader.deletedRows(file)]);
+    // Files decode side by side (in the worker pool) while further files download and the
+    // consumer takes earlier ones; each file is cut at the limit.
+    const fetchAndDecode = async (file: SharedFile, limited: Limited) => {
+      const [bytes, deleted] = await limited(() =>
+        Promise.all([downloader.download(file), downloader.deletedRows(file)]),
+      );
       return readDataFile(bytes, layout, layout.schema, file.partitionValues, limit, load.pool, deleted);
     };
     for await (const [, read] of inOrder(files, load.concurrency, fetchAndDecode)) {
@@ -133,8 +135,10 @@ export async function loadChanges(
       );
     }
   }
-  const fetchAndDecode = async (file: SharedFile) => {
-    const [bytes, deleted] = await Promise.all([downloader.download(file), downloader.deletedRows(file)]);
+  const fetchAndDecode = async (file: SharedFile, limited: Limited) => {
+    const [bytes, deleted] = await limited(() =>
+      Promise.all([downloader.download(file), downloader.deletedRows(file)]),
+    );
     const fileSchema = file.kind === "cdf" ? withChangeType : layout.schema;
     return readDataFile(bytes, layout, fileSchema, file.partitionValues, undefined, load.pool, deleted);
   };
@@ -193,23 +197,29 @@ export function changesSchema(layout: FileLayout): arrow.Schema {
   ]);
 }
 
+/** Runs `fn` within the concurrency bound of {@link inOrder}. */
+export type Limited = <X>(fn: () => Promise<X>) => Promise<X>;
+
 /**
- * Runs `task` over `items` with at most `concurrency` at once (p-limit), yielding results in item
- * order. At most 2 × concurrency results wait to be consumed, so a slow consumer bounds memory.
+ * Runs `task` over `items`, yielding results in item order. Only the part of a task it passes to
+ * `limited` (the download) counts against `concurrency` (p-limit): the rest (decoding, in the
+ * worker pool) runs beside further downloads instead of holding a download's place. At most
+ * 2 × concurrency tasks are started and not yet consumed, so a slow consumer bounds memory.
  */
 export async function* inOrder<T, R>(
   items: readonly T[],
   concurrency: number,
-  task: (item: T) => Promise<R>,
+  task: (item: T, limited: Limited) => Promise<R>,
 ): AsyncGenerator<[T, R]> {
   const limit = pLimit(Math.max(1, concurrency));
+  const limited: Limited = (fn) => limit(fn);
   const window = Math.max(1, concurrency) * 2;
   const pending: Promise<R>[] = [];
   let next = 0;
   const fill = () => {
     while (next < items.length && pending.length < window) {
       const item = items[next++]!;
-      const promise = limit(() => task(item));
+      const promise = task(item, limited);
       // Handled later, in order; this keeps a failure that is not yet awaited from being "unhandled".
       promise.catch(() => {});
       pending.push(promise);
