@@ -10,6 +10,14 @@ import { pipeline } from "node:stream/promises";
 import { fileURLToPath } from "node:url";
 import { ArcuateError } from "../../errors.js";
 
+/**
+ * Bytes read from disk at a time when serving a file. Node's default (64 KiB) made the server
+ * spend 52 ms of CPU sending 10 data files of 2.3 MB; 1 MiB reads took 21-31 ms (bench/client.ts
+ * setting). The stream never reads past the range asked, so a small file still takes a small
+ * buffer; a large one holds at most this much per download in flight.
+ */
+const READ_CHUNK = 1 << 20;
+
 const forbidden = () =>
   new ArcuateError("PERMISSION_DENIED", "sharing: file URL does not name a file of the table");
 
@@ -87,7 +95,7 @@ export async function sendFile(
     res.end();
     return;
   }
-  await pipeline(createReadStream(path, { start, end }), res);
+  await pipeline(createReadStream(path, { start, end, highWaterMark: READ_CHUNK }), res);
 }
 
 /** `[start, end]` inclusive, undefined to ignore the header, or "unsatisfiable". */
