@@ -1,8 +1,9 @@
 // Benchmark: loading a 1,000,000-row shared table (4 columns, 10 files, written by delta-rs) from
 // arcuate's sharing server with arcuate's client, with the Python connector's load_as_pandas from
 // the same server in the same run, and reading the same Parquet files straight from disk (pyarrow,
-// and parquet-wasm + apache-arrow in Node, the decoder arcuate itself uses). Prints medians and
-// ratios. Targets (docs/client.md): faster than load_as_pandas; within 2x of a direct read.
+// and in Node the decoder arcuate itself uses: parquet-wasm, handed to apache-arrow through
+// arrow-js-ffi). Prints medians and ratios. Targets (docs/client.md): faster than load_as_pandas;
+// within 2x of a direct read.
 //
 //   npx tsx bench/client.ts [--rows 1000000] [--files 10] [--runs 5]
 import { spawn } from "node:child_process";
@@ -10,8 +11,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
-import * as arrow from "apache-arrow";
-import { readParquet } from "parquet-wasm/node";
+import { decodeParquet } from "../src/delta/parquet.js";
 import { SharingClient } from "../src/sharing/client/index.js";
 import { Catalog } from "../src/sharing/index.js";
 import type { Profile } from "../src/sharing/protocol.js";
@@ -134,8 +134,7 @@ print(json.dumps(True))
     wasm: () =>
       clock(async () => {
         let rows = 0;
-        for (const file of files)
-          rows += arrow.tableFromIPC(readParquet(readFileSync(file)).intoIPCStream()).numRows;
+        for (const file of files) rows += decodeParquet(readFileSync(file)).numRows;
         return rows;
       }),
     pandas: () => python.run("pandas"),
