@@ -55,6 +55,12 @@ export interface WriteOptions {
   /** At most this many rows per data file (default 1,000,000). */
   targetFileRows?: number;
   /**
+   * A data file is written once the rows buffered for it hold this many bytes in memory (Arrow
+   * buffers; default: no limit). Bounds the writer's memory for wide rows, such as large binary
+   * values, whatever their number.
+   */
+  targetFileBytes?: number;
+  /**
    * Records an application transaction (a `txn` action): `appId` has now committed `version`.
    * Read it back with `snapshot.transactionVersion(appId)` to make retried writes idempotent.
    */
@@ -274,6 +280,8 @@ interface PartitionBuffer {
   values: Record<string, string | null>;
   batches: arrow.RecordBatch[];
   rows: number;
+  /** Arrow bytes of `batches`. */
+  bytes: number;
 }
 
 async function* batchesOf(
@@ -301,7 +309,7 @@ async function writeDataFiles(
   storage: Storage,
   snapshot: Snapshot,
   data: arrow.Table | AsyncIterable<arrow.RecordBatch>,
-  targetFileRows: number,
+  target: { rows: number; bytes: number },
 ): Promise<AddAction[]> {
   const schema = snapshot.schema;
   const partitionColumns = snapshot.partitionColumns;
@@ -331,6 +339,7 @@ async function writeDataFiles(
     });
     buffer.batches = [];
     buffer.rows = 0;
+    buffer.bytes = 0;
   };
 
   for await (const input of batchesOf(data)) {
@@ -360,11 +369,12 @@ async function writeDataFiles(
         fileSchema,
         arrow.makeData({ type: new arrow.Struct(fileSchema.fields), length, nullCount: 0, children }),
       );
-      const buffer = buffers.get(key) ?? { values: group.values, batches: [], rows: 0 };
+      const buffer = buffers.get(key) ?? { values: group.values, batches: [], rows: 0, bytes: 0 };
       buffers.set(key, buffer);
       buffer.batches.push(batch);
       buffer.rows += length;
-      if (buffer.rows >= targetFileRows) await flush(buffer);
+      buffer.bytes += batch.data.byteLength;
+      if (buffer.rows >= target.rows || buffer.bytes >= target.bytes) await flush(buffer);
     }
   }
   for (const buffer of buffers.values()) await flush(buffer);
@@ -396,7 +406,10 @@ export async function writeTable(
   if (options.mode === "overwrite" && base.metadata.configuration?.["delta.appendOnly"] === "true") {
     throw new ArcuateError("INVALID_PARAMETER_VALUE", "delta: the table is append-only (delta.appendOnly)");
   }
-  const adds = await writeDataFiles(storage, base, data, options.targetFileRows ?? 1_000_000);
+  const adds = await writeDataFiles(storage, base, data, {
+    rows: options.targetFileRows ?? 1_000_000,
+    bytes: options.targetFileBytes ?? Number.POSITIVE_INFINITY,
+  });
   await options.beforeCommit?.(adds);
 
   let snapshot = base;

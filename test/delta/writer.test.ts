@@ -4,6 +4,7 @@
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import * as arrow from "apache-arrow";
 import { describe, expect, it } from "vitest";
 import { DeltaTable } from "../../src/delta/index.js";
 import { ConflictError } from "../../src/errors.js";
@@ -124,5 +125,27 @@ describe("arcuate-written tables read by delta-rs", () => {
       "delta: column name is not in the table's schema",
     );
     expect(await table.latestVersion()).toBe(0);
+  });
+
+  it("cuts data files by bytes held as well as by rows, so wide rows never pile up in memory", async () => {
+    const path = join(root, "wide");
+    const table = await DeltaTable.create(path, {
+      schema: { type: "struct", fields: [{ name: "blob", type: "binary", nullable: false, metadata: {} }] },
+    });
+    const mib = 1024 * 1024;
+    async function* blobs() {
+      for (let i = 0; i < 10; i++) {
+        yield new arrow.RecordBatch({
+          blob: arrow.vectorFromArray([new Uint8Array(mib).fill(i)], new arrow.Binary()).data[0]!,
+        });
+      }
+    }
+    await table.write(blobs(), { mode: "append", targetFileRows: 1000, targetFileBytes: 3 * mib });
+    const snapshot = await table.snapshot();
+    // Three rows of 1 MiB reach 3 MiB: files of 3, 3, 3 and 1 rows.
+    expect(snapshot.files.map((f) => JSON.parse(f.stats!).numRecords)).toEqual([3, 3, 3, 1]);
+    let rows = 0;
+    for await (const batch of snapshot.scanBatches()) rows += batch.numRows;
+    expect(rows).toBe(10);
   });
 });
