@@ -22,7 +22,15 @@ export interface LoadOptions {
   http: HttpOptions;
   /** Worker threads that decode data files; undefined: decode on the main thread. */
   pool?: DecodePool;
+  /**
+   * Bytes of data files (by their listed size) downloaded ahead of the consumer; default: no
+   * bound but the file count. One file is always fetched, however large.
+   */
+  bytesAhead?: number;
 }
+
+/** What a stream of batches reads ahead: enough to keep downloads busy, little enough to stay flat. */
+export const STREAM_BYTES_AHEAD = 32 * 1024 * 1024;
 
 export const CHANGE_TYPE = "_change_type";
 export const COMMIT_VERSION = "_commit_version";
@@ -72,7 +80,8 @@ export async function openQuery(
       );
       return readDataFile(bytes, layout, layout.schema, file.partitionValues, limit, load.pool, deleted);
     };
-    for await (const [, read] of inOrder(files, load.concurrency, fetchAndDecode)) {
+    const ahead = load.bytesAhead === undefined ? {} : { bytes: load.bytesAhead, size: fileSize };
+    for await (const [, read] of inOrder(files, load.concurrency, fetchAndDecode, ahead)) {
       for (const batch of read) {
         if (batch.numRows === 0) continue;
         const out = batch.numRows > left ? batch.slice(0, left) : batch;
@@ -103,10 +112,10 @@ export async function* loadTableBatches(
   options: QueryOptions,
   load: LoadOptions,
 ): AsyncGenerator<arrow.RecordBatch> {
-  // Fewer files ahead than for a whole load: a stream is for keeping memory small.
+  // A stream is for keeping memory small: files are read ahead by bytes, not only by count.
   const opened = await openQuery(client, table, options, {
     ...load,
-    concurrency: Math.max(1, load.concurrency),
+    bytesAhead: load.bytesAhead ?? STREAM_BYTES_AHEAD,
   });
   for await (const batch of opened.batches) yield batch;
 }
@@ -200,25 +209,38 @@ export function changesSchema(layout: FileLayout): arrow.Schema {
 /** Runs `fn` within the concurrency bound of {@link inOrder}. */
 export type Limited = <X>(fn: () => Promise<X>) => Promise<X>;
 
+/** A data file's listed size in bytes (0 when the answer has none). */
+function fileSize(file: SharedFile): number {
+  return Number(file.size ?? 0);
+}
+
 /**
  * Runs `task` over `items`, yielding results in item order. Only the part of a task it passes to
  * `limited` (the download) counts against `concurrency` (p-limit): the rest (decoding, in the
  * worker pool) runs beside further downloads instead of holding a download's place. At most
- * 2 × concurrency tasks are started and not yet consumed, so a slow consumer bounds memory.
+ * 2 × concurrency tasks are started and not yet consumed, and, with `ahead`, at most
+ * `ahead.bytes` of them by size (one always), so a slow consumer bounds memory.
  */
 export async function* inOrder<T, R>(
   items: readonly T[],
   concurrency: number,
   task: (item: T, limited: Limited) => Promise<R>,
+  ahead: { bytes?: number; size?: (item: T) => number } = {},
 ): AsyncGenerator<[T, R]> {
   const limit = pLimit(Math.max(1, concurrency));
   const limited: Limited = (fn) => limit(fn);
   const window = Math.max(1, concurrency) * 2;
+  const budget = ahead.bytes ?? Number.POSITIVE_INFINITY;
+  const sizeOf = ahead.size ?? (() => 0);
   const pending: Promise<R>[] = [];
+  let pendingBytes = 0;
   let next = 0;
   const fill = () => {
     while (next < items.length && pending.length < window) {
+      const size = sizeOf(items[next]!);
+      if (pending.length > 0 && pendingBytes + size > budget) break;
       const item = items[next++]!;
+      pendingBytes += size;
       const promise = task(item, limited);
       // Handled later, in order; this keeps a failure that is not yet awaited from being "unhandled".
       promise.catch(() => {});
@@ -229,6 +251,7 @@ export async function* inOrder<T, R>(
     for (let i = 0; i < items.length; i++) {
       fill();
       const result = await pending.shift()!;
+      pendingBytes -= sizeOf(items[i]!);
       yield [items[i]!, result];
     }
   } finally {
