@@ -59,7 +59,8 @@ export interface ExportSummary {
 }
 
 const METRIC_BATCH_ROWS = 100_000;
-const ARTIFACT_CHUNKS_PER_BATCH = 4;
+/** Chunk rows are handed to the writer once they hold this many bytes (one full chunk). */
+const ARTIFACT_BATCH_BYTES = CHUNK_BYTES;
 
 function sha256(text: string | Uint8Array): string {
   return createHash("sha256").update(text).digest("hex");
@@ -203,9 +204,11 @@ async function* artifactBatches(
   concurrency: number,
 ): AsyncGenerator<RecordBatch> {
   let rows: Record<string, unknown>[] = [];
+  let rowBytes = 0;
   const flush = () => {
     const batch = recordsToBatch("artifacts", rows, seq);
     rows = [];
+    rowBytes = 0;
     return batch;
   };
   // Owners are listed, and their small files read, a few at a time ahead of the one being
@@ -244,9 +247,10 @@ async function* artifactBatches(
           file_sha256: index === chunkCount - 1 ? "" : null,
           bytes: chunk,
         });
+        rowBytes += chunk.length;
         index++;
         if (index === chunkCount) break;
-        if (rows.length >= ARTIFACT_CHUNKS_PER_BATCH) yield flush();
+        if (rowBytes >= ARTIFACT_BATCH_BYTES) yield flush();
       }
       if (file.size === 0 && index === 0) {
         rows.push({
@@ -272,7 +276,7 @@ async function* artifactBatches(
       stats.files++;
       stats.bytes += size;
       progress(`artifacts: ${stats.files} files, ${(stats.bytes / 1048576).toFixed(1)} MiB`);
-      if (rows.length >= ARTIFACT_CHUNKS_PER_BATCH) yield flush();
+      if (rowBytes >= ARTIFACT_BATCH_BYTES) yield flush();
     }
   }
   if (rows.length > 0) yield flush();

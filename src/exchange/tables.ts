@@ -5,16 +5,18 @@ import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { RecordBatch } from "apache-arrow";
 import { arrowSchemaToDelta, DeltaTable } from "../delta/index.js";
-import { type ExportKind, SCHEMAS, type TableName, tableProperties } from "./format.js";
+import { CHUNK_BYTES, type ExportKind, SCHEMAS, type TableName, tableProperties } from "./format.js";
 
 export const COMMIT_SEQ_KEY = "arcuate.exportSeq";
 
 /**
- * Rows per data file. The writer holds one file's rows in memory while it encodes them, so the
- * artifacts table (8 MiB chunks) gets files of four chunks: memory stays flat however large
- * the artifacts are.
+ * Data files of at most this many rows. The writer holds one file's rows in memory while it
+ * encodes them, and a reader decodes a file whole: metrics files of 250,000 points, and
+ * artifacts files of at most one 8 MiB chunk's worth of bytes (FILE_BYTES) keep both flat
+ * however large the experiment or an artifact is.
  */
-const FILE_ROWS: Partial<Record<TableName, number>> = { artifacts: 4, metrics: 500_000 };
+const FILE_ROWS: Partial<Record<TableName, number>> = { artifacts: 10_000, metrics: 250_000 };
+const FILE_BYTES: Partial<Record<TableName, number>> = { artifacts: CHUNK_BYTES };
 
 /** Where an export's tables live under arcuate's working folder. */
 export function exportLocation(workDir: string, share: string, schema: string, table: TableName): string {
@@ -90,6 +92,7 @@ export class ExportTable {
       mode,
       commitInfo: { [COMMIT_SEQ_KEY]: seq },
       ...(FILE_ROWS[this.name] ? { targetFileRows: FILE_ROWS[this.name] } : {}),
+      ...(FILE_BYTES[this.name] ? { targetFileBytes: FILE_BYTES[this.name] } : {}),
     });
   }
 }

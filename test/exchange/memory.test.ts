@@ -1,0 +1,40 @@
+// An export and import hold no artifact whole in memory: moving an experiment with a 32 MB
+// artifact and one with a 256 MB artifact through a share grows the process's peak RSS by about
+// the same, and both files arrive intact. Measured in a separate process per size
+// (bench/exchange-memory.ts) so the test runner's own memory does not blur the numbers.
+import { execFile } from "node:child_process";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { describe, expect, it } from "vitest";
+import { mlflowServers } from "../support/mlflow.js";
+import { PROJECT_ROOT } from "../support/paths.js";
+
+const run = promisify(execFile);
+
+interface Result {
+  megabytes: number;
+  sha256Equal: boolean;
+  peakRssGrowthMb: number;
+}
+
+async function move(megabytes: number): Promise<Result> {
+  const { provider, recipient } = mlflowServers();
+  const { stdout } = await run(
+    join(PROJECT_ROOT, "node_modules", ".bin", "tsx"),
+    [join(PROJECT_ROOT, "bench", "exchange-memory.ts"), provider, recipient, String(megabytes), "6"],
+    { cwd: PROJECT_ROOT, timeout: 600_000 },
+  );
+  return JSON.parse(stdout.trim()) as Result;
+}
+
+describe("exchange memory", () => {
+  it("stays flat whatever an artifact's size: 32 MB and 256 MB grow peak RSS alike", async () => {
+    const small = await move(32);
+    const large = await move(256);
+    expect(small.sha256Equal).toBe(true);
+    expect(large.sha256Equal).toBe(true);
+    // Eight times the bytes, about the same memory: the difference is well under one artifact.
+    expect(large.peakRssGrowthMb - small.peakRssGrowthMb).toBeLessThan(64);
+    expect(large.peakRssGrowthMb).toBeLessThan(256);
+  }, 900_000);
+});
