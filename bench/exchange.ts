@@ -135,6 +135,7 @@ async function main(): Promise<void> {
     await catalog.createShare("bench");
     await new Exchange({ mlflow: provider, catalog, workDir }).exportExperiments(name, "experiment", "bench");
     const exportMs = performance.now() - started;
+    const exportPeakMb = (peakRss - rssBefore) / 1048576;
     const credentials = await catalog.createRecipient("bench-recipient");
     await catalog.grant("bench", "bench-recipient");
     const imported = await new Exchange({ mlflow: recipient }).importExperiments(
@@ -148,7 +149,7 @@ async function main(): Promise<void> {
     const points = runs * shape.metrics * shape.steps;
     console.log(`experiment: ${runs} runs, ${points} metric points, ${runs * 4} artifact files`);
     console.log(
-      `arcuate (export + share + import):      ${(arcuateMs / 1000).toFixed(1)} s  (export ${(exportMs / 1000).toFixed(1)} s; ${imported.runs} runs, ${imported.metricPoints} points; peak RSS ${arcuatePeakTotalMb.toFixed(0)} MB, growth ${arcuatePeakMb.toFixed(0)} MB; the sharing server runs in the same process)`,
+      `arcuate (export + share + import):      ${(arcuateMs / 1000).toFixed(1)} s  (export ${(exportMs / 1000).toFixed(1)} s, peak RSS growth ${exportPeakMb.toFixed(0)} MB by then; ${imported.runs} runs, ${imported.metricPoints} points; peak RSS ${arcuatePeakTotalMb.toFixed(0)} MB, growth ${arcuatePeakMb.toFixed(0)} MB; the sharing server runs in the same process)`,
     );
     if (values["arcuate-only"]) return;
 
