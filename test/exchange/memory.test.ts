@@ -28,13 +28,15 @@ async function move(megabytes: number): Promise<Result> {
 }
 
 describe("exchange memory", () => {
-  it("stays flat whatever an artifact's size: 32 MB and 256 MB grow peak RSS alike", async () => {
+  it("stays flat whatever an artifact's size: 32 MB and 256 MB grow peak RSS about alike", async () => {
     const small = await move(32);
     const large = await move(256);
     expect(small.sha256Equal).toBe(true);
     expect(large.sha256Equal).toBe(true);
-    // Eight times the bytes, about the same memory: the difference is well under one artifact.
-    expect(large.peakRssGrowthMb - small.peakRssGrowthMb).toBeLessThan(64);
+    // Eight times the bytes (224 MB more), about the same memory: the difference stays under half
+    // of the extra bytes (seen: 5 MB alone, up to 82 MB beside the rest of the suite, as garbage
+    // is collected sooner or later), where holding the artifact would add all of them.
+    expect(large.peakRssGrowthMb - small.peakRssGrowthMb).toBeLessThan(112);
     // The rest is fixed: the sharing server, parquet-wasm's memory and the decode workers (each a
     // V8 isolate, here also compiling TypeScript through tsx), whatever the sizes.
     expect(large.peakRssGrowthMb).toBeLessThan(512);
