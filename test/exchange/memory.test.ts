@@ -29,10 +29,13 @@ async function move(megabytes: number): Promise<Result> {
 
 describe("exchange memory", () => {
   it("stays flat whatever an artifact's size: 32 MB and 256 MB grow peak RSS about alike", async () => {
-    const small = await move(32);
-    const large = await move(256);
-    expect(small.sha256Equal).toBe(true);
-    expect(large.sha256Equal).toBe(true);
+    // Each size twice, the lower growth kept: garbage collected sooner or later (the rest of the
+    // suite runs beside this test) blurs a single measurement.
+    const runs = [await move(32), await move(256), await move(32), await move(256)];
+    for (const result of runs) expect(result.sha256Equal).toBe(true);
+    const lower = (a: Result, b: Result) => (a.peakRssGrowthMb <= b.peakRssGrowthMb ? a : b);
+    const small = lower(runs[0]!, runs[2]!);
+    const large = lower(runs[1]!, runs[3]!);
     // Eight times the bytes (224 MB more), about the same memory: the difference stays under half
     // of the extra bytes (seen: 5 MB alone, up to 82 MB beside the rest of the suite, as garbage
     // is collected sooner or later), where holding the artifact would add all of them.
