@@ -173,10 +173,23 @@ describe("an import killed half-way", () => {
     });
     await providerExchange().exportExperiments(experiment, "crash", share);
     const coordinate = `${profilePath}#${share}.crash`;
+    // Node itself with tsx's loader, not the tsx command: that one runs the script in a child
+    // process of its own, which a kill of the command leaves running.
     const child = spawn(
-      join(PROJECT_ROOT, "node_modules", ".bin", "tsx"),
-      [join(PROJECT_ROOT, "test", "exchange", "import-child.ts"), recipientUri, coordinate, experiment],
-      { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ARCUATE_TEST_FREEZE_AT: "metrics" } },
+      process.execPath,
+      [
+        "--import",
+        "tsx",
+        join(PROJECT_ROOT, "test", "exchange", "import-child.ts"),
+        recipientUri,
+        coordinate,
+        experiment,
+      ],
+      {
+        cwd: PROJECT_ROOT,
+        stdio: ["ignore", "pipe", "pipe"],
+        env: { ...process.env, ARCUATE_TEST_FREEZE_AT: "metrics" },
+      },
     );
     let output = "";
     const killed = new Promise<void>((resolve) => {
