@@ -10,6 +10,8 @@ import { createHash } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { nginx } from "./setup/nginx.mjs";
+import { postgres } from "./setup/postgres.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const venv = join(root, ".venv");
@@ -119,6 +121,8 @@ try {
   npmPackages();
   pythonPeers();
   if (process.argv.includes("--with-chromium")) chromium();
+  postgres();
+  nginx();
 } catch (error) {
   process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
   process.exit(1);
