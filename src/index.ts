@@ -28,6 +28,7 @@ export {
   SCHEMAS,
 } from "./exchange/index.js";
 export { createSession, type Session, type SessionOptions, type StatementResult } from "./lang/index.js";
+export { resolveWorkDir } from "./workdir.js";
 export {
   type Experiment,
   type LoggedModel,

@@ -2,6 +2,7 @@
 // than through tslab's `startKernel` (which would look for, and hand over to, another copy of
 // tslab in the notebook's folder, and whose handler cannot be wrapped), with arcuate's kernel
 // in between. Everything tslab does for a TypeScript cell is unchanged.
+import { resolveWorkDir } from "../workdir.js";
 import { ArcuateKernel, ExecutorConsole } from "./kernel.js";
 import { type CreateSession, loadLanguage } from "./language.js";
 import { packageRoot } from "./paths.js";
@@ -59,7 +60,7 @@ export async function startKernel(options: KernelOptions): Promise<void> {
     console: executorConsole,
     typescript,
     loadLanguage: options.loadLanguage ?? loadLanguage,
-    workDir: options.workDir ?? process.env["ARCUATE_WORKDIR"] ?? notebookDir,
+    workDir: resolveWorkDir(options.workDir, notebookDir),
     ...(profile === undefined ? {} : { profile }),
   });
   await kernel.prepare();

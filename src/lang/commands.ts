@@ -3,6 +3,7 @@
 import { readFileSync } from "node:fs";
 import { Command } from "commander";
 import { ArcuateError } from "../errors.js";
+import { resolveWorkDir, workDirOption } from "../workdir.js";
 import { formatResult } from "./format.js";
 import type { Runtime } from "./runtime.js";
 import { createSession } from "./session.js";
@@ -16,7 +17,7 @@ export interface RunCommandOptions {
 
 interface RunFlags {
   file?: string;
-  workDir?: string;
+  workdir?: string;
   mlflow?: string;
   profile?: string;
   var: string[];
@@ -28,10 +29,7 @@ export function runCommand(options: RunCommandOptions = {}): Command {
     .description("run %arcuate statements (separated by ';'), e.g. arcuate run \"SHOW SHARES\"")
     .argument("[statements]", "the statements to run")
     .option("-f, --file <path>", "read the statements from a file ('-' for standard input)")
-    .option(
-      "--work-dir <dir>",
-      "arcuate's working folder (default: $ARCUATE_WORKDIR, else the current folder)",
-    )
+    .addOption(workDirOption())
     .option("--mlflow <uri>", "MLflow tracking server (default: $MLFLOW_TRACKING_URI)")
     .option("--profile <path>", "profile file for coordinates written without 'profile#'")
     .option("--var <name=value>", "bind :name to value (repeatable; numbers stay numbers)", collect, [])
@@ -39,7 +37,7 @@ export function runCommand(options: RunCommandOptions = {}): Command {
       const text = readStatements(statements, flags.file);
       const variables = parseVariables(flags.var);
       const session = createSession({
-        workDir: flags.workDir ?? process.env["ARCUATE_WORKDIR"] ?? process.cwd(),
+        workDir: resolveWorkDir(flags.workdir),
         ...(flags.mlflow ? { mlflowUri: flags.mlflow } : {}),
         ...(flags.profile ? { profile: flags.profile } : {}),
         variables: (name) => variables.get(name),

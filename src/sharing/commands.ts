@@ -1,10 +1,11 @@
 // The provider's commands: `arcuate serve`, `arcuate share …`, `arcuate recipient …`,
-// `arcuate grant|revoke`. Each works on the catalog in the working folder (`--dir`, default
-// $ARCUATE_SHARING_DIR or .arcuate/sharing), which a running server picks up without a restart.
-import { join } from "node:path";
-import { Command, Option } from "commander";
+// `arcuate grant|revoke`. Each works on the catalog in arcuate's working folder (`--workdir`,
+// else $ARCUATE_WORKDIR, else the current folder: src/workdir.ts), the same folder `arcuate run`
+// and the kernel use; a running server picks up changes without a restart.
+import { Command } from "commander";
 import { ArcuateError } from "../errors.js";
-import { Catalog, type RecipientCredentials } from "./catalog/catalog.js";
+import { resolveWorkDir, retiredVariablesWarning, workDirOption } from "../workdir.js";
+import { Catalog, DEFAULT_ENDPOINT, type RecipientCredentials } from "./catalog/catalog.js";
 import { startSharingServer } from "./server/server.js";
 
 export interface CommandIo {
@@ -13,17 +14,12 @@ export interface CommandIo {
 
 const stdoutIo: CommandIo = { out: (text) => process.stdout.write(text) };
 
-/** The catalog folder used when `--dir` is not given. */
-export function defaultCatalogDir(): string {
-  return process.env.ARCUATE_SHARING_DIR ?? join(process.env.ARCUATE_HOME ?? ".arcuate", "sharing");
-}
-
-const dirOption = () =>
-  new Option("--dir <folder>", "the catalog's working folder").default(
-    undefined,
-    "$ARCUATE_SHARING_DIR or .arcuate/sharing",
-  );
-const openCatalog = (options: { dir?: string }) => Catalog.open(options.dir ?? defaultCatalogDir());
+const dirOption = workDirOption;
+const openCatalog = (options: { workdir?: string }) => {
+  const warning = retiredVariablesWarning();
+  if (warning) process.stderr.write(`${warning}\n`);
+  return Catalog.open(resolveWorkDir(options.workdir));
+};
 
 export function sharingServerCommands(io: CommandIo = stdoutIo): Command[] {
   return [
@@ -52,7 +48,7 @@ function serveCommand(io: CommandIo): Command {
     .option("--url-ttl <seconds>", "lifetime of pre-signed file URLs (default 3600)", parsePositive)
     .action(
       async (options: {
-        dir?: string;
+        workdir?: string;
         config?: string;
         host?: string;
         port?: number;
@@ -71,18 +67,11 @@ function serveCommand(io: CommandIo): Command {
         });
         let shares: string[];
         if (catalog) {
-          // New profiles should point at where this server is reachable.
-          const everywhere = server.host === "0.0.0.0" || server.host === "::";
-          if (
-            options.publicUrl !== undefined ||
-            ((await catalog.state()).endpoint === undefined && !everywhere)
-          )
-            await catalog.setEndpoint(server.url);
-          if (everywhere && options.publicUrl === undefined) {
-            io.out(
-              "arcuate: listening on all interfaces; give --public-url so that profiles and file URLs name an address recipients reach\n",
-            );
-          }
+          for (const line of await recordEndpoint(catalog, server.url, {
+            publicUrl: options.publicUrl !== undefined,
+            everywhere: server.host === "0.0.0.0" || server.host === "::",
+          }))
+            io.out(`arcuate: ${line}\n`);
           shares = (await catalog.listShares()).map(
             (s) =>
               `${s.name} (${plural(s.tables.length, "table")}, ${plural(s.recipients.length, "recipient")})`,
@@ -104,6 +93,58 @@ function serveCommand(io: CommandIo): Command {
     );
 }
 
+/**
+ * Makes the endpoint written into new profiles the one this server serves, and says so when
+ * profiles issued earlier name another (a recipient holding one gets connection errors, or a 401
+ * from whatever else listens there). A loopback endpoint can only have come from an earlier local
+ * `serve` or the default, so it follows the server; one set by --public-url is kept (a proxy may
+ * forward it here) and only reported. Returns the lines to print.
+ */
+async function recordEndpoint(
+  catalog: Catalog,
+  serving: string,
+  how: { publicUrl: boolean; everywhere: boolean },
+): Promise<string[]> {
+  const recorded = (await catalog.state()).endpoint;
+  const previous = recorded ?? DEFAULT_ENDPOINT;
+  const recipients = (await catalog.listRecipients()).map((r) => r.name);
+  const reissue =
+    recipients.length === 0
+      ? ""
+      : `; the profiles issued before (${recipients.join(", ")}) name ${previous}: re-issue them with 'arcuate recipient rotate <name>'`;
+  if (how.publicUrl) {
+    if (recorded !== serving) await catalog.setEndpoint(serving);
+    return previous === serving ? [] : [`profiles now name ${serving} (--public-url)${reissue}`];
+  }
+  if (how.everywhere) {
+    return [
+      "listening on all interfaces; give --public-url so that profiles and file URLs name an address recipients reach",
+    ];
+  }
+  if (recorded !== undefined && !isLoopback(recorded)) {
+    return recorded === serving
+      ? []
+      : [
+          `profiles name ${recorded} (set by --public-url), this server listens at ${serving}: make sure ${recorded} reaches it, or give --public-url <url>`,
+        ];
+  }
+  if (recorded !== serving) await catalog.setEndpoint(serving);
+  return previous === serving
+    ? []
+    : [
+        `profiles now name ${serving} (give --public-url <url> for an address recipients reach)${reissue}`,
+      ];
+}
+
+function isLoopback(url: string): boolean {
+  try {
+    const host = new URL(url).hostname;
+    return host === "localhost" || host === "[::1]" || /^127\./.test(host);
+  } catch {
+    return false;
+  }
+}
+
 function shareCommand(io: CommandIo): Command {
   const share = new Command("share").description("manage shares and the tables in them");
   share
@@ -112,7 +153,7 @@ function shareCommand(io: CommandIo): Command {
     .addOption(dirOption())
     .option("--comment <text>", "a comment shown to the provider")
     .option("--if-not-exists", "do nothing when the share exists")
-    .action(async (name: string, options: { dir?: string; comment?: string; ifNotExists?: boolean }) => {
+    .action(async (name: string, options: { workdir?: string; comment?: string; ifNotExists?: boolean }) => {
       const catalog = await openCatalog(options);
       const info = await catalog.createShare(name, {
         ...(options.comment === undefined ? {} : { comment: options.comment }),
@@ -131,7 +172,7 @@ function shareCommand(io: CommandIo): Command {
         shareName: string,
         qualified: string,
         location: string,
-        options: { dir?: string; history: boolean; replace?: boolean },
+        options: { workdir?: string; history: boolean; replace?: boolean },
       ) => {
         const [schema, table] = splitQualified(qualified);
         const catalog = await openCatalog(options);
@@ -146,7 +187,7 @@ function shareCommand(io: CommandIo): Command {
     .command("remove <share> <schema.table>")
     .description("remove a table from a share (the table's data stays where it is)")
     .addOption(dirOption())
-    .action(async (shareName: string, qualified: string, options: { dir?: string }) => {
+    .action(async (shareName: string, qualified: string, options: { workdir?: string }) => {
       const [schema, table] = splitQualified(qualified);
       await (await openCatalog(options)).removeTable(shareName, schema, table);
       io.out(`removed ${shareName}.${schema}.${table}\n`);
@@ -156,7 +197,7 @@ function shareCommand(io: CommandIo): Command {
     .description("drop a share and its grants")
     .addOption(dirOption())
     .option("--if-exists", "do nothing when the share does not exist")
-    .action(async (name: string, options: { dir?: string; ifExists?: boolean }) => {
+    .action(async (name: string, options: { workdir?: string; ifExists?: boolean }) => {
       const dropped = await (await openCatalog(options)).dropShare(name, {
         ifExists: options.ifExists === true,
       });
@@ -167,7 +208,7 @@ function shareCommand(io: CommandIo): Command {
     .description("list shares with their tables and recipients")
     .addOption(dirOption())
     .option("--json", "print JSON")
-    .action(async (options: { dir?: string; json?: boolean }) => {
+    .action(async (options: { workdir?: string; json?: boolean }) => {
       const shares = await (await openCatalog(options)).listShares();
       if (options.json) {
         io.out(`${JSON.stringify(shares, null, 2)}\n`);
@@ -226,7 +267,7 @@ function recipientCommand(io: CommandIo): Command {
     .description("list recipients, their expiry and grants (never their tokens)")
     .addOption(dirOption())
     .option("--json", "print JSON")
-    .action(async (options: { dir?: string; json?: boolean }) => {
+    .action(async (options: { workdir?: string; json?: boolean }) => {
       const recipients = await (await openCatalog(options)).listRecipients();
       if (options.json) {
         io.out(`${JSON.stringify(recipients, null, 2)}\n`);
@@ -245,7 +286,7 @@ function recipientCommand(io: CommandIo): Command {
     .description("drop a recipient: its token and grants end at once")
     .addOption(dirOption())
     .option("--if-exists", "do nothing when the recipient does not exist")
-    .action(async (name: string, options: { dir?: string; ifExists?: boolean }) => {
+    .action(async (name: string, options: { workdir?: string; ifExists?: boolean }) => {
       const dropped = await (await openCatalog(options)).dropRecipient(name, {
         ifExists: options.ifExists === true,
       });
@@ -260,7 +301,7 @@ function grantCommand(io: CommandIo, kind: "grant" | "revoke"): Command {
     .argument("<share>")
     .argument("<recipient>")
     .addOption(dirOption())
-    .action(async (share: string, recipient: string, options: { dir?: string }) => {
+    .action(async (share: string, recipient: string, options: { workdir?: string }) => {
       const catalog = await openCatalog(options);
       if (kind === "grant") {
         await catalog.grant(share, recipient);
@@ -275,7 +316,7 @@ function grantCommand(io: CommandIo, kind: "grant" | "revoke"): Command {
 // ---------------------------------------------------------------------------------------------
 
 interface TokenCliOptions {
-  dir?: string;
+  workdir?: string;
   expiresIn?: number;
   expiresAt?: string;
   endpoint?: string;

@@ -30,5 +30,5 @@ export {
   type SharingLocation,
   type TableCoordinate,
 } from "./client/index.js";
-export { defaultCatalogDir, sharingServerCommands } from "./commands.js";
+export { sharingServerCommands } from "./commands.js";
 export { type SharingServer, type SharingServerOptions, startSharingServer } from "./server/server.js";

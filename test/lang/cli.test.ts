@@ -12,7 +12,7 @@ const cli = ["--import", "tsx", join(PROJECT_ROOT, "src", "cli.ts"), "run"];
 it("explains, helps and reports a syntax error with a caret", async () => {
   const ok = await run(
     process.execPath,
-    [...cli, "EXPLAIN REFRESH SHARE s; HELP DROP SHARE", "--mlflow", "http://m:5000", "--work-dir", "/w"],
+    [...cli, "EXPLAIN REFRESH SHARE s; HELP DROP SHARE", "--mlflow", "http://m:5000", "--workdir", "/w"],
     {
       cwd: PROJECT_ROOT,
     },

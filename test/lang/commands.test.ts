@@ -45,7 +45,7 @@ describe("arcuate run", () => {
     const dir = mkdtempSync(join(tmpdir(), "arcuate-run-"));
     const file = join(dir, "plan.sql");
     writeFileSync(file, "-- preview\nEXPLAIN SELECT * FROM :table LIMIT :n;\n");
-    const out = await run(["-f", file, "--work-dir", dir, "--var", "table=p#s.x.t", "--var", "n=7"]);
+    const out = await run(["-f", file, "--workdir", dir, "--var", "table=p#s.x.t", "--var", "n=7"]);
     expect(out).toContain("at most 7 rows");
     expect(out).toContain('source={"profile":"p","share":"s","schema":"x","table":"t"}');
   });

@@ -29,7 +29,7 @@ beforeAll(() => {
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 it("manages shares, recipients and grants from the command line", async () => {
-  const dir = ["--dir", join(root, "catalog")];
+  const dir = ["--workdir", join(root, "catalog")];
   expect(await arcuate("share", "create", "sales", "--comment", "Q3", ...dir)).toMatch(/^share sales \(/);
   expect(await arcuate("share", "add", "sales", "x.t", join(root, "table"), ...dir)).toContain(
     "added sales.x.t",
@@ -72,7 +72,7 @@ it("manages shares, recipients and grants from the command line", async () => {
 });
 
 it("serves the catalog with arcuate serve, printing where and what", async () => {
-  const dir = ["--dir", join(root, "served")];
+  const dir = ["--workdir", join(root, "served")];
   await arcuate("share", "create", "sales", ...dir);
   await arcuate("share", "add", "sales", "x.t", join(root, "table"), ...dir);
   const created = await arcuate("recipient", "create", "bob", ...dir);
