@@ -28,7 +28,6 @@ export {
   SCHEMAS,
 } from "./exchange/index.js";
 export { createSession, type Session, type SessionOptions, type StatementResult } from "./lang/index.js";
-export { resolveWorkDir } from "./workdir.js";
 export {
   type Experiment,
   type LoggedModel,
@@ -49,3 +48,4 @@ export {
   type SharingServerOptions,
   startSharingServer,
 } from "./sharing/index.js";
+export { resolveWorkDir } from "./workdir.js";

@@ -131,9 +131,7 @@ async function recordEndpoint(
   if (recorded !== serving) await catalog.setEndpoint(serving);
   return previous === serving
     ? []
-    : [
-        `profiles now name ${serving} (give --public-url <url> for an address recipients reach)${reissue}`,
-      ];
+    : [`profiles now name ${serving} (give --public-url <url> for an address recipients reach)${reissue}`];
 }
 
 function isLoopback(url: string): boolean {
