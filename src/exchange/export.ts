@@ -20,6 +20,7 @@ import { buildBatch, columnValues } from "./columns.js";
 import { mapOrdered } from "./concurrency.js";
 import { CHUNK_BYTES, type ExportKind, SCHEMAS, type TableName, tablesOf } from "./format.js";
 import { type HistoryPoint, type RunHistory, runHistories } from "./histories.js";
+import { exportModelFiles } from "./model-files.js";
 import { ExportTable, exportLocation, lastExportSeq } from "./tables.js";
 
 export interface ProgressEvent {
@@ -758,6 +759,8 @@ export async function exportModel(
   for (const id of new Set(runs.map((r) => r.info.experiment_id)))
     experiments.set(id, await mlflow.experiments.get(id));
   const summary = await exportRunsAndModels(mlflow, writer, runs, experiments, loggedModels, options, seq);
+  // Model files before the versions commit, so a listed version's files are complete (issue 16).
+  await exportModelFiles(mlflow, versions, runs, loggedModels, writer.locations().versions!);
   const records = versions.map((v) => versionRecord(model, v, loggedModelIdOf(v)));
   await writer.replaceIfChanged("versions", "version", records, seq);
   await writer.ensureAll(seq);

@@ -41,6 +41,7 @@ import {
   sendJson,
   splitTarget,
 } from "./http.js";
+import { modelRoutes } from "./models.js";
 import { DEFAULT_MAX_RESULTS_CAP, PageTokens } from "./pagination.js";
 import {
   type Prepared,
@@ -159,6 +160,7 @@ class SharingApp {
       on("GET", `${T}/metadata`, (ctx) => this.metadata(ctx)),
       on("POST", `${T}/query`, (ctx) => this.query(ctx)),
       on("GET", `${T}/changes`, (ctx) => this.changes(ctx)),
+      ...modelRoutes({ tables: this.tables, pages: options.pages }),
     ];
   }
 
