@@ -116,7 +116,13 @@ export async function exportModelFiles(
     const prefix = versionPrefix(number);
     for (const stale of await storage.list(prefix)) await storage.delete(stale.path);
     const files: ModelFileEntry[] = [];
-    for (const file of await mlflow.artifacts.listFiles(directory.root, directory.under)) {
+    const listed = await mlflow.artifacts.listFiles(directory.root, directory.under);
+    if (listed.length === 0 || !listed.some((f) => f.path.endsWith("MLmodel"))) {
+      // Not an MLflow model directory (or gone): the version stays PENDING_REGISTRATION.
+      summary.skipped++;
+      continue;
+    }
+    for (const file of listed) {
       const relative = directory.under ? file.path.slice(directory.under.length + 1) : file.path;
       // Storage writes whole files; the S3 store streams its uploads in parts.
       const bytes = await readAll(await mlflow.artifacts.download(directory.root, file.path));
