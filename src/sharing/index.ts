@@ -2,6 +2,7 @@
 // adds its exports here). Named exports only.
 export {
   Catalog,
+  type CatalogOpenOptions,
   DEFAULT_ENDPOINT,
   type RecipientCredentials,
   type RecipientInfo,

@@ -1,36 +1,19 @@
-// The provider's catalog in a working folder: shares → schemas → tables (each a Delta table
-// location), recipients with bearer tokens, and grants. Layout of the folder:
+// The provider's catalog: shares → schemas → tables (each a Delta table location), recipients with
+// bearer tokens, and grants. One interface, two implementations chosen by the location:
 //
-//   catalog.json        the state (CatalogState), replaced atomically on every change
-//   catalog.lock        held while a change is being made
-//   secret.json         the pepper for token hashes and the key for signed URLs (mode 0600)
-//   profiles/<r>.share  the profile file written when recipient <r> is created or rotated
+//   a folder (the embedded default)   catalog.json replaced under a lock file (folder-store.ts)
+//   postgres:// or postgresql://      a PostgreSQL database, shared by any number of servers and
+//                                     administrators (postgres-store.ts)
 //
-// A running server reads the state through `view()`, which re-reads catalog.json whenever it was
-// replaced, so changes take effect without a restart.
-import { randomUUID } from "node:crypto";
-import { type BigIntStats, existsSync } from "node:fs";
-import { mkdir, readFile, rm, stat } from "node:fs/promises";
-import { join, resolve } from "node:path";
-import { ArcuateError, ConflictError, NotFoundError } from "../../errors.js";
-import { nameKey, type Profile } from "../protocol.js";
-import { withLock, writeFileAtomic } from "./files.js";
-import { checkEndpoint, checkName, checkRecipientName, expiry, tableLocationPath } from "./rules.js";
-import { loadSecrets, type Secrets } from "./secrets.js";
-import {
-  byNameKey,
-  type CatalogState,
-  type CatalogView,
-  emptyState,
-  type RecipientEntry,
-  type ShareEntry,
-  type SharingCatalog,
-  sortedByName,
-} from "./state.js";
-import { hashToken, newRecipientId, newToken } from "./tokens.js";
-import { StateView } from "./view.js";
+// Both keep the same state (state.ts) and apply the same rules to it (stored.ts); a running server
+// reads it through `view()`, which picks up every change without a restart.
+import type { Profile } from "../protocol.js";
+import { FolderStore } from "./folder-store.js";
+import { isPostgresLocation, PostgresStore } from "./postgres-store.js";
+import type { CatalogState, CatalogView, SharingCatalog } from "./state.js";
+import { StoredCatalog } from "./stored.js";
 
-export const DEFAULT_ENDPOINT = "http://127.0.0.1:8080/delta-sharing";
+export { DEFAULT_ENDPOINT } from "./state.js";
 
 export interface ShareInfo {
   name: string;
@@ -77,416 +60,83 @@ export interface TokenOptions {
   endpoint?: string;
 }
 
-export class Catalog implements SharingCatalog {
-  private cached?: { ino: bigint; mtimeNs: bigint; state: CatalogState; view: StateView };
-  private statProbe?: { generation: number; pending: Promise<BigIntStats | undefined> };
-  private generation = 0;
+export interface CatalogOpenOptions {
+  /**
+   * Where profile files of new recipients are written (`profiles/` under it). Default: the
+   * catalog folder itself; for a database, the current directory's `.arcuate/sharing`.
+   */
+  workDir?: string;
+}
 
-  private constructor(
-    readonly dir: string,
-    private readonly secrets: Secrets,
-  ) {}
+export interface Catalog extends SharingCatalog {
+  /** The folder holding `profiles/`: the catalog folder, or the working folder of a database catalog. */
+  readonly dir: string;
+  /** Where the state is kept, for messages: catalog.json's path, or the database URL without its password. */
+  readonly statePath: string;
 
-  /** Opens (creating when needed) the catalog kept in `dir`. */
-  static async open(dir: string): Promise<Catalog> {
-    const root = resolve(dir);
-    await mkdir(join(root, "profiles"), { recursive: true, mode: 0o700 });
-    return new Catalog(root, await loadSecrets(join(root, "secret.json")));
-  }
+  state(): Promise<CatalogState>;
+  view(): Promise<CatalogView>;
+  signingKey(): Promise<Buffer>;
+  endpoint(): Promise<string>;
+  listShares(): Promise<ShareInfo[]>;
+  getShare(name: string): Promise<ShareInfo>;
+  listRecipients(): Promise<RecipientInfo[]>;
+  listGrants(filter?: {
+    share?: string;
+    recipient?: string;
+  }): Promise<Array<{ share: string; recipient: string; grantedAt: string }>>;
 
-  get statePath(): string {
-    return join(this.dir, "catalog.json");
-  }
-
-  // -------------------------------------------------------------------------------------------
-  // Reading
-
-  async state(): Promise<CatalogState> {
-    return (await this.load()).state;
-  }
-
-  async view(): Promise<CatalogView> {
-    return (await this.load()).view;
-  }
-
-  async signingKey(): Promise<Buffer> {
-    return this.secrets.signingKey;
-  }
-
-  async endpoint(): Promise<string> {
-    return (await this.state()).endpoint ?? DEFAULT_ENDPOINT;
-  }
-
-  async listShares(): Promise<ShareInfo[]> {
-    const state = await this.state();
-    return sortedByName(state.shares).map((share) => shareInfo(state, share));
-  }
-
-  async getShare(name: string): Promise<ShareInfo> {
-    const state = await this.state();
-    return shareInfo(state, requireShare(state, name));
-  }
-
-  async listRecipients(): Promise<RecipientInfo[]> {
-    const state = await this.state();
-    return sortedByName(state.recipients).map((r) => recipientInfo(state, r));
-  }
-
-  async listGrants(
-    filter: { share?: string; recipient?: string } = {},
-  ): Promise<Array<{ share: string; recipient: string; grantedAt: string }>> {
-    const state = await this.state();
-    return state.grants
-      .filter((g) => filter.share === undefined || nameKey(g.share) === nameKey(filter.share))
-      .filter((g) => filter.recipient === undefined || nameKey(g.recipient) === nameKey(filter.recipient))
-      .map((g) => ({ ...g }));
-  }
-
-  // -------------------------------------------------------------------------------------------
-  // Shares and tables
-
-  async setEndpoint(endpoint: string): Promise<void> {
-    checkEndpoint(endpoint);
-    await this.update((state) => {
-      state.endpoint = endpoint;
-    });
-  }
-
-  async createShare(
-    name: string,
-    options: { comment?: string; ifNotExists?: boolean } = {},
-  ): Promise<ShareInfo> {
-    checkName("share", name);
-    return this.update((state) => {
-      const existing = byNameKey(state.shares, name);
-      if (existing) {
-        if (options.ifNotExists) return shareInfo(state, existing);
-        throw new ConflictError(`catalog: share '${name}' already exists`, {
-          code: "RESOURCE_ALREADY_EXISTS",
-        });
-      }
-      const share: ShareEntry = { name, id: randomUUID(), createdAt: new Date().toISOString(), schemas: [] };
-      if (options.comment !== undefined) share.comment = options.comment;
-      state.shares.push(share);
-      return shareInfo(state, share);
-    });
-  }
-
+  setEndpoint(endpoint: string): Promise<void>;
+  createShare(name: string, options?: { comment?: string; ifNotExists?: boolean }): Promise<ShareInfo>;
   /**
    * Adds the Delta table at `location` to `share` as `schema.table` (the schema is created when
    * needed). With `replace`, an existing entry of that name is pointed at the new location.
    */
-  async addTable(
+  addTable(
     share: string,
     schema: string,
     table: string,
     location: string,
-    options: { historyShared?: boolean; replace?: boolean } = {},
-  ): Promise<TableInfo> {
-    checkName("schema", schema);
-    checkName("table", table);
-    const path = tableLocationPath(location);
-    if (!existsSync(join(path, "_delta_log"))) {
-      throw new NotFoundError(`catalog: no Delta table at '${location}' (it has no _delta_log folder)`);
-    }
-    return this.update((state) => {
-      const shareEntry = requireShare(state, share);
-      let schemaEntry = byNameKey(shareEntry.schemas, schema);
-      if (!schemaEntry) {
-        schemaEntry = { name: schema, tables: [] };
-        shareEntry.schemas.push(schemaEntry);
-      }
-      const existing = byNameKey(schemaEntry.tables, table);
-      if (existing && !options.replace) {
-        throw new ConflictError(`catalog: table '${share}.${schema}.${table}' already exists`, {
-          code: "RESOURCE_ALREADY_EXISTS",
-        });
-      }
-      const entry = existing ?? {
-        name: table,
-        id: randomUUID(),
-        location: path,
-        historyShared: true,
-        addedAt: new Date().toISOString(),
-      };
-      entry.location = path;
-      entry.historyShared = options.historyShared ?? true;
-      if (!existing) schemaEntry.tables.push(entry);
-      return tableInfo(shareEntry.name, schemaEntry.name, entry);
-    });
-  }
-
+    options?: { historyShared?: boolean; replace?: boolean },
+  ): Promise<TableInfo>;
   /** Removes a table from a share; a schema left empty goes with it. */
-  async removeTable(share: string, schema: string, table: string): Promise<void> {
-    await this.update((state) => {
-      const shareEntry = requireShare(state, share);
-      const schemaEntry = byNameKey(shareEntry.schemas, schema);
-      const entry = schemaEntry && byNameKey(schemaEntry.tables, table);
-      if (!schemaEntry || !entry)
-        throw new NotFoundError(`catalog: table '${share}.${schema}.${table}' does not exist`);
-      schemaEntry.tables = schemaEntry.tables.filter((t) => t !== entry);
-      if (schemaEntry.tables.length === 0)
-        shareEntry.schemas = shareEntry.schemas.filter((s) => s !== schemaEntry);
-    });
-  }
-
+  removeTable(share: string, schema: string, table: string): Promise<void>;
   /** Drops a share and its grants (the Delta tables themselves are left alone). */
-  async dropShare(name: string, options: { ifExists?: boolean } = {}): Promise<boolean> {
-    return this.update((state) => {
-      const share = byNameKey(state.shares, name);
-      if (!share) {
-        if (options.ifExists) return false;
-        throw new NotFoundError(`catalog: share '${name}' does not exist`);
-      }
-      state.shares = state.shares.filter((s) => s !== share);
-      state.grants = state.grants.filter((g) => nameKey(g.share) !== nameKey(name));
-      return true;
-    });
-  }
-
-  // -------------------------------------------------------------------------------------------
-  // Recipients and grants
+  dropShare(name: string, options?: { ifExists?: boolean }): Promise<boolean>;
 
   /** Creates a recipient, returns its token (shown once) and writes its profile file. */
-  async createRecipient(
-    name: string,
-    options: TokenOptions & { comment?: string } = {},
-  ): Promise<RecipientCredentials> {
-    checkRecipientName(name);
-    const expiresAt = expiry(options);
-    const id = newRecipientId();
-    const token = newToken(id);
-    const info = await this.update((state) => {
-      if (byNameKey(state.recipients, name)) {
-        throw new ConflictError(`catalog: recipient '${name}' already exists`, {
-          code: "RESOURCE_ALREADY_EXISTS",
-        });
-      }
-      const entry: RecipientEntry = {
-        name,
-        id,
-        createdAt: new Date().toISOString(),
-        tokenHash: hashToken(this.secrets.pepper, token),
-      };
-      if (options.comment !== undefined) entry.comment = options.comment;
-      if (expiresAt !== undefined) entry.expiresAt = expiresAt;
-      state.recipients.push(entry);
-      return {
-        info: recipientInfo(state, entry),
-        endpoint: options.endpoint ?? state.endpoint ?? DEFAULT_ENDPOINT,
-      };
-    });
-    return this.writeProfile(info.info, token, info.endpoint, expiresAt);
-  }
-
+  createRecipient(name: string, options?: TokenOptions & { comment?: string }): Promise<RecipientCredentials>;
   /**
    * Issues a new token for a recipient. The old token stops working at once, or after
    * `graceSeconds` so that the recipient can switch over.
    */
-  async rotateRecipient(
+  rotateRecipient(
     name: string,
-    options: TokenOptions & { graceSeconds?: number } = {},
-  ): Promise<RecipientCredentials> {
-    const expiresAt = expiry(options);
-    const info = await this.update((state) => {
-      const entry = byNameKey(state.recipients, name);
-      if (!entry) throw new NotFoundError(`catalog: recipient '${name}' does not exist`);
-      const token = newToken(entry.id);
-      delete entry.previousTokenHash;
-      delete entry.previousExpiresAt;
-      if (options.graceSeconds !== undefined && options.graceSeconds > 0) {
-        entry.previousTokenHash = entry.tokenHash;
-        const graceEnd = Date.now() + options.graceSeconds * 1000;
-        const oldEnd = entry.expiresAt ? Math.min(Date.parse(entry.expiresAt), graceEnd) : graceEnd;
-        entry.previousExpiresAt = new Date(oldEnd).toISOString();
-      }
-      entry.tokenHash = hashToken(this.secrets.pepper, token);
-      if (expiresAt !== undefined) entry.expiresAt = expiresAt;
-      else delete entry.expiresAt;
-      return {
-        info: recipientInfo(state, entry),
-        token,
-        endpoint: options.endpoint ?? state.endpoint ?? DEFAULT_ENDPOINT,
-      };
-    });
-    return this.writeProfile(info.info, info.token, info.endpoint, expiresAt);
-  }
-
+    options?: TokenOptions & { graceSeconds?: number },
+  ): Promise<RecipientCredentials>;
   /** Drops a recipient, its grants and its profile file; its token stops working at once. */
-  async dropRecipient(name: string, options: { ifExists?: boolean } = {}): Promise<boolean> {
-    const dropped = await this.update((state) => {
-      const entry = byNameKey(state.recipients, name);
-      if (!entry) {
-        if (options.ifExists) return undefined;
-        throw new NotFoundError(`catalog: recipient '${name}' does not exist`);
-      }
-      state.recipients = state.recipients.filter((r) => r !== entry);
-      state.grants = state.grants.filter((g) => nameKey(g.recipient) !== nameKey(name));
-      return entry.name;
-    });
-    if (dropped === undefined) return false;
-    await rm(this.profilePath(dropped), { force: true });
-    return true;
-  }
-
-  async grant(share: string, recipient: string): Promise<void> {
-    await this.update((state) => {
-      const shareEntry = requireShare(state, share);
-      const recipientEntry = byNameKey(state.recipients, recipient);
-      if (!recipientEntry) throw new NotFoundError(`catalog: recipient '${recipient}' does not exist`);
-      const exists = state.grants.some(
-        (g) => nameKey(g.share) === nameKey(share) && nameKey(g.recipient) === nameKey(recipient),
-      );
-      if (!exists) {
-        state.grants.push({
-          share: shareEntry.name,
-          recipient: recipientEntry.name,
-          grantedAt: new Date().toISOString(),
-        });
-      }
-    });
-  }
-
+  dropRecipient(name: string, options?: { ifExists?: boolean }): Promise<boolean>;
+  grant(share: string, recipient: string): Promise<void>;
   /** Revokes a grant; returns whether there was one. */
-  async revoke(share: string, recipient: string): Promise<boolean> {
-    return this.update((state) => {
-      const before = state.grants.length;
-      state.grants = state.grants.filter(
-        (g) => !(nameKey(g.share) === nameKey(share) && nameKey(g.recipient) === nameKey(recipient)),
-      );
-      return state.grants.length !== before;
-    });
-  }
+  revoke(share: string, recipient: string): Promise<boolean>;
+  profilePath(recipient: string): string;
 
-  profilePath(recipient: string): string {
-    return join(this.dir, "profiles", `${recipient}.share`);
-  }
+  /** Throws when the catalog cannot be read now (a database that is down). For readiness checks. */
+  check(): Promise<void>;
+  /** Releases connections (a database catalog); the folder catalog holds none. */
+  close(): Promise<void>;
+}
 
-  // -------------------------------------------------------------------------------------------
-
-  private async writeProfile(
-    recipient: RecipientInfo,
-    token: string,
-    endpoint: string,
-    expiresAt: string | undefined,
-  ): Promise<RecipientCredentials> {
-    const profile: Profile = { shareCredentialsVersion: 1, endpoint, bearerToken: token };
-    if (expiresAt !== undefined) profile.expirationTime = expiresAt;
-    const profilePath = this.profilePath(recipient.name);
-    await writeFileAtomic(profilePath, `${JSON.stringify(profile, null, 2)}\n`, 0o600);
-    return { recipient, token, profile, profilePath };
-  }
-
-  private async load(): Promise<{ state: CatalogState; view: StateView }> {
-    // Concurrent requests share one stat; a stat that began before this process's last change is
-    // not shared, so a change made here is seen by every view asked for after it.
-    let probe = this.statProbe;
-    if (!probe || probe.generation !== this.generation) {
-      const pending = stat(this.statePath, { bigint: true }).catch(() => undefined);
-      probe = { generation: this.generation, pending };
-      this.statProbe = probe;
-      const current = probe;
-      void pending.finally(() => {
-        if (this.statProbe === current) this.statProbe = undefined;
-      });
+export const Catalog = {
+  /** Opens (creating when needed) the catalog at `location`: a folder, or a postgres:// URL. */
+  async open(location: string, options: CatalogOpenOptions = {}): Promise<Catalog> {
+    if (isPostgresLocation(location)) {
+      return new StoredCatalog(await PostgresStore.open(location, options.workDir ?? ".arcuate/sharing"));
     }
-    const info = await probe.pending;
-    if (!info) {
-      const state = emptyState();
-      return { state, view: new StateView(state, this.secrets.pepper) };
-    }
-    // Every write replaces the file by rename, so a new inode means a new state.
-    if (this.cached && this.cached.ino === info.ino && this.cached.mtimeNs === info.mtimeNs)
-      return this.cached;
-    const state = parseState(await readFile(this.statePath, "utf8"), this.statePath);
-    this.cached = {
-      ino: info.ino,
-      mtimeNs: info.mtimeNs,
-      state,
-      view: new StateView(state, this.secrets.pepper),
-    };
-    return this.cached;
-  }
+    return new StoredCatalog(await FolderStore.open(location, options.workDir));
+  },
 
-  /** Read-modify-write of the state under the lock; `change` sees the freshest state. */
-  private async update<T>(change: (state: CatalogState) => T): Promise<T> {
-    return withLock(join(this.dir, "catalog.lock"), async () => {
-      const text = await readFile(this.statePath, "utf8").catch((error: NodeJS.ErrnoException) => {
-        if (error.code === "ENOENT") return undefined;
-        throw error;
-      });
-      const state = text === undefined ? emptyState() : parseState(text, this.statePath);
-      const result = change(state);
-      await writeFileAtomic(this.statePath, `${JSON.stringify(state, null, 2)}\n`, 0o600);
-      this.generation++;
-      return result;
-    });
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-
-function parseState(text: string, path: string): CatalogState {
-  let state: CatalogState;
-  try {
-    state = JSON.parse(text) as CatalogState;
-  } catch (error) {
-    throw new ArcuateError("CORRUPT_TABLE", `catalog: ${path} is not valid JSON`, { cause: error });
-  }
-  if (
-    state.version !== 1 ||
-    !Array.isArray(state.shares) ||
-    !Array.isArray(state.recipients) ||
-    !Array.isArray(state.grants)
-  ) {
-    throw new ArcuateError("CORRUPT_TABLE", `catalog: ${path} is not an arcuate catalog (version 1)`);
-  }
-  return state;
-}
-
-function requireShare(state: CatalogState, name: string): ShareEntry {
-  const share = byNameKey(state.shares, name);
-  if (!share) throw new NotFoundError(`catalog: share '${name}' does not exist`);
-  return share;
-}
-
-function shareInfo(state: CatalogState, share: ShareEntry): ShareInfo {
-  const info: ShareInfo = {
-    name: share.name,
-    id: share.id,
-    createdAt: share.createdAt,
-    tables: sortedByName(share.schemas).flatMap((schema) =>
-      sortedByName(schema.tables).map((table) => tableInfo(share.name, schema.name, table)),
-    ),
-    recipients: state.grants.filter((g) => nameKey(g.share) === nameKey(share.name)).map((g) => g.recipient),
-  };
-  if (share.comment !== undefined) info.comment = share.comment;
-  return info;
-}
-
-function tableInfo(
-  share: string,
-  schema: string,
-  table: ShareEntry["schemas"][number]["tables"][number],
-): TableInfo {
-  return {
-    share,
-    schema,
-    name: table.name,
-    id: table.id,
-    location: table.location,
-    historyShared: table.historyShared,
-  };
-}
-
-function recipientInfo(state: CatalogState, r: RecipientEntry): RecipientInfo {
-  const info: RecipientInfo = {
-    name: r.name,
-    id: r.id,
-    createdAt: r.createdAt,
-    shares: state.grants.filter((g) => nameKey(g.recipient) === nameKey(r.name)).map((g) => g.share),
-  };
-  if (r.comment !== undefined) info.comment = r.comment;
-  if (r.expiresAt !== undefined) info.expiresAt = r.expiresAt;
-  return info;
-}
+  isDatabase(location: string): boolean {
+    return isPostgresLocation(location);
+  },
+};

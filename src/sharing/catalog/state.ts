@@ -3,6 +3,9 @@
 // provider typed them and compared by `nameKey` (the protocol makes them case-insensitive).
 import { nameKey } from "../protocol.js";
 
+/** The endpoint written into profiles when the catalog has none. */
+export const DEFAULT_ENDPOINT = "http://127.0.0.1:8080/delta-sharing";
+
 export interface TableEntry {
   name: string;
   /** Stable id, reported to recipients as the table id. */

@@ -1,0 +1,255 @@
+// The catalog kept in PostgreSQL (`postgres://` or `postgresql://` locations), for several
+// sharing servers and administrators on one catalog. The schema (migrations.ts) holds the same
+// state as the folder's catalog.json, as one jsonb row with a revision number, and the secrets
+// (token pepper, signing key) in a row of their own:
+//
+// - A change locks the row (SELECT … FOR UPDATE), applies the catalog's rules to the freshest
+//   state, writes it with revision + 1 and notifies `arcuate_catalog`, all in one transaction:
+//   two administrators at once are serialised by the row lock, and neither change is lost.
+// - A server LISTENs on `arcuate_catalog` on a connection of its own and serves from its cached
+//   view, reloading when a notification names a newer revision. The hot path makes no query.
+//   While that connection is down the cache is trusted for at most one second; after that a
+//   request reads the revision itself, and answers 503 when the database does not answer. The
+//   listener reconnects by itself, so the server recovers without a restart.
+import { randomBytes } from "node:crypto";
+import { resolve } from "node:path";
+import pg from "pg";
+import { ArcuateError } from "../../errors.js";
+import { checkState } from "./folder-store.js";
+import { migrate } from "./migrations.js";
+import { describeLocation, translatePgError } from "./postgres-errors.js";
+import type { Secrets } from "./secrets.js";
+import type { CatalogState, CatalogView } from "./state.js";
+import type { CatalogStore, Loaded } from "./store.js";
+import { StateView } from "./view.js";
+
+export const CHANNEL = "arcuate_catalog";
+/** How long a cached view is trusted without a working change feed. */
+export const STALE_AFTER_MS = 1000;
+
+export function isPostgresLocation(location: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(location);
+}
+
+interface Cached extends Loaded {
+  revision: number;
+}
+
+export class PostgresStore implements CatalogStore {
+  /** Queries made to read the state (not to change it); the benchmark reports them per request. */
+  lookups = 0;
+  private cached?: Cached;
+  private refreshing?: Promise<Cached>;
+  private verifiedAt = 0;
+  private listener?: pg.Client;
+  private listening = false;
+  private notified = 0;
+  private reconnectTimer?: NodeJS.Timeout;
+  private reconnectDelay = 100;
+  private closed = false;
+
+  private constructor(
+    private readonly pool: pg.Pool,
+    private readonly location: string,
+    readonly dir: string,
+    readonly secrets: Secrets,
+  ) {}
+
+  static async open(location: string, workDir: string): Promise<PostgresStore> {
+    const pool = newPool(location);
+    try {
+      const client = await pool.connect();
+      try {
+        await migrate(client, describeLocation(location));
+        const secrets = await loadSecrets(client);
+        return new PostgresStore(pool, location, resolve(workDir), secrets);
+      } finally {
+        client.release();
+      }
+    } catch (error) {
+      await pool.end().catch(() => undefined);
+      throw translatePgError(error, location);
+    }
+  }
+
+  get statePath(): string {
+    return `${describeLocation(this.location)} (table arcuate_catalog)`;
+  }
+
+  async load(): Promise<Loaded> {
+    return this.refresh();
+  }
+
+  async view(): Promise<CatalogView> {
+    if (!this.listener && !this.closed) this.listen();
+    const cached = this.cached;
+    if (cached) {
+      const fresh = this.listening
+        ? cached.revision >= this.notified
+        : Date.now() - this.verifiedAt < STALE_AFTER_MS;
+      if (fresh) return cached.view;
+    }
+    return (await this.refresh()).view;
+  }
+
+  async update<T>(change: (state: CatalogState) => T): Promise<T> {
+    let client: pg.PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (error) {
+      throw translatePgError(error, this.location);
+    }
+    try {
+      await client.query("BEGIN");
+      const row = await client.query<{ revision: string; state: CatalogState }>(
+        "SELECT revision, state FROM arcuate_catalog WHERE id = 1 FOR UPDATE",
+      );
+      const state = stateOf(row.rows[0], this.statePath);
+      const result = change(state);
+      const written = await client.query<{ revision: string }>(
+        "UPDATE arcuate_catalog SET state = $1, revision = revision + 1, updated_at = now() WHERE id = 1 RETURNING revision",
+        [JSON.stringify(state)],
+      );
+      const revision = Number(written.rows[0]!.revision);
+      await client.query("SELECT pg_notify($1, $2)", [CHANNEL, String(revision)]);
+      await client.query("COMMIT");
+      this.remember(revision, state);
+      return result;
+    } catch (error) {
+      await client.query("ROLLBACK").catch(() => undefined);
+      throw translatePgError(error, this.location);
+    } finally {
+      client.release();
+    }
+  }
+
+  async check(): Promise<void> {
+    try {
+      await this.pool.query("SELECT 1");
+    } catch (error) {
+      throw translatePgError(error, this.location);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.reconnectTimer);
+    const listener = this.listener;
+    this.listener = undefined;
+    this.listening = false;
+    await listener?.end().catch(() => undefined);
+    await this.pool.end();
+  }
+
+  // -------------------------------------------------------------------------------------------
+
+  /** Reads the revision (and the state when it changed); concurrent callers share one query. */
+  private refresh(): Promise<Cached> {
+    if (this.refreshing) return this.refreshing;
+    const pending = (async () => {
+      const known = this.cached?.revision ?? -1;
+      this.lookups++;
+      let row: { revision: string; state: CatalogState | null } | undefined;
+      try {
+        const result = await this.pool.query<{ revision: string; state: CatalogState | null }>(
+          "SELECT revision, CASE WHEN revision = $1 THEN NULL ELSE state END AS state FROM arcuate_catalog WHERE id = 1",
+          [known],
+        );
+        row = result.rows[0];
+      } catch (error) {
+        throw translatePgError(error, this.location);
+      }
+      const revision = Number(row?.revision ?? 0);
+      if (this.cached && revision === this.cached.revision) {
+        this.verifiedAt = Date.now();
+        return this.cached;
+      }
+      return this.remember(revision, stateOf(row, this.statePath));
+    })();
+    this.refreshing = pending;
+    const clear = () => {
+      if (this.refreshing === pending) this.refreshing = undefined;
+    };
+    pending.then(clear, clear);
+    return pending;
+  }
+
+  private remember(revision: number, state: CatalogState): Cached {
+    this.verifiedAt = Date.now();
+    if (this.cached && this.cached.revision >= revision) return this.cached;
+    this.cached = { revision, state, view: new StateView(state, this.secrets.pepper) };
+    return this.cached;
+  }
+
+  /** Keeps one connection LISTENing for changes; reconnects after it is lost. */
+  private listen(): void {
+    const client = new pg.Client({
+      connectionString: this.location,
+      keepAlive: true,
+      connectionTimeoutMillis: 5000,
+    });
+    this.listener = client;
+    const lost = () => {
+      if (this.listener !== client) return;
+      this.listening = false;
+      this.listener = undefined;
+      client.end().catch(() => undefined);
+      if (this.closed) return;
+      this.reconnectTimer = setTimeout(() => {
+        if (!this.closed && !this.listener) this.listen();
+      }, this.reconnectDelay);
+      this.reconnectTimer.unref();
+      this.reconnectDelay = Math.min(this.reconnectDelay * 2, 1000);
+    };
+    client.on("error", lost);
+    client.on("end", lost);
+    client.on("notification", (message) => {
+      const revision = Number(message.payload);
+      if (Number.isFinite(revision) && revision > this.notified) this.notified = revision;
+      // Reload at once, so that the next request finds the new view ready.
+      if (this.cached && this.notified > this.cached.revision) this.refresh().catch(() => undefined);
+    });
+    (async () => {
+      await client.connect();
+      await client.query(`LISTEN ${CHANNEL}`);
+      if (this.listener !== client) return;
+      // Changes made before LISTEN took effect were not notified: read the revision now.
+      this.listening = true;
+      this.reconnectDelay = 100;
+      await this.refresh();
+    })().catch(lost);
+  }
+}
+
+function newPool(location: string): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString: location,
+    max: 4,
+    // One-shot commands exit by themselves once their queries are done.
+    allowExitOnIdle: true,
+    idleTimeoutMillis: 10_000,
+    connectionTimeoutMillis: 5_000,
+    keepAlive: true,
+  });
+  // An idle connection cut by a database restart: the pool drops it and opens a new one later.
+  pool.on("error", () => undefined);
+  return pool;
+}
+
+function stateOf(row: { state: CatalogState | null } | undefined, path: string): CatalogState {
+  if (!row?.state) throw new ArcuateError("CORRUPT_TABLE", `catalog: ${path} has no catalog row`);
+  checkState(row.state, path);
+  return row.state;
+}
+
+async function loadSecrets(client: pg.PoolClient): Promise<Secrets> {
+  await client.query(
+    "INSERT INTO arcuate_secrets (id, pepper, signing_key) VALUES (1, $1, $2) ON CONFLICT (id) DO NOTHING",
+    [randomBytes(32), randomBytes(32)],
+  );
+  const result = await client.query<{ pepper: Buffer; signing_key: Buffer }>(
+    "SELECT pepper, signing_key FROM arcuate_secrets WHERE id = 1",
+  );
+  const row = result.rows[0]!;
+  return { pepper: row.pepper, signingKey: row.signing_key };
+}

@@ -1,0 +1,126 @@
+// The catalog in PostgreSQL: the same rules as the folder, a schema arcuate creates and migrates
+// itself, changes from several processes never lost, a server's view following changes made
+// elsewhere within a second, and clear errors for databases it cannot use.
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type PostgresServer, startPostgres } from "../../src/peers/postgres.js";
+import { Catalog } from "../../src/sharing/index.js";
+
+let pg: PostgresServer;
+let root: string;
+let table: string;
+let n = 0;
+const opened: Catalog[] = [];
+
+/** A fresh database, and the URL of it. */
+async function freshDatabase(): Promise<string> {
+  const name = `catalog_${++n}`;
+  await pg.createDatabase(name);
+  return pg.url(name);
+}
+
+async function open(url: string): Promise<Catalog> {
+  const catalog = await Catalog.open(url, { workDir: join(root, "work") });
+  opened.push(catalog);
+  return catalog;
+}
+
+beforeAll(async () => {
+  pg = await startPostgres({ auth: "password", password: "catalog-secret" });
+  root = mkdtempSync(join(tmpdir(), "arcuate-pg-catalog-"));
+  table = join(root, "table");
+  mkdirSync(join(table, "_delta_log"), { recursive: true });
+});
+
+afterAll(async () => {
+  for (const catalog of opened) await catalog.close();
+  await pg?.destroy();
+  rmSync(root, { recursive: true, force: true });
+});
+
+describe("the PostgreSQL catalog", () => {
+  it("keeps shares, tables, recipients and grants, with token hashes only", async () => {
+    const url = await freshDatabase();
+    const catalog = await open(url);
+    expect(catalog.statePath).not.toContain("catalog-secret");
+    await catalog.createShare("Sales", { comment: "quarterly" });
+    await expect(catalog.createShare("sales")).rejects.toThrow(/share 'sales' already exists/);
+    await catalog.addTable("sales", "x", "t", table);
+    await expect(catalog.addTable("sales", "x", "t", root)).rejects.toThrow(/no Delta table/);
+    const alice = await catalog.createRecipient("alice");
+    expect(alice.profilePath).toBe(join(root, "work", "profiles", "alice.share"));
+    await catalog.grant("sales", "alice");
+
+    // Another process opening the same database sees all of it, with the same signing key.
+    const other = await open(url);
+    expect((await other.listShares()).map((s) => [s.name, s.comment, s.recipients])).toEqual([
+      ["Sales", "quarterly", ["alice"]],
+    ]);
+    expect((await other.signingKey()).equals(await catalog.signingKey())).toBe(true);
+    const view = await other.view();
+    const auth = view.authenticate(alice.token, Date.now());
+    expect(auth).toMatchObject({ ok: true, principal: { name: "alice" } });
+    expect(view.shares({ id: alice.recipient.id, name: "alice" }).map((s) => s.name)).toEqual(["Sales"]);
+
+    // The database holds a hash of the token, never the token.
+    const stored = pg.psql("SELECT state::text FROM arcuate_catalog", `catalog_${n}`, "catalog-secret");
+    expect(stored).not.toContain(alice.token);
+    expect(stored).toContain(alice.recipient.id);
+    expect(pg.psql("SELECT version FROM arcuate_schema_migrations", `catalog_${n}`, "catalog-secret")).toBe(
+      "1",
+    );
+  });
+
+  it("keeps every change when several catalogs change it at once", async () => {
+    const url = await freshDatabase();
+    const catalogs = await Promise.all([open(url), open(url), open(url)]);
+    const names = Array.from({ length: 24 }, (_, i) => `share${String(i).padStart(2, "0")}`);
+    await Promise.all(names.map((name, i) => catalogs[i % 3]!.createShare(name)));
+    expect((await catalogs[0]!.listShares()).map((s) => s.name)).toEqual(names);
+  });
+
+  it("shows a server's view a revoke made elsewhere within a second", async () => {
+    const url = await freshDatabase();
+    const server = await open(url);
+    const admin = await open(url);
+    await admin.createShare("s");
+    const bob = await admin.createRecipient("bob");
+    await admin.grant("s", "bob");
+    const principal = { id: bob.recipient.id, name: "bob" };
+    expect((await server.view()).canRead(principal.id, "s")).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 300)); // the change feed is listening
+    await admin.revoke("s", "bob");
+    const started = Date.now();
+    while ((await server.view()).canRead(principal.id, "s")) {
+      expect(Date.now() - started).toBeLessThan(1000);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  });
+
+  it("says what to do when the database cannot be used", async () => {
+    const url = await freshDatabase();
+    const wrongPassword = url.replace("catalog-secret", "wrong");
+    await expect(Catalog.open(wrongPassword)).rejects.toThrow(
+      /refused user 'arcuate'.*correct the user and password in --catalog/,
+    );
+    await expect(Catalog.open(wrongPassword)).rejects.not.toThrow(/wrong/);
+    const closed = url.replace(`:${pg.port}/`, ":1/");
+    await expect(Catalog.open(closed)).rejects.toThrow(
+      /cannot reach the PostgreSQL catalog at .*:1\/.*start the database/,
+    );
+    await expect(Catalog.open(pg.url("nope"))).rejects.toThrow(
+      /database "nope" does not exist.*createdb nope/,
+    );
+
+    // A database migrated by a newer arcuate is refused, and left as it was.
+    const catalog = await open(url);
+    await catalog.createShare("kept");
+    pg.psql("INSERT INTO arcuate_schema_migrations (version, name) VALUES (99, 'future')", `catalog_${n}`);
+    await expect(Catalog.open(url)).rejects.toThrow(
+      /schema version 99, newer than this arcuate knows \(1\): upgrade arcuate/,
+    );
+    expect(pg.psql("SELECT state->'shares'->0->>'name' FROM arcuate_catalog", `catalog_${n}`)).toBe("kept");
+  });
+});
