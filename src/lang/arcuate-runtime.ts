@@ -13,6 +13,7 @@ import {
 } from "../exchange/index.js";
 import { allPages, MlflowClient } from "../mlflow/index.js";
 import { Catalog } from "../sharing/catalog/catalog.js";
+import { resolveCatalogLocation } from "../sharing/catalog/location.js";
 import { loadProfile, SharingClient } from "../sharing/client/index.js";
 import { matchesFilter, toJsonPredicate } from "./filter.js";
 import type { SchemaCoordinate, SelectFromShareArgs } from "./plan.js";
@@ -26,11 +27,12 @@ export function catalogDir(workDir: string): string {
 const catalogs = new Map<string, Promise<Catalog>>();
 function openCatalog(workDir: string): Promise<Catalog> {
   const dir = resolve(catalogDir(workDir));
-  let catalog = catalogs.get(dir);
+  const location = resolveCatalogLocation(undefined, dir); // $ARCUATE_CATALOG, else the folder
+  let catalog = catalogs.get(location);
   if (!catalog) {
-    catalog = Catalog.open(dir);
-    catalogs.set(dir, catalog);
-    catalog.catch(() => catalogs.delete(dir));
+    catalog = Catalog.open(location, { workDir: dir });
+    catalogs.set(location, catalog);
+    catalog.catch(() => catalogs.delete(location));
   }
   return catalog;
 }

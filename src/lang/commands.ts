@@ -3,6 +3,7 @@
 import { readFileSync } from "node:fs";
 import { Command } from "commander";
 import { ArcuateError } from "../errors.js";
+import { CATALOG_VARIABLE, catalogOption } from "../sharing/catalog/location.js";
 import { resolveWorkDir, workDirOption } from "../workdir.js";
 import { formatResult } from "./format.js";
 import type { Runtime } from "./runtime.js";
@@ -18,6 +19,7 @@ export interface RunCommandOptions {
 interface RunFlags {
   file?: string;
   workdir?: string;
+  catalog?: string;
   mlflow?: string;
   profile?: string;
   var: string[];
@@ -30,10 +32,13 @@ export function runCommand(options: RunCommandOptions = {}): Command {
     .argument("[statements]", "the statements to run")
     .option("-f, --file <path>", "read the statements from a file ('-' for standard input)")
     .addOption(workDirOption())
+    .addOption(catalogOption())
     .option("--mlflow <uri>", "MLflow tracking server (default: $MLFLOW_TRACKING_URI)")
     .option("--profile <path>", "profile file for coordinates written without 'profile#'")
     .option("--var <name=value>", "bind :name to value (repeatable; numbers stay numbers)", collect, [])
     .action(async (statements: string | undefined, flags: RunFlags) => {
+      // The kernel and the API read the catalog's location from the variable; so does run.
+      if (flags.catalog) process.env[CATALOG_VARIABLE] = flags.catalog;
       const text = readStatements(statements, flags.file);
       const variables = parseVariables(flags.var);
       const session = createSession({

@@ -6,6 +6,7 @@ import { Command } from "commander";
 import { ArcuateError } from "../errors.js";
 import { resolveWorkDir, retiredVariablesWarning, workDirOption } from "../workdir.js";
 import { Catalog, DEFAULT_ENDPOINT, type RecipientCredentials } from "./catalog/catalog.js";
+import { resolveCatalogLocation, withCatalogOption } from "./catalog/location.js";
 import { startSharingServer } from "./server/server.js";
 
 export interface CommandIo {
@@ -15,20 +16,21 @@ export interface CommandIo {
 const stdoutIo: CommandIo = { out: (text) => process.stdout.write(text) };
 
 const dirOption = workDirOption;
-const openCatalog = (options: { workdir?: string }) => {
+const openCatalog = (options: { workdir?: string; catalog?: string }) => {
   const warning = retiredVariablesWarning();
   if (warning) process.stderr.write(`${warning}\n`);
-  return Catalog.open(resolveWorkDir(options.workdir));
+  const workDir = resolveWorkDir(options.workdir);
+  return Catalog.open(resolveCatalogLocation(options.catalog, workDir), { workDir });
 };
 
 export function sharingServerCommands(io: CommandIo = stdoutIo): Command[] {
-  return [
+  return withCatalogOption([
     serveCommand(io),
     shareCommand(io),
     recipientCommand(io),
     grantCommand(io, "grant"),
     grantCommand(io, "revoke"),
-  ];
+  ]);
 }
 
 function serveCommand(io: CommandIo): Command {
@@ -83,7 +85,7 @@ function serveCommand(io: CommandIo): Command {
         io.out(
           `arcuate: shares: ${shares.length > 0 ? shares.join(", ") : "none yet (arcuate share create …)"}\n`,
         );
-        if (catalog) io.out(`arcuate: catalog: ${catalog.dir} (changes apply without a restart)\n`);
+        if (catalog) io.out(`arcuate: catalog: ${catalog.statePath} (changes apply without a restart)\n`);
         const stop = () => {
           void server.close().finally(() => process.exit(0));
         };

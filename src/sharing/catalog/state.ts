@@ -99,6 +99,8 @@ export interface SharingCatalog {
   view(): Promise<CatalogView>;
   /** A secret key for HMAC-signing file URLs and page tokens. */
   signingKey(): Promise<Buffer>;
+  /** Throws when the catalog cannot be read now (a database that is down); for /readyz. */
+  check?(): Promise<void>;
   /** Settings a config file may carry (YAML: host, port, endpoint, preSignedUrlTimeoutSeconds). */
   readonly settings?: ServerSettings;
 }

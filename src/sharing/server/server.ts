@@ -12,6 +12,7 @@
 //   POST {prefix}/shares/{s}/schemas/{c}/tables/{t}/query
 //   GET  {prefix}/shares/{s}/schemas/{c}/tables/{t}/changes
 //   GET  {prefix}/files/{signed}                           pre-signed file URLs (HEAD too)
+//   GET  /healthz, /readyz                                 probes (health.ts)
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { AuthError, NotFoundError } from "../../errors.js";
@@ -28,6 +29,7 @@ import {
 } from "../protocol.js";
 import { prepareChanges } from "./changes.js";
 import { resolveTableFile, sendFile } from "./files.js";
+import { answerProbe } from "./health.js";
 import {
   badRequest,
   type Logger,
@@ -166,6 +168,7 @@ class SharingApp {
 
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
+      if (await answerProbe(req, res, this.catalog, this.options.log)) return;
       const method = (req.method ?? "GET").toUpperCase();
       const target = splitTarget(req.url ?? "/", this.prefixSegments);
       if (!target) throw new NotFoundError("sharing: no such endpoint");
