@@ -86,6 +86,14 @@ export type Statement = (
       where: Condition | null;
       limit: Value | null;
     }
+  | {
+      kind: "plotMetric";
+      metric: Value;
+      /** A shared experiment ('profile#share.schema'), or an experiment in MLflow. */
+      from: { kind: "share"; coordinate: Value } | { kind: "experiment"; name: Value };
+      /** `BY step` or `BY time`, as written (checked when compiled); null for the default, step. */
+      axis: Value | null;
+    }
   | { kind: "useMlflow"; uri: Value }
   | { kind: "useProfile"; path: Value }
   | { kind: "explain"; statement: Statement }

@@ -31,6 +31,7 @@ import type {
   LiteralCstNode,
   NameCstNode,
   NegationCstNode,
+  PlotStatementCstNode,
   PredicateCstNode,
   RefreshShareCstNode,
   ScriptCstNode,
@@ -76,6 +77,7 @@ function statementBody(node: StatementCstNode, text: string): Body {
   if (c.showStatement) return showStatement(one(c.showStatement));
   if (c.describeStatement) return describeStatement(one(c.describeStatement));
   if (c.selectStatement) return selectStatement(one(c.selectStatement));
+  if (c.plotStatement) return plotStatement(one(c.plotStatement));
   if (c.useStatement) return useStatement(one(c.useStatement));
   if (c.explainStatement) {
     return {
@@ -257,6 +259,18 @@ function literalValue(node: LiteralCstNode): Value {
   if (c.NumberLiteral) return integerValue([node]);
   const token = one(c.TRUE ?? c.FALSE ?? c.NULL);
   return literal(c.TRUE ? true : c.FALSE ? false : null, tokenSpan(token));
+}
+
+function plotStatement(node: PlotStatementCstNode): Body {
+  const c = node.children;
+  return {
+    kind: "plotMetric",
+    metric: name(c.metricName),
+    from: c.EXPERIMENT
+      ? { kind: "experiment", name: name(c.experimentName) }
+      : { kind: "share", coordinate: stringValue(c.stringValue) },
+    axis: c.axisName ? name(c.axisName) : null,
+  };
 }
 
 function useStatement(node: UseStatementCstNode): Body {

@@ -27,6 +27,7 @@ export type StatementCstChildren = {
   showStatement?: ShowStatementCstNode[];
   describeStatement?: DescribeStatementCstNode[];
   selectStatement?: SelectStatementCstNode[];
+  plotStatement?: PlotStatementCstNode[];
   useStatement?: UseStatementCstNode[];
   explainStatement?: ExplainStatementCstNode[];
   helpStatement?: HelpStatementCstNode[];
@@ -271,6 +272,23 @@ export type SelectStatementCstChildren = {
   LIMIT?: IToken[];
 };
 
+export interface PlotStatementCstNode extends CstNode {
+  name: "plotStatement";
+  children: PlotStatementCstChildren;
+}
+
+export type PlotStatementCstChildren = {
+  PLOT: IToken[];
+  METRIC: IToken[];
+  metricName: MetricNameCstNode[];
+  FROM: IToken[];
+  EXPERIMENT?: IToken[];
+  experimentName?: ExperimentNameCstNode[];
+  stringValue?: StringValueCstNode[];
+  BY?: IToken[];
+  axisName?: AxisNameCstNode[];
+};
+
 export interface ConditionCstNode extends CstNode {
   name: "condition";
   children: ConditionCstChildren;
@@ -446,6 +464,24 @@ export interface TableNameCstNode extends CstNode {
 }
 
 export type TableNameCstChildren = {
+  name: NameCstNode[];
+};
+
+export interface MetricNameCstNode extends CstNode {
+  name: "metricName";
+  children: MetricNameCstChildren;
+}
+
+export type MetricNameCstChildren = {
+  name: NameCstNode[];
+};
+
+export interface AxisNameCstNode extends CstNode {
+  name: "axisName";
+  children: AxisNameCstChildren;
+}
+
+export type AxisNameCstChildren = {
   name: NameCstNode[];
 };
 

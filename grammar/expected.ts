@@ -6,7 +6,16 @@ import { arcuateParser } from "./parser.js";
 import { Keyword, NumberLiteral, Parameter, StringLiteral } from "./tokens.js";
 
 /** The kinds of names completion can offer from what exists. */
-export type NameRole = "share" | "recipient" | "experiment" | "model" | "schema" | "table" | "column";
+export type NameRole =
+  | "share"
+  | "recipient"
+  | "experiment"
+  | "model"
+  | "schema"
+  | "table"
+  | "column"
+  | "metric"
+  | "axis";
 
 export type Expectation =
   | { kind: "keyword"; word: string; label: string }
@@ -22,6 +31,8 @@ const NAME_RULES: Record<string, { role: NameRole; label: string }> = {
   exportName: { role: "schema", label: "a schema name" },
   tableName: { role: "table", label: "a table name" },
   columnName: { role: "column", label: "a column name" },
+  metricName: { role: "metric", label: "a metric name" },
+  axisName: { role: "axis", label: "step or time" },
 };
 const VALUE_RULES: Record<string, string> = {
   stringValue: "a quoted string",

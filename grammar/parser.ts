@@ -4,7 +4,7 @@
 //   script         = [statement] { ";" [statement] }
 //   statement      = createStatement | alterShare | refreshShare | dropStatement | grantStatement
 //                  | revokeStatement | showStatement | describeStatement | selectStatement
-//                  | useStatement | explainStatement | helpStatement
+//                  | plotStatement | useStatement | explainStatement | helpStatement
 //   createStatement= CREATE ( createShare | createRecipient | createImport )
 //   createShare    = SHARE [IF NOT EXISTS] shareName [COMMENT stringValue]
 //                    [WITH shareObject { "," shareObject }]
@@ -33,6 +33,8 @@
 //   predicate      = "(" condition ")"
 //                  | columnName ( compareOp literal | IS [NOT] NULL
 //                               | [NOT] IN "(" literal { "," literal } ")" | [NOT] LIKE stringValue )
+//   plotStatement  = PLOT METRIC metricName FROM ( EXPERIMENT experimentName | stringValue )
+//                    [BY axisName]                     -- axisName: step | time
 //   literal        = string | number | TRUE | FALSE | NULL | :parameter
 //   useStatement   = USE ( MLFLOW stringValue | PROFILE stringValue )
 //   explainStatement = EXPLAIN statement
@@ -91,6 +93,7 @@ export class ArcuateParser extends CstParser {
       { ALT: () => this.SUBRULE(this.showStatement) },
       { ALT: () => this.SUBRULE(this.describeStatement) },
       { ALT: () => this.SUBRULE(this.selectStatement) },
+      { ALT: () => this.SUBRULE(this.plotStatement) },
       { ALT: () => this.SUBRULE(this.useStatement) },
       { ALT: () => this.SUBRULE(this.explainStatement) },
       { ALT: () => this.SUBRULE(this.helpStatement) },
@@ -434,6 +437,26 @@ export class ArcuateParser extends CstParser {
     });
   });
 
+  plotStatement = this.RULE("plotStatement", () => {
+    this.CONSUME(K.PLOT);
+    this.CONSUME(K.METRIC);
+    this.SUBRULE(this.metricName);
+    this.CONSUME(K.FROM);
+    this.OR([
+      {
+        ALT: () => {
+          this.CONSUME(K.EXPERIMENT);
+          this.SUBRULE(this.experimentName);
+        },
+      },
+      { ALT: () => this.SUBRULE(this.stringValue) },
+    ]);
+    this.OPTION(() => {
+      this.CONSUME(K.BY);
+      this.SUBRULE(this.axisName);
+    });
+  });
+
   condition = this.RULE("condition", () => {
     this.SUBRULE(this.conjunction);
     this.MANY(() => {
@@ -582,6 +605,9 @@ export class ArcuateParser extends CstParser {
   modelName = this.RULE("modelName", () => this.SUBRULE(this.name));
   exportName = this.RULE("exportName", () => this.SUBRULE(this.name));
   tableName = this.RULE("tableName", () => this.SUBRULE(this.name));
+  metricName = this.RULE("metricName", () => this.SUBRULE(this.name));
+  /** The x axis of a chart: `step` or `time` (names, not keywords: both are common column names). */
+  axisName = this.RULE("axisName", () => this.SUBRULE(this.name));
 
   name = this.RULE("name", () => {
     this.OR([

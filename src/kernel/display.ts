@@ -7,8 +7,9 @@ import type { ProgressEvent, StatementResult } from "../lang/index.js";
 
 /** A Jupyter display_data / update_display_data content. */
 export interface DisplayBundle {
-  data: Record<string, string>;
-  metadata: Record<string, string>;
+  /** By MIME type: text, or a JSON value for the JSON types (a Vega-Lite spec is an object). */
+  data: Record<string, string | object>;
+  metadata: Record<string, unknown>;
   transient: { display_id?: string };
 }
 
@@ -19,12 +20,21 @@ export interface ErrorContent {
   traceback: string[];
 }
 
+/** A bundle of text only (tables, messages, progress). */
+export interface TextBundle extends DisplayBundle {
+  data: Record<string, string>;
+}
+
 /** Rows shown per table unless the notebook changes `arcuate.maxRows`. */
 export const DEFAULT_MAX_ROWS = 50;
 /** Longest cell value shown before it is cut with "…" (the full value stays in `arcuate.last`). */
 const MAX_CELL_CHARS = 200;
 
 type TableResult = Extract<StatementResult, { kind: "table" }>;
+type ChartResult = Extract<StatementResult, { kind: "chart" }>;
+
+/** JupyterLab draws this MIME type with its built-in Vega renderer. */
+export const VEGA_LITE_MIME = "application/vnd.vegalite.v5+json";
 
 export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -63,7 +73,7 @@ export function rowsCaption(shown: number, total: number): string {
 }
 
 /** A table result as one bundle: an HTML table and an aligned text table, both capped at `maxRows`. */
-export function tableBundle(result: TableResult, maxRows = DEFAULT_MAX_ROWS): DisplayBundle {
+export function tableBundle(result: TableResult, maxRows = DEFAULT_MAX_ROWS): TextBundle {
   const limit = Math.max(0, Math.floor(maxRows));
   const rows = result.rows.slice(0, limit);
   const total = Math.max(result.totalRows ?? result.rows.length, result.rows.length);
@@ -107,7 +117,7 @@ function textTable(result: TableResult, cells: string[][], caption: string): str
 }
 
 /** A message or a plan: preformatted text, with an HTML <pre> so it keeps its layout. */
-export function textBundle(text: string, className = "arcuate-message"): DisplayBundle {
+export function textBundle(text: string, className = "arcuate-message"): TextBundle {
   return {
     data: { "text/html": `<pre class="${className}">${escapeHtml(text)}</pre>`, "text/plain": text },
     metadata: {},
@@ -115,8 +125,23 @@ export function textBundle(text: string, className = "arcuate-message"): Display
   };
 }
 
+/**
+ * A chart as one bundle: the Vega-Lite spec (JupyterLab draws it, interactive, as SVG: its
+ * renderer reads `embed_options` from the metadata), the same spec rendered to SVG in Node (what
+ * nbconvert's HTML and GitHub show), and a text saying what it shows.
+ */
+export function chartBundle(result: ChartResult): DisplayBundle {
+  return {
+    data: { [VEGA_LITE_MIME]: result.spec, "image/svg+xml": result.svg, "text/plain": result.text },
+    metadata: { [VEGA_LITE_MIME]: { embed_options: { renderer: "svg", actions: false } } },
+    transient: {},
+  };
+}
+
 export function resultBundle(result: StatementResult, maxRows = DEFAULT_MAX_ROWS): DisplayBundle {
   switch (result.kind) {
+    case "chart":
+      return chartBundle(result);
     case "table":
       return tableBundle(result, maxRows);
     case "plan":

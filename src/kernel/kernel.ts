@@ -101,7 +101,13 @@ class CellFailed extends Error {
 }
 
 export class ArcuateKernel {
-  readonly results = new Results((bundle) => jupyter.lastWriteDisplayData?.(bundle, false));
+  // tslab types display data as text or bytes; JSON values (a chart's spec) pass through it as they are.
+  readonly results = new Results((bundle) =>
+    jupyter.lastWriteDisplayData?.(
+      bundle as unknown as Parameters<typeof jupyter.lastWriteDisplayData>[0],
+      false,
+    ),
+  );
   private executionCount = 0;
   private received = 0;
   /** Execute requests numbered up to this one are aborted (they were queued behind a failure). */
@@ -252,6 +258,8 @@ export class ArcuateKernel {
           const locals = this.deps.executor.locals;
           return name in locals ? locals[name] : (globalThis as Record<string, unknown>)[name];
         },
+        // Completing `:name`: the top-level names of the cells run so far.
+        variableNames: () => Object.keys(this.deps.executor.locals).filter((name) => name !== "arcuate"),
       }),
     );
     // A language that failed to load is tried again by the next magic cell.

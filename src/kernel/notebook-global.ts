@@ -32,7 +32,8 @@ export const DECLARATION = `declare const arcuate: {
 type ArcuateResult =
   | { kind: "table"; title?: string; columns: string[]; rows: unknown[][]; totalRows?: number }
   | { kind: "message"; text: string }
-  | { kind: "plan"; text: string };
+  | { kind: "plan"; text: string }
+  | { kind: "chart"; title: string; metric: string; x: "step" | "time"; runs: number; points: number; drawnPoints: number; spec: Record<string, unknown>; svg: string; text: string };
 `;
 
 export class Results implements NotebookResults {

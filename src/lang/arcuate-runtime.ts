@@ -2,6 +2,7 @@
 // folder (src/sharing/catalog, src/exchange), MLflow through src/mlflow, and the recipient's side
 // through the Delta Sharing client. Each method is one plan step; errors name the object.
 import { resolve } from "node:path";
+import pLimit from "p-limit";
 import type { NameRole } from "../../grammar/expected.js";
 import { DeltaTable } from "../delta/index.js";
 import { ArcuateError } from "../errors.js";
@@ -15,8 +16,15 @@ import { allPages, MlflowClient } from "../mlflow/index.js";
 import { Catalog } from "../sharing/catalog/catalog.js";
 import { resolveCatalogLocation } from "../sharing/catalog/location.js";
 import { loadProfile, SharingClient } from "../sharing/client/index.js";
+import type { ChartOutput, ChartSeries } from "./chart.js";
 import { matchesFilter, toJsonPredicate } from "./filter.js";
-import type { SchemaCoordinate, SelectFromShareArgs } from "./plan.js";
+import type {
+  ChartAxis,
+  PlotExperimentMetricArgs,
+  PlotSharedMetricArgs,
+  SchemaCoordinate,
+  SelectFromShareArgs,
+} from "./plan.js";
 import type { NameContext, Runtime, StepContext, TableOutput } from "./runtime.js";
 
 /** Where the provider's catalog lives: the working folder itself (exports go under `tables/`). */
@@ -126,6 +134,93 @@ async function selectFromShare(args: SelectFromShareArgs): Promise<TableOutput> 
     columns: columns ?? args.columns ?? [],
     rows,
     ...(total > rows.length ? { totalRows: total } : {}),
+  };
+}
+
+/** A metric point's x: its step, or its timestamp (ms). */
+function pointX(x: ChartAxis, step: unknown, timestamp: unknown): number {
+  return Number(x === "step" ? (step ?? 0) : timestamp);
+}
+
+/** A metric's value as a number (MLflow sends NaN and infinities as strings). */
+function metricNumber(value: unknown): number {
+  return typeof value === "number" ? value : Number(value);
+}
+
+/**
+ * Every run's history of one metric from a shared experiment, read through the Delta Sharing
+ * client: run names from its `runs` table, the points from its `metrics` table (the key offered
+ * to the server as a predicate hint, and filtered here, as a server may ignore hints).
+ */
+async function plotSharedMetric(args: PlotSharedMetricArgs, context: StepContext): Promise<ChartOutput> {
+  const client = await sharingClient(args.source.profile);
+  const { share, schema } = args.source;
+  const names = new Map<string, string>();
+  for await (const batch of client.queryTableBatches({ share, schema, name: "runs" })) {
+    for (let i = 0; i < batch.numRows; i++) {
+      const row = batch.get(i)!.toJSON() as Record<string, unknown>;
+      names.set(String(row["run_id"]), String(row["run_name"] ?? row["run_id"]));
+    }
+  }
+  const byRun = new Map<string, ChartSeries>();
+  const filter = { op: "compare", operator: "=", column: "key", value: args.metric } as const;
+  let read = 0;
+  for await (const batch of client.queryTableBatches(
+    { share, schema, name: "metrics" },
+    { jsonPredicateHints: JSON.stringify(toJsonPredicate(filter)) },
+  )) {
+    for (let i = 0; i < batch.numRows; i++) {
+      const row = batch.get(i)!.toJSON() as Record<string, unknown>;
+      if (row["key"] !== args.metric) continue;
+      const runId = String(row["run_id"]);
+      let series = byRun.get(runId);
+      if (!series) {
+        series = { run: names.get(runId) ?? runId, runId, points: [] };
+        byRun.set(runId, series);
+      }
+      series.points.push({ x: pointX(args.x, row["step"], row["timestamp"]), y: metricNumber(row["value"]) });
+    }
+    read += batch.numRows;
+    context.progress(`read ${read} metric points`, read);
+  }
+  return {
+    kind: "chart",
+    title: `${args.metric} in ${share}.${schema}`,
+    metric: args.metric,
+    x: args.x,
+    series: [...byRun.values()].sort((a, b) => a.run.localeCompare(b.run)),
+  };
+}
+
+/** Every run's history of one metric from an experiment in MLflow (metrics/get-history, paged). */
+async function plotExperimentMetric(
+  args: PlotExperimentMetricArgs,
+  context: StepContext,
+): Promise<ChartOutput> {
+  const mlflow = mlflowAt(args.mlflowUri);
+  const experiment = await mlflow.experiments.getByName(args.experiment);
+  const runs: { id: string; name: string }[] = [];
+  for await (const run of mlflow.runs.searchAll({ experimentIds: [experiment.experiment_id] }))
+    runs.push({ id: run.info.run_id, name: run.info.run_name ?? run.info.run_id });
+  const limit = pLimit(4);
+  let done = 0;
+  const series = await Promise.all(
+    runs.map((run) =>
+      limit(async (): Promise<ChartSeries> => {
+        const points = [];
+        for await (const m of mlflow.metrics.history(run.id, args.metric))
+          points.push({ x: pointX(args.x, m.step, m.timestamp), y: metricNumber(m.value) });
+        context.progress(`read the histories of ${++done} runs`, done, runs.length);
+        return { run: run.name, runId: run.id, points };
+      }),
+    ),
+  );
+  return {
+    kind: "chart",
+    title: `${args.metric} in experiment '${args.experiment}'`,
+    metric: args.metric,
+    x: args.x,
+    series: series.filter((s) => s.points.length > 0).sort((a, b) => a.run.localeCompare(b.run)),
   };
 }
 
@@ -396,6 +491,8 @@ export function arcuateRuntime(): Runtime {
     async selectFromShare(args) {
       return selectFromShare(args);
     },
+    plotSharedMetric,
+    plotExperimentMetric,
     async importExperiment(args, context) {
       const exchange = new Exchange({ mlflow: mlflowAt(args.mlflowUri) });
       const summary = await exchange.importExperiments(coordinate(args.source), args.experiment, {
@@ -413,6 +510,22 @@ export function arcuateRuntime(): Runtime {
         onProgress: reporter(context),
       });
       return importMessage(`model '${args.model}' into ${args.mlflowUri}`, summary);
+    },
+    async listColumns(table) {
+      const client = await sharingClient(table.profile);
+      const info = await client.tableMetadata({
+        share: table.share,
+        schema: table.schema,
+        name: table.table,
+      });
+      const schema = JSON.parse(info.metadata.schemaString) as { fields?: { name: string }[] };
+      return (schema.fields ?? []).map((field) => field.name);
+    },
+    async listSharedTables(profile) {
+      const client = await sharingClient(profile);
+      const tables = [];
+      for (const share of await client.listShares()) tables.push(...(await client.listAllTables(share.name)));
+      return tables.map((t) => ({ share: t.share, schema: t.schema, name: t.name }));
     },
     async listNames(role: NameRole, context: NameContext) {
       try {

@@ -10,7 +10,7 @@ import {
   parseTableCoordinate,
 } from "./coordinates.js";
 import { compileFilter } from "./filter.js";
-import { DEFAULT_PREVIEW_ROWS, type Plan, type PlanStep, type RuntimeStep } from "./plan.js";
+import { type ChartAxis, DEFAULT_PREVIEW_ROWS, type Plan, type PlanStep, type RuntimeStep } from "./plan.js";
 import { type BindContext, bindCount, bindString, statementError } from "./values.js";
 
 export interface CompileContext {
@@ -184,6 +184,8 @@ class StatementCompiler {
             },
           },
         ];
+      case "plotMetric":
+        return [this.plotStep(s)];
       case "useMlflow":
         return [{ step: "useMlflow", args: { uri: this.mlflowUriValue(s.uri) } }];
       case "useProfile":
@@ -223,6 +225,23 @@ class StatementCompiler {
     return isExperiment
       ? { step: "importExperiment", args: { experiment: name, ...common } }
       : { step: "importModel", args: { model: name, ...common } };
+  }
+
+  private plotStep(s: StatementOf<"plotMetric">): RuntimeStep {
+    const metric = bindString(s.metric, this.bind, "a metric name");
+    let x: ChartAxis = "step";
+    if (s.axis) {
+      const axis = bindString(s.axis, this.bind, "step or time").toLowerCase();
+      if (axis !== "step" && axis !== "time")
+        throw statementError(this.bind, s.axis.span, `PLOT draws BY step or BY time, not '${axis}'`);
+      x = axis;
+    }
+    if (s.from.kind === "experiment") {
+      const experiment = bindString(s.from.name, this.bind, "an experiment name");
+      return { step: "plotExperimentMetric", args: { experiment, metric, x, mlflowUri: this.mlflowUri(s) } };
+    }
+    const source = this.coordinate(s.from.coordinate, parseSchemaCoordinate);
+    return { step: "plotSharedMetric", args: { source, metric, x } };
   }
 
   /**

@@ -1,7 +1,10 @@
 // Completion for the kernel: given a cell and a cursor offset, the keywords that may come next
 // (from the grammar, through Chevrotain's content assist) and the names that exist (from a
-// NameSource: shares, recipients, experiments, models).
+// NameSource): shares, recipients, experiments and models; the columns of the table a SELECT
+// names; the shares, schemas and tables the profile in use can read, as quoted coordinates; and
+// `:variables` of the notebook.
 import type { IToken } from "chevrotain";
+import { unquoteString } from "../../grammar/build-ast.js";
 import { type Expectation, expectedAfter, isKeywordType, type NameRole } from "../../grammar/expected.js";
 import { tokenizeLeniently } from "../../grammar/parse.js";
 import {
@@ -10,6 +13,7 @@ import {
   Parameter,
   QuotedIdentifier,
   Semicolon,
+  StringLiteral,
   UnterminatedQuotedIdentifier,
   UnterminatedString,
 } from "../../grammar/tokens.js";
@@ -17,7 +21,18 @@ import {
 /** The names that exist, by role. Answers should be quick; completion waits at most a moment. */
 export interface NameSource {
   names(role: NameRole): Promise<string[]>;
+  /** The columns of the shared table `coordinate` names, as written in the statement. */
+  columns?(coordinate: string): Promise<string[]>;
+  /**
+   * What a profile can read, as coordinates without the profile: shares (`depth` 1), schemas
+   * (`share.schema`, 2) or tables (`share.schema.table`, 3). `profile` null: the one in use.
+   */
+  coordinates?(depth: CoordinateDepth, profile: string | null): Promise<string[]>;
+  /** The notebook's variables, for `:name`. */
+  variables?(): string[];
 }
+
+export type CoordinateDepth = 1 | 2 | 3;
 
 export interface Completion {
   matches: string[];
@@ -51,15 +66,101 @@ export async function complete(text: string, cursor: number, source?: NameSource
   const before = partial ? tokens.slice(0, -1) : tokens;
   let start = before.length;
   while (start > 0 && (before[start - 1] as IToken).tokenType !== Semicolon) start--;
-  const expected = expectedAfter(before.slice(start));
-  const typed = partial?.image ?? "";
+  const statement = before.slice(start);
+  const expected = expectedAfter(statement);
+  // A lone ':' does not lex as a parameter yet; it is the start of one all the same.
+  const colon = !partial && text[at - 1] === ":";
+  const typed = colon ? ":" : (partial?.image ?? "");
+  const cursorStart = colon ? at - 1 : partial ? partial.startOffset : at;
   const matches: string[] = [];
+  if (typed.startsWith(":")) {
+    // Where a value or a name may stand, a :parameter may too.
+    if (source?.variables && expected.some((e) => e.kind !== "keyword"))
+      matches.push(...variableMatches(source.variables(), typed.slice(1)));
+    return { matches, cursorStart, cursorEnd: at };
+  }
   for (const expectation of expected) {
     if (expectation.kind === "keyword") matches.push(...keywordMatches(expectation, typed));
-    if (expectation.kind === "name" && source)
+    if (expectation.kind === "name" && expectation.role === "axis") matches.push(...axisMatches(typed));
+    else if (expectation.kind === "name" && expectation.role === "column" && source?.columns) {
+      const table = fromCoordinate(text, at);
+      if (table !== undefined) matches.push(...(await columnMatches(source, table, typed)));
+    } else if (expectation.kind === "name" && source)
       matches.push(...(await nameMatches(source, expectation.role, typed)));
   }
-  return { matches: [...new Set(matches)], cursorStart: partial ? partial.startOffset : at, cursorEnd: at };
+  const depth = coordinateDepth(statement);
+  if (depth !== undefined && source?.coordinates && expected.some((e) => e.kind === "value"))
+    matches.push(...(await coordinateMatches(source, depth, typed)));
+  return { matches: [...new Set(matches)], cursorStart, cursorEnd: at };
+}
+
+/** The coordinate after FROM in the statement around the cursor (SELECT names its table last). */
+function fromCoordinate(text: string, at: number): string | undefined {
+  const tokens = tokenizeLeniently(text);
+  let start = 0;
+  let end = tokens.length;
+  for (let i = 0; i < tokens.length; i++) {
+    if ((tokens[i] as IToken).tokenType !== Semicolon) continue;
+    if ((tokens[i] as IToken).startOffset < at) start = i + 1;
+    else {
+      end = i;
+      break;
+    }
+  }
+  const statement = tokens.slice(start, end);
+  const from = statement.findIndex((t) => t.tokenType.name === "FROM");
+  const coordinate = from === -1 ? undefined : statement[from + 1];
+  return coordinate?.tokenType === StringLiteral ? unquoteString(coordinate.image) : undefined;
+}
+
+/**
+ * How deep a coordinate the statement wants next, by the words before it: a table after SELECT …
+ * FROM, a schema after USING SHARE and PLOT … FROM, a share after SHOW TABLES IN.
+ */
+function coordinateDepth(statement: IToken[]): CoordinateDepth | undefined {
+  const words = statement.map((t) => t.tokenType.name);
+  const previous = words[words.length - 1];
+  if (previous === "FROM" && words[0] === "SELECT") return 3;
+  if (previous === "FROM" && words[0] === "PLOT") return 2;
+  if (previous === "SHARE" && words[words.length - 2] === "USING") return 2;
+  if (previous === "IN" && words[words.length - 2] === "TABLES") return 1;
+  return undefined;
+}
+
+async function coordinateMatches(
+  source: NameSource,
+  depth: CoordinateDepth,
+  typed: string,
+): Promise<string[]> {
+  const quote = typed.startsWith('"') ? '"' : "'";
+  const body = typed.replace(/^['"]/, "");
+  const hash = body.lastIndexOf("#");
+  const profile = hash === -1 ? null : body.slice(0, hash);
+  const prefix = hash === -1 ? "" : body.slice(0, hash + 1);
+  const wanted = body.slice(hash + 1).toLowerCase();
+  const found = await within(() => source.coordinates?.(depth, profile) ?? Promise.resolve([]));
+  return found
+    .filter((c) => c.toLowerCase().startsWith(wanted))
+    .sort((a, b) => a.localeCompare(b))
+    .map((c) => quoteString(prefix + c, quote));
+}
+
+async function columnMatches(source: NameSource, table: string, typed: string): Promise<string[]> {
+  const prefix = typed.replace(/^`/, "").toLowerCase();
+  const columns = await within(() => source.columns?.(table) ?? Promise.resolve([]));
+  // Columns keep the table's order: it is the order a reader knows them in.
+  return columns.filter((c) => c.toLowerCase().startsWith(prefix)).map(writeName);
+}
+
+function variableMatches(variables: string[], typed: string): string[] {
+  return variables
+    .filter((name) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(name) && name.startsWith(typed))
+    .sort((a, b) => a.localeCompare(b))
+    .map((name) => `:${name}`);
+}
+
+function axisMatches(typed: string): string[] {
+  return ["step", "time"].filter((axis) => axis.startsWith(typed.toLowerCase()));
 }
 
 function keywordMatches(expectation: Extract<Expectation, { kind: "keyword" }>, typed: string): string[] {
@@ -80,14 +181,23 @@ async function nameMatches(source: NameSource, role: NameRole, typed: string): P
     .map((name) => (asString ? quoteString(name, quote === '"' ? '"' : "'") : writeName(name)));
 }
 
-async function namesWithin(source: NameSource, role: NameRole): Promise<string[]> {
+function namesWithin(source: NameSource, role: NameRole): Promise<string[]> {
+  return within(() => source.names(role));
+}
+
+async function within(names: () => Promise<string[]>): Promise<string[]> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<string[]>((resolve) => {
     timer = setTimeout(() => resolve([]), NAME_TIMEOUT_MS);
   });
   try {
     // A source that fails (a server down, a step not wired) just offers no names.
-    return await Promise.race([source.names(role).catch(() => []), timeout]);
+    return await Promise.race([
+      Promise.resolve()
+        .then(names)
+        .catch(() => []),
+      timeout,
+    ]);
   } finally {
     clearTimeout(timer);
   }

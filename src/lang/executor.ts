@@ -2,6 +2,15 @@
 // event as each step starts and whenever the Runtime reports progress, and turns what the steps
 // return into one StatementResult per statement.
 import { ArcuateError, messageOf } from "../errors.js";
+import {
+  type ChartOutput,
+  type ChartResult,
+  chartSpec,
+  chartText,
+  downsampleNote,
+  drawnSeries,
+} from "./chart.js";
+import { renderSvg } from "./chart-svg.js";
 import { describeStep, formatPlan } from "./explain.js";
 import { help } from "./help.js";
 import type { Plan, RuntimeStep } from "./plan.js";
@@ -10,7 +19,8 @@ import type { ActionOutput, Runtime, StepContext, TableOutput } from "./runtime.
 export type StatementResult =
   | { kind: "table"; title?: string; columns: string[]; rows: unknown[][]; totalRows?: number }
   | { kind: "message"; text: string }
-  | { kind: "plan"; text: string };
+  | { kind: "plan"; text: string }
+  | ChartResult;
 
 export interface ProgressEvent {
   step: string;
@@ -35,6 +45,7 @@ export interface ExecuteOptions {
 export async function executePlan(plan: Plan, options: ExecuteOptions): Promise<StatementResult> {
   const messages: string[] = [];
   let table: TableOutput | undefined;
+  let chart: ChartOutput | undefined;
   for (const step of plan.steps) {
     options.signal?.throwIfAborted();
     switch (step.step) {
@@ -54,10 +65,12 @@ export async function executePlan(plan: Plan, options: ExecuteOptions): Promise<
       default: {
         const output = await runStep(step, plan, options);
         if (typeof output === "string") messages.push(output);
+        else if (isChart(output)) chart = output;
         else table = output;
       }
     }
   }
+  if (chart) return chartResult(chart);
   if (table) return { kind: "table", ...table };
   return { kind: "message", text: messages.join("\n") };
 }
@@ -66,7 +79,7 @@ async function runStep(
   step: RuntimeStep,
   plan: Plan,
   options: ExecuteOptions,
-): Promise<ActionOutput | TableOutput> {
+): Promise<ActionOutput | TableOutput | ChartOutput> {
   const emit = options.onProgress ?? (() => {});
   emit({ step: step.step, message: describeStep(step) });
   const context: StepContext = {
@@ -90,7 +103,7 @@ function callRuntime(
   runtime: Runtime,
   step: RuntimeStep,
   context: StepContext,
-): Promise<ActionOutput | TableOutput> {
+): Promise<ActionOutput | TableOutput | ChartOutput> {
   switch (step.step) {
     case "createShare":
       return runtime.createShare(step.args, context);
@@ -136,7 +149,36 @@ function callRuntime(
       return runtime.importModel(step.args, context);
     case "selectFromShare":
       return runtime.selectFromShare(step.args, context);
+    case "plotSharedMetric":
+      return runtime.plotSharedMetric(step.args, context);
+    case "plotExperimentMetric":
+      return runtime.plotExperimentMetric(step.args, context);
   }
+}
+
+function isChart(output: TableOutput | ChartOutput): output is ChartOutput {
+  return (output as Partial<ChartOutput>).kind === "chart";
+}
+
+/** A PLOT step's histories as the notebook shows them: downsampled, as a spec, an SVG and text. */
+async function chartResult(chart: ChartOutput): Promise<ChartResult> {
+  const drawn = drawnSeries(chart.series);
+  const points = chart.series.reduce((n, s) => n + s.points.length, 0);
+  const drawnPoints = drawn.reduce((n, s) => n + s.points.length, 0);
+  const note = downsampleNote(points, drawnPoints);
+  const spec = chartSpec(chart, drawn, note);
+  return {
+    kind: "chart",
+    title: chart.title,
+    metric: chart.metric,
+    x: chart.x,
+    runs: chart.series.length,
+    points,
+    drawnPoints,
+    spec,
+    svg: await renderSvg(spec),
+    text: chartText(chart, note),
+  };
 }
 
 /**

@@ -65,6 +65,10 @@ export function describeStep(step: PlanStep): string {
       const at = step.args.version === null ? "" : ` at version ${step.args.version}`;
       return `read ${columns ? columns.join(", ") : "all columns"} of ${coordinate(source)}.${source.table}${at}${filter}, at most ${limit} rows`;
     }
+    case "plotSharedMetric":
+      return `draw metric '${step.args.metric}' of every run in ${coordinate(step.args.source)} by ${step.args.x}, one line per run`;
+    case "plotExperimentMetric":
+      return `draw metric '${step.args.metric}' of every run of experiment '${step.args.experiment}' at ${step.args.mlflowUri} by ${step.args.x}, one line per run`;
     case "useMlflow":
       return `use the MLflow server at ${step.args.uri} from now on`;
     case "useProfile":

@@ -125,6 +125,19 @@ export const HELP_ENTRIES: readonly HelpEntry[] = [
     ],
   },
   {
+    topic: "PLOT",
+    syntax: [
+      "PLOT METRIC metric FROM '[profile#]share.schema' [BY step | BY time]",
+      "PLOT METRIC metric FROM EXPERIMENT 'name' [BY step | BY time]",
+    ],
+    summary:
+      "Draws a metric's history as a line chart, one line per run: from a shared experiment (before importing it) or from an experiment in MLflow. The x axis is the step (default) or the time. Long histories are downsampled for drawing, and the chart says so.",
+    examples: [
+      "PLOT METRIC loss FROM 'acme.share#churn_share.churn'",
+      "PLOT METRIC loss FROM EXPERIMENT 'churn-prediction' BY time",
+    ],
+  },
+  {
     topic: "USE",
     syntax: ["USE MLFLOW 'http://host:port'", "USE PROFILE 'path/to/profile.share'"],
     summary:

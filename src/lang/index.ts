@@ -1,6 +1,7 @@
 // The %arcuate language: the public surface the kernel and the CLI use. Named exports only.
 
 export type { NameRole } from "../../grammar/expected.js";
+export type { ChartOutput, ChartPoint, ChartResult, ChartSeries, VegaLiteSpec } from "./chart.js";
 export type { Completion, NameSource } from "./complete.js";
 export type { ProgressEvent, StatementResult } from "./executor.js";
 export { formatPlan } from "./explain.js";
@@ -10,6 +11,7 @@ export { HELP_ENTRIES, help } from "./help.js";
 export type {
   AddExperimentToShareArgs,
   AddModelToShareArgs,
+  ChartAxis,
   CreateRecipientArgs,
   CreateShareArgs,
   DescribeHistoryArgs,
@@ -22,6 +24,8 @@ export type {
   ImportModelArgs,
   Plan,
   PlanStep,
+  PlotExperimentMetricArgs,
+  PlotSharedMetricArgs,
   RefreshShareArgs,
   RemoveFromShareArgs,
   RowFilter,

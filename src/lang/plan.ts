@@ -141,6 +141,23 @@ export interface SelectFromShareArgs {
   limit: number;
 }
 
+/** The x axis of a metric chart: the metric's step, or its timestamp. */
+export type ChartAxis = "step" | "time";
+
+/** PLOT METRIC … FROM 'share.schema': a metric's history from a shared experiment, before import. */
+export interface PlotSharedMetricArgs {
+  source: SchemaCoordinate;
+  metric: string;
+  x: ChartAxis;
+}
+/** PLOT METRIC … FROM EXPERIMENT 'name': a metric's history from an experiment in MLflow. */
+export interface PlotExperimentMetricArgs {
+  experiment: string;
+  metric: string;
+  x: ChartAxis;
+  mlflowUri: string;
+}
+
 /** Steps the Runtime performs (one Runtime method each, same name). */
 export type RuntimeStep =
   | { step: "createShare"; args: CreateShareArgs }
@@ -164,7 +181,9 @@ export type RuntimeStep =
   | { step: "showRemoteTables"; args: ShowRemoteTablesArgs }
   | { step: "importExperiment"; args: ImportExperimentArgs }
   | { step: "importModel"; args: ImportModelArgs }
-  | { step: "selectFromShare"; args: SelectFromShareArgs };
+  | { step: "selectFromShare"; args: SelectFromShareArgs }
+  | { step: "plotSharedMetric"; args: PlotSharedMetricArgs }
+  | { step: "plotExperimentMetric"; args: PlotExperimentMetricArgs };
 
 /** Steps the session performs itself: they only change or describe the session. */
 export type SessionStep =

@@ -4,6 +4,7 @@
 
 import type { NameRole } from "../../grammar/expected.js";
 import { arcuateRuntime } from "./arcuate-runtime.js";
+import type { ChartOutput } from "./chart.js";
 import type {
   AddExperimentToShareArgs,
   AddModelToShareArgs,
@@ -17,6 +18,8 @@ import type {
   GrantArgs,
   ImportExperimentArgs,
   ImportModelArgs,
+  PlotExperimentMetricArgs,
+  PlotSharedMetricArgs,
   RefreshShareArgs,
   RemoveFromShareArgs,
   RuntimeStep,
@@ -27,6 +30,7 @@ import type {
   ShowRemoteTablesArgs,
   ShowSharesArgs,
   ShowTablesArgs,
+  TableCoordinate,
 } from "./plan.js";
 
 /** Rows for SHOW, DESCRIBE and SELECT. `totalRows` is set when `rows` is a cut of a larger result. */
@@ -86,8 +90,15 @@ export interface Runtime {
   selectFromShare(args: SelectFromShareArgs, context: StepContext): Promise<TableOutput>;
   importExperiment(args: ImportExperimentArgs, context: StepContext): Promise<ActionOutput>;
   importModel(args: ImportModelArgs, context: StepContext): Promise<ActionOutput>;
+  // Charts: a metric's history of every run, from a share (before import) or from MLflow.
+  plotSharedMetric(args: PlotSharedMetricArgs, context: StepContext): Promise<ChartOutput>;
+  plotExperimentMetric(args: PlotExperimentMetricArgs, context: StepContext): Promise<ChartOutput>;
   /** Names that exist, for completion. Should answer fast; an empty list is always acceptable. */
   listNames(role: NameRole, context: NameContext): Promise<string[]>;
+  /** The columns of a shared table (from its metadata), for completion. */
+  listColumns(table: TableCoordinate): Promise<string[]>;
+  /** Every table a profile can read, for completion of coordinates. */
+  listSharedTables(profile: string): Promise<{ share: string; schema: string; name: string }[]>;
 }
 
 /** The step kinds the Runtime implements (each is the name of its method). */

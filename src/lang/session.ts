@@ -1,9 +1,11 @@
 // A language session: the state a notebook (or one CLI run) carries between statements (current
 // MLflow server and profile) and the four things the kernel asks of the language: execute,
 // explain, complete, help.
+import { resolve } from "node:path";
 import { parse } from "../../grammar/parse.js";
 import { type CompileContext, compileScript } from "./compile.js";
 import { type Completion, complete, type NameSource } from "./complete.js";
+import { CoordinateProblem, parseTableCoordinate } from "./coordinates.js";
 import { executePlan, type ProgressEvent, type SessionState, type StatementResult } from "./executor.js";
 import { formatPlan } from "./explain.js";
 import { help } from "./help.js";
@@ -18,6 +20,8 @@ export interface SessionOptions {
   profile?: string;
   /** Resolves :name parameters (notebook variables); undefined means "no such variable". */
   variables?: (name: string) => unknown;
+  /** The notebook's variable names, for completing `:name`. */
+  variableNames?: () => string[];
   /** Does the steps' work. Default: defaultRuntime(workDir). */
   runtime?: Runtime;
   /** Names for completion. Default: the runtime's listNames. */
@@ -46,9 +50,7 @@ export function createSession(options: SessionOptions): Session {
     mlflowUri: options.mlflowUri ?? process.env.MLFLOW_TRACKING_URI ?? null,
     profile: options.profile ?? null,
   };
-  const names: NameSource = options.names ?? {
-    names: (role) => runtime.listNames(role, { workDir: options.workDir, ...state }),
-  };
+  const names: NameSource = options.names ?? completionNames(runtime, options, state);
   const compileContext = (): CompileContext => ({
     workDir: options.workDir,
     mlflowUri: state.mlflowUri,
@@ -84,5 +86,46 @@ export function createSession(options: SessionOptions): Session {
     help(topic) {
       return help(topic);
     },
+  };
+}
+
+/**
+ * Completion's names from the runtime. What a share holds changes rarely while someone types, so
+ * a table's columns and a profile's tables are fetched once per session and kept (a failed fetch
+ * is forgotten, to be tried again on the next Tab).
+ */
+function completionNames(runtime: Runtime, options: SessionOptions, state: SessionState): NameSource {
+  const columns = new Map<string, Promise<string[]>>();
+  const tables = new Map<string, Promise<{ share: string; schema: string; name: string }[]>>();
+  const cached = <T>(cache: Map<string, Promise<T>>, key: string, fetch: () => Promise<T>): Promise<T> => {
+    let found = cache.get(key);
+    if (!found) {
+      found = fetch();
+      cache.set(key, found);
+      found.catch(() => cache.delete(key));
+    }
+    return found;
+  };
+  return {
+    names: (role) => runtime.listNames(role, { workDir: options.workDir, ...state }),
+    async columns(coordinate) {
+      let table: ReturnType<typeof parseTableCoordinate>;
+      try {
+        table = parseTableCoordinate(coordinate, state.profile);
+      } catch (error) {
+        if (error instanceof CoordinateProblem) return [];
+        throw error;
+      }
+      const key = JSON.stringify([resolve(table.profile), table.share, table.schema, table.table]);
+      return cached(columns, key, () => runtime.listColumns(table));
+    },
+    async coordinates(depth, profile) {
+      const path = profile ?? state.profile;
+      if (!path) return [];
+      const all = await cached(tables, resolve(path), () => runtime.listSharedTables(path));
+      const parts = all.map((t) => [t.share, t.schema, t.name].slice(0, depth).join("."));
+      return [...new Set(parts)];
+    },
+    variables: () => options.variableNames?.() ?? [],
   };
 }

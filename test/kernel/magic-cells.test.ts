@@ -90,6 +90,8 @@ describe("%arcuate cells", () => {
     const cellMagic = "%%arcuate\nCREATE SH";
     const lineMagic = "%arcuate SHOW ";
     const mixed = "%arcuate HELP\nconst text = 'abc';\ntext.toUpp";
+    const variable = "%arcuate USE MLFLOW :track";
+    const second = "%%arcuate\nSHOW SHARES;\nPLOT METRIC loss FROM EXPERIMENT 'x'";
     const answers = await kernelRequests<{
       matches?: string[];
       cursor_start?: number;
@@ -98,15 +100,20 @@ describe("%arcuate cells", () => {
     }>(
       install,
       folder,
-      [],
+      ["const trackingUri = 'http://127.0.0.1:5000';"],
       [
         { type: "complete", code: cellMagic, cursor: cellMagic.length },
         { type: "complete", code: lineMagic, cursor: lineMagic.length },
         { type: "complete", code: mixed, cursor: mixed.length },
         { type: "inspect", code: "%%arcuate\nCREATE SHARE s WITH EXPERIMENT 'x'", cursor: 20 },
+        { type: "complete", code: variable, cursor: variable.length },
+        { type: "inspect", code: second, cursor: second.length - 3 },
       ],
     );
-    const [keyword, next, typescript, inspection] = answers;
+    const [keyword, next, typescript, inspection, variableNames, secondHelp] = answers;
+    // `:name` offers the notebook's variables; Shift-Tab helps with the statement under the cursor.
+    expect(variableNames).toMatchObject({ matches: [":trackingUri"], cursor_start: variable.length - 6 });
+    expect(secondHelp?.data?.["text/plain"]).toMatch(/^PLOT METRIC metric FROM/);
     expect(keyword).toMatchObject({ matches: ["SHARE"], cursor_start: cellMagic.length - 2 });
     expect(next?.matches).toEqual(expect.arrayContaining(["SHARES", "RECIPIENTS", "GRANTS", "TABLES"]));
     expect(typescript?.matches).toContain("toUpperCase");

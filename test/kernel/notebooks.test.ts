@@ -47,6 +47,26 @@ function table(cell: ExecutedCell | undefined): string[][] {
   return htmlTableRows(html ?? "");
 }
 
+/**
+ * The chart a PLOT cell shows: its Vega-Lite spec's runs (one colour each), and the number of
+ * lines in the SVG rendered beside it.
+ */
+function chart(cell: ExecutedCell | undefined): { runs: string[]; svgLines: number; text: string } {
+  const output = cell?.outputs.find((o) => o.data?.["application/vnd.vegalite.v5+json"] !== undefined);
+  const data = (output?.data ?? {}) as Record<string, unknown>;
+  const spec = data["application/vnd.vegalite.v5+json"] as
+    | { data: { values: { run: string }[] } }
+    | undefined;
+  const svg = String(data["image/svg+xml"] ?? "");
+  return {
+    runs: [...new Set((spec?.data.values ?? []).map((v) => v.run))].sort(),
+    svgLines: (svg.match(/aria-roledescription="line mark"/g) ?? []).length,
+    text: String(data["text/plain"] ?? ""),
+  };
+}
+
+const SWEEP = ["sweep-lr-0.03", "sweep-lr-0.1", "sweep-lr-0.3"];
+
 /** The code cell whose source starts with `start`. */
 function cell(nb: ExecutedNotebook, start: string): ExecutedCell | undefined {
   return nb.cells.find((c) => c.source.startsWith(start));
@@ -70,6 +90,10 @@ it("shares an experiment and a model from the provider's notebook and imports th
   );
   const runIds = logged.slice(1).map((row) => row[0]!);
   expect(logged.slice(1).map((row) => row[1])).toEqual(["0.3", "0.1", "0.03"]);
+  const providerChart = chart(cell(providerNb, "%arcuate PLOT METRIC loss FROM EXPERIMENT"));
+  expect(providerChart.runs).toEqual(SWEEP);
+  expect(providerChart.svgLines).toBe(3);
+  expect(providerChart.text).toContain("one line per run (3 runs, 60 points)");
   const shared = table(cell(providerNb, "%arcuate SHOW TABLES IN SHARE"));
   expect(shared.slice(1).map((row) => `${row[0]}.${row[1]}`)).toEqual(
     expect.arrayContaining([
@@ -110,6 +134,16 @@ it("shares an experiment and a model from the provider's notebook and imports th
   const loss = table(cell(recipientNb, "%%arcuate\nSELECT run_id, key"));
   expect(loss.length).toBe(11);
   expect(new Set(loss.slice(1).map((row) => row[1]))).toEqual(new Set(["loss"]));
+  // The loss curves drawn from the share before the import, and from our MLflow after it.
+  for (const plot of [
+    "%arcuate PLOT METRIC loss FROM 'churn_share",
+    "%arcuate PLOT METRIC loss FROM EXPERIMENT",
+  ]) {
+    const drawn = chart(cell(recipientNb, plot));
+    expect(drawn.runs, plot).toEqual(SWEEP);
+    expect(drawn.svgLines, plot).toBe(3);
+    expect(drawn.text, plot).toContain("sweep-lr-0.03: 20 points");
+  }
   expect(cellText(cell(recipientNb, "%arcuate CREATE OR REPLACE EXPERIMENT")!)).toMatch(/3 runs/);
   const imported = table(
     recipientNb.cells.find((c) => cellHtml(c).some((h) => h.includes("<caption>imported runs"))),

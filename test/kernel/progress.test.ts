@@ -6,7 +6,11 @@ import { ProgressDisplay } from "../../src/kernel/progress.js";
 
 let writes: { text: string | undefined; id: string | undefined; update: boolean }[];
 const write = (bundle: DisplayBundle, update: boolean) =>
-  writes.push({ text: bundle.data["text/plain"], id: bundle.transient.display_id, update });
+  writes.push({
+    text: bundle.data["text/plain"] as string | undefined,
+    id: bundle.transient.display_id,
+    update,
+  });
 
 beforeEach(() => {
   vi.useFakeTimers();

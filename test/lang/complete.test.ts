@@ -77,3 +77,91 @@ describe("completion", () => {
     expect((await complete("CREATE SHARE ", 13, failing)).matches).toEqual(["IF"]);
   });
 });
+
+describe("completion that knows the data", () => {
+  const data: NameSource = {
+    ...names,
+    async columns(coordinate) {
+      return coordinate === "churn_share.churn.metrics"
+        ? ["run_id", "key", "value", "timestamp", "step"]
+        : [];
+    },
+    async coordinates(depth) {
+      return [
+        "churn_share",
+        "churn_share.churn",
+        "churn_share.churn.metrics",
+        "churn_share.churn.runs",
+      ].filter((c) => c.split(".").length === depth);
+    },
+    variables: () => ["trackingUri", "profile", "table_name"],
+  };
+  const here = (text: string, cursor = text.length) => complete(text, cursor, data);
+
+  it("offers the columns of the table a SELECT names, after SELECT and in WHERE", async () => {
+    const select = "SELECT  FROM 'churn_share.churn.metrics'";
+    expect((await here(select, 7)).matches).toEqual(
+      expect.arrayContaining(["run_id", "key", "value", "timestamp", "step"]),
+    );
+    const where = "SELECT run_id FROM 'churn_share.churn.metrics' WHERE ru";
+    expect(await here(where)).toEqual({
+      matches: ["run_id"],
+      cursorStart: where.length - 2,
+      cursorEnd: where.length,
+    });
+    expect(
+      (await here("SELECT * FROM 'churn_share.churn.metrics' WHERE key = 'loss' AND s")).matches,
+    ).toEqual(["step"]);
+  });
+
+  it("offers no columns when the statement names no table yet", async () => {
+    expect((await here("SELECT ru")).matches).toEqual([]);
+  });
+
+  it("offers :variables of the notebook where a value may stand", async () => {
+    expect(await here("USE MLFLOW :tr")).toEqual({
+      matches: [":trackingUri"],
+      cursorStart: 11,
+      cursorEnd: 14,
+    });
+    expect((await here("USE PROFILE :")).matches).toEqual([":profile", ":table_name", ":trackingUri"]);
+    expect((await here("SELECT * FROM :")).matches).toEqual([":profile", ":table_name", ":trackingUri"]);
+  });
+
+  it("offers the shares, schemas and tables of the profile in use, as quoted coordinates", async () => {
+    expect((await here("SELECT * FROM ")).matches).toEqual([
+      "'churn_share.churn.metrics'",
+      "'churn_share.churn.runs'",
+    ]);
+    expect(await here("SELECT * FROM 'churn_share.churn.r")).toEqual({
+      matches: ["'churn_share.churn.runs'"],
+      cursorStart: 14,
+      cursorEnd: 34,
+    });
+    expect((await here("CREATE EXPERIMENT 'x' USING SHARE ")).matches).toEqual(["'churn_share.churn'"]);
+    expect((await here("PLOT METRIC loss FROM ")).matches).toEqual(
+      expect.arrayContaining(["EXPERIMENT", "'churn_share.churn'"]),
+    );
+    expect((await here("SHOW TABLES IN ")).matches).toEqual(["SHARE", "'churn_share'"]);
+  });
+
+  it("keeps a profile typed in the coordinate", async () => {
+    const profiles: string[] = [];
+    const source: NameSource = {
+      ...data,
+      async coordinates(depth, profile) {
+        profiles.push(String(profile));
+        return data.coordinates!(depth, profile);
+      },
+    };
+    expect((await complete("SELECT * FROM 'acme.share#churn_share.churn.m", 45, source)).matches).toEqual([
+      "'acme.share#churn_share.churn.metrics'",
+    ]);
+    expect(profiles).toEqual(["acme.share"]);
+  });
+
+  it("offers step and time after PLOT … BY", async () => {
+    expect((await here("PLOT METRIC loss FROM EXPERIMENT 'x' BY ")).matches).toEqual(["step", "time"]);
+    expect((await here("PLOT METRIC loss FROM EXPERIMENT 'x' BY t")).matches).toEqual(["time"]);
+  });
+});
