@@ -171,7 +171,7 @@ export async function importModel(
  * for deletion once the real version exists. A model that already went past `wanted` keeps
  * MLflow's numbering (the source number stays in the `arcuate.source.version` tag).
  */
-async function skipToVersion(
+export async function skipToVersion(
   mlflow: MlflowClient,
   modelName: string,
   wanted: number,

@@ -7,8 +7,10 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { importModelAsset } from "../../src/exchange/import-model-asset.js";
 import { Exchange } from "../../src/exchange/index.js";
 import { MlflowClient } from "../../src/mlflow/index.js";
+import { ModelSharingClient } from "../../src/sharing/client/models.js";
 import { mlflowServers } from "../support/mlflow.js";
 import { PROJECT_ROOT } from "../support/paths.js";
 import { runPythonJson, runPythonScriptJson } from "../support/python.js";
@@ -207,6 +209,49 @@ x = np.random.default_rng(7).normal(size=(20, 4))
 print(json.dumps([int(v) for v in model.predict(x)]))
 `,
       { args: [folder], timeoutMs: 300_000 },
+    );
+    expect(predicted).toEqual(predictions);
+  });
+});
+
+describe("arcuate's client", () => {
+  it("imports the model through the model endpoints alone, again idempotently", async () => {
+    const { recipient: recipientUri } = mlflowServers();
+    const recipient = new MlflowClient({ trackingUri: recipientUri });
+    const profile = (await sharing.catalog.createRecipient(`os-only-${id}`)).profile;
+    await sharing.catalog.grant(share, `os-only-${id}`);
+    const requests: string[] = [];
+    const client = new ModelSharingClient(profile, {
+      fetch: (input, init) => {
+        requests.push(`${init?.method ?? "GET"} ${new URL(String(input)).pathname}`);
+        return fetch(input, init);
+      },
+    });
+    const ref = { share, schema: "sk_model", model: "sk_model" };
+    const target = `os-imported-${id}`;
+    const first = await importModelAsset(recipient, client, ref, target);
+    expect(first).toMatchObject({ versions: 2, createdVersions: 2 });
+    // Only OpenSharing model endpoints were asked: no table, query or file URL.
+    expect(requests.length).toBeGreaterThan(0);
+    for (const r of requests) expect(r).toMatch(/\/all-models$|\/models(\/|$)/);
+    const again = await importModelAsset(recipient, client, ref, target);
+    expect(again.createdVersions).toBe(0);
+    const versions = (await recipient.versions.listAll(target)).map((v) => v.version).sort();
+    expect(versions).toEqual(["1", "2"]);
+    expect((await recipient.models.getVersionByAlias(target, "production")).version).toBe("1");
+    expect((await recipient.models.getVersionByAlias(target, "Champion")).version).toBe("2");
+    expect((await recipient.models.get(target)).description).toBe("churn classifier");
+    const predicted = await runPythonJson<number[]>(
+      `
+import json, sys, warnings
+warnings.filterwarnings("ignore")
+import mlflow, numpy as np
+mlflow.set_tracking_uri(sys.argv[1])
+model = mlflow.pyfunc.load_model(f"models:/{sys.argv[2]}@Champion")
+x = np.random.default_rng(7).normal(size=(20, 4))
+print(json.dumps([int(v) for v in model.predict(x)]))
+`,
+      { args: [recipientUri, target], timeoutMs: 300_000 },
     );
     expect(predicted).toEqual(predictions);
   });
