@@ -12,6 +12,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { nginx } from "./setup/nginx.mjs";
 import { postgres } from "./setup/postgres.mjs";
+import { seaweedfs } from "./setup/seaweedfs.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const venv = join(root, ".venv");
@@ -123,6 +124,7 @@ try {
   if (process.argv.includes("--with-chromium")) chromium();
   postgres();
   nginx();
+  if (process.argv.includes("--with-chromium")) seaweedfs(log); // the tests' S3 server, not the demo's
 } catch (error) {
   process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
   process.exit(1);

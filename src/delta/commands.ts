@@ -68,7 +68,7 @@ export function deltaCommand(): Command {
     .description(
       "Print a table's rows as JSON Lines (binary as base64, timestamps ISO 8601 UTC, decimals as strings)",
     )
-    .argument("<table>", "path of the table (the folder holding _delta_log)")
+    .argument("<table>", "the table: a folder holding _delta_log, or s3://bucket/prefix")
     .option("--version <n>", "read this version", nonNegativeInt)
     .option("--timestamp <iso>", "read the latest version committed at or before this time")
     .option("--limit <n>", "print at most this many rows", nonNegativeInt)
@@ -78,7 +78,7 @@ export function deltaCommand(): Command {
   delta
     .command("history")
     .description("Print one JSON line per commit, newest first")
-    .argument("<table>", "path of the table")
+    .argument("<table>", "the table: a folder, or s3://bucket/prefix")
     .action(async (location: string) => {
       await printHistory(location);
     });

@@ -15,8 +15,10 @@ import {
   unlink,
   writeFile,
 } from "node:fs/promises";
-import { dirname, join, relative, sep } from "node:path";
+import { dirname, join, relative, resolve, sep } from "node:path";
 import { ConflictError, NotFoundError } from "../errors.js";
+import { isS3Location } from "./s3-location.js";
+import { S3Storage } from "./s3-storage.js";
 
 export interface FileInfo {
   /** Path relative to the storage root, "/"-separated. */
@@ -177,4 +179,12 @@ export class LocalStorage implements Storage {
       throw error;
     }
   }
+}
+
+/**
+ * The storage a table location names: `s3://bucket/prefix` and `s3a://…` an S3Storage (see
+ * s3-storage.ts for endpoint and credentials), anything else a folder on the local file system.
+ */
+export function storageForLocation(location: string): Storage {
+  return isS3Location(location) ? new S3Storage(location) : new LocalStorage(resolve(location));
 }

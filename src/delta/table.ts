@@ -1,6 +1,5 @@
 // A Delta table at a location: opens the log, hands out snapshots (latest, at a version, at a
 // timestamp), history, raw commits for change readers, and writes (writer.ts).
-import { resolve } from "node:path";
 import type * as arrow from "apache-arrow";
 import { ArcuateError, NotFoundError } from "../errors.js";
 import type { Action, CommitInfoAction } from "./actions.js";
@@ -15,11 +14,11 @@ import {
   replay,
 } from "./replay.js";
 import { Snapshot } from "./snapshot.js";
-import { LocalStorage, type Storage } from "./storage.js";
+import { type Storage, storageForLocation } from "./storage.js";
 import { type CreateTableOptions, createTable, type WriteOptions, writeTable } from "./writer.js";
 
 export interface OpenOptions {
-  /** Where the table's files are; its root is the table root. Default: LocalStorage(location). */
+  /** Where the table's files are; its root is the table root. Default: by the location's scheme (storageForLocation). */
   storage?: Storage;
 }
 
@@ -58,7 +57,7 @@ export class DeltaTable {
 
   /** Opens an existing table. NotFoundError when there is no `_delta_log` with commits. */
   static async open(location: string, options: OpenOptions = {}): Promise<DeltaTable> {
-    const storage = options.storage ?? new LocalStorage(resolve(location));
+    const storage = options.storage ?? storageForLocation(location);
     const table = new DeltaTable(location, storage);
     await table.listing();
     return table;
@@ -66,7 +65,7 @@ export class DeltaTable {
 
   /** Wraps a location without checking that a table exists there (used by create). */
   static at(location: string, options: OpenOptions = {}): DeltaTable {
-    return new DeltaTable(location, options.storage ?? new LocalStorage(resolve(location)));
+    return new DeltaTable(location, options.storage ?? storageForLocation(location));
   }
 
   listing(): Promise<LogListing> {
