@@ -1,7 +1,8 @@
 // What the catalog accepts: names by the protocol's rules, recipient names that are safe file
-// names, endpoints, token expiries, and table locations on the local file system.
+// names, endpoints, token expiries, and table locations on the local file system (or in an S3 bucket).
 import { isAbsolute, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { formatS3Location, isS3Location, parseS3Location } from "../../delta/s3-location.js";
 import { ArcuateError, ProtocolError } from "../../errors.js";
 import { type NameKind, nameProblem } from "../protocol.js";
 
@@ -69,8 +70,9 @@ export function expiry(options: {
   return undefined;
 }
 
-/** The local folder of a table location: a path (relative to the working directory) or a `file:` URL. */
+/** The local folder of a table location: a path (relative to the working directory) or a `file:` URL; or an `s3://` location. */
 export function tableLocationPath(location: string): string {
+  if (isS3Location(location)) return formatS3Location(parseS3Location(location)); // object storage
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(location)) {
     if (!location.toLowerCase().startsWith("file:")) {
       throw new ArcuateError(

@@ -4,6 +4,8 @@ import { randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
+import { DeltaTable } from "../../delta/index.js";
+import { isS3Location } from "../../delta/s3-location.js";
 import { ConflictError, NotFoundError } from "../../errors.js";
 import { nameKey, type Profile } from "../protocol.js";
 import type {
@@ -136,7 +138,8 @@ export class StoredCatalog implements Catalog {
     checkName("schema", schema);
     checkName("table", table);
     const path = tableLocationPath(location);
-    if (!existsSync(join(path, "_delta_log"))) {
+    // A table in a bucket is opened (which names what is wrong: bucket, credentials, endpoint).
+    if (isS3Location(path) ? !(await DeltaTable.open(path)) : !existsSync(join(path, "_delta_log"))) {
       throw new NotFoundError(`catalog: no Delta table at '${location}' (it has no _delta_log folder)`);
     }
     return this.update((state) => {

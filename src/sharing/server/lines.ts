@@ -13,6 +13,7 @@ import type { Snapshot } from "../../delta/index.js";
 import type { ResponseFormat } from "../protocol.js";
 import { deletionVectorPath, withSignedPath } from "./deletion-vectors.js";
 import type { ServedTable } from "./query.js";
+import { type FileUrls, objectStoreUrls, selfServedUrls } from "./signing.js";
 
 export function protocolLine(format: ResponseFormat, protocol: ProtocolAction): unknown {
   if (format === "delta") return { protocol: { deltaProtocol: protocol } };
@@ -59,7 +60,7 @@ type FileKind = "file" | "add" | "remove" | "cdf";
 export class FileLines {
   readonly expirationTimestamp: number;
   private readonly prefix: string;
-  private readonly refPrefix: string;
+  private readonly urls: FileUrls;
   private lastExtra?: { kind: FileKind; version?: number; timestamp?: number; key: string };
 
   /**
@@ -67,11 +68,21 @@ export class FileLines {
    * owns, and only for tables of moderate size, so a huge table's lines are never all held at once.
    */
   constructor(
-    private readonly t: ServedTable,
+    t: ServedTable,
     private readonly format: ResponseFormat,
     private readonly cacheable = false,
   ) {
-    this.expirationTimestamp = t.signer.expiry(t.now);
+    // Tables on object storage get URLs of the bucket; the server stays out of the data path.
+    const store = t.tables.objectStore(t.entry.location);
+    this.urls = store
+      ? objectStoreUrls(t.signer, store, t.now)
+      : selfServedUrls(
+          t.signer,
+          t.base,
+          { r: t.principalId, s: t.share, c: t.schema, t: t.entry.name },
+          t.now,
+        );
+    this.expirationTimestamp = this.urls.expirationTimestamp;
     this.prefix = [
       format,
       t.principalId,
@@ -81,10 +92,6 @@ export class FileLines {
       t.entry.name,
       this.expirationTimestamp,
     ].join("\n");
-    this.refPrefix = JSON.stringify({ r: t.principalId, s: t.share, c: t.schema, t: t.entry.name }).slice(
-      0,
-      -1,
-    );
   }
 
   line(kind: FileKind, action: FileAction, extra: { version?: number; timestamp?: number }): string {
@@ -107,14 +114,7 @@ export class FileLines {
   }
 
   private build(kind: FileKind, action: FileAction, extra: { version?: number; timestamp?: number }): string {
-    const ref = `${this.refPrefix},"p":${JSON.stringify(action.path)}}`;
-    const url = JSON.stringify(
-      this.t.signer.signPayload(
-        this.t.base,
-        Buffer.from(ref, "utf8").toString("base64url"),
-        this.expirationTimestamp,
-      ),
-    );
+    const url = JSON.stringify(this.urls.url(action.path));
     const id = createHash("md5").update(action.path).digest("hex");
     const versions =
       (extra.version === undefined ? "" : `,"version":${extra.version}`) +
@@ -125,12 +125,7 @@ export class FileLines {
       const dv = "deletionVector" in rest ? rest.deletionVector : undefined;
       const dvPath = dv ? deletionVectorPath(dv) : undefined;
       if (dv && dvPath !== undefined) {
-        const dvRef = `${this.refPrefix},"p":${JSON.stringify(dvPath)}}`;
-        const signed = this.t.signer.signPayload(
-          this.t.base,
-          Buffer.from(dvRef, "utf8").toString("base64url"),
-          this.expirationTimestamp,
-        );
+        const signed = this.urls.url(dvPath);
         (rest as { deletionVector?: DeletionVectorDescriptor }).deletionVector = withSignedPath(dv, signed);
       }
       const restJson = JSON.stringify(rest);

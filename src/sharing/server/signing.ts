@@ -9,6 +9,8 @@
 // over HTTP. A URL is checked (signature, expiry) before anything else is looked at; then the
 // recipient's grant is checked again, so revoking a grant also stops outstanding URLs.
 import { createHmac, timingSafeEqual } from "node:crypto";
+import type { S3Presigner } from "../../delta/index.js";
+import { canonicalPath } from "../../delta/replay.js";
 import { ArcuateError } from "../../errors.js";
 
 export interface FileRef {
@@ -73,4 +75,73 @@ export class UrlSigner {
   private mac(payload: string, expires: number): string {
     return createHmac("sha256", this.key).update(`file\n${payload}\n${expires}`).digest("hex");
   }
+}
+
+/**
+ * The URLs of one answer's files: either the server's own signed URLs, or (for tables on object
+ * storage) SigV4 pre-signed URLs of the bucket, so recipients download from the store and the
+ * server never touches a data file. All URLs of an answer share one expiry.
+ */
+export interface FileUrls {
+  readonly expirationTimestamp: number;
+  /** The URL of a file, by its path as the Delta log has it. */
+  url(logPath: string): string;
+}
+
+/** URLs served by this server: `{base}/files/{payload}?Expires=…&X-Amz-Signature=…`. */
+export function selfServedUrls(
+  signer: UrlSigner,
+  base: string,
+  ref: Omit<FileRef, "p">,
+  now: number,
+): FileUrls {
+  const expirationTimestamp = signer.expiry(now);
+  const refPrefix = JSON.stringify({ r: ref.r, s: ref.s, c: ref.c, t: ref.t }).slice(0, -1);
+  return {
+    expirationTimestamp,
+    url: (p) =>
+      signer.signPayload(
+        base,
+        Buffer.from(`${refPrefix},"p":${JSON.stringify(p)}}`, "utf8").toString("base64url"),
+        expirationTimestamp,
+      ),
+  };
+}
+
+/**
+ * Pre-signed URLs of the table's bucket. They expire with the server's own URLs (same step, so
+ * a repeated answer reuses its lines), but never after the signing credentials do: a URL signed
+ * with credentials that expired stops working then, whatever it says.
+ */
+export function objectStoreUrls(
+  signer: UrlSigner,
+  store: { presigner: S3Presigner; bucket: string; root: string },
+  now: number,
+): FileUrls {
+  let expiry = signer.expiry(now);
+  const signedAt = Math.min(now, expiry - signer.ttlMs);
+  const credentialsExpiry = store.presigner.credentials.expiration;
+  if (credentialsExpiry !== undefined && credentialsExpiry < expiry) expiry = credentialsExpiry;
+  // SigV4 URLs live 1 s to 7 days.
+  const seconds = Math.max(1, Math.min(604_800, Math.floor((expiry - signedAt) / 1000)));
+  const expirationTimestamp = signedAt + seconds * 1000;
+  const sameBucket = `s3://${store.bucket}/`;
+  return {
+    expirationTimestamp,
+    url: (logPath) => {
+      let key: string;
+      if (/^s3a?:\/\//i.test(logPath)) {
+        // An absolute path in the log: served only from the table's own bucket.
+        const path = logPath.replace(/^s3a:/i, "s3:");
+        if (!path.startsWith(sameBucket))
+          throw new ArcuateError("INTERNAL_ERROR", "sharing: a file of the table lives outside its bucket");
+        key = canonicalPath(path.slice(sameBucket.length));
+      } else if (/^[a-z][a-z0-9+.-]*:/i.test(logPath) || logPath.startsWith("/")) {
+        throw new ArcuateError("INTERNAL_ERROR", "sharing: a file of the table lives outside its bucket");
+      } else {
+        key = store.root + canonicalPath(logPath);
+      }
+      return store.presigner.url(key, signedAt, seconds);
+    },
+  };
 }
