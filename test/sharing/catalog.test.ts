@@ -63,7 +63,7 @@ describe("shares and tables", () => {
     await expect(catalog.addTable("s", "a.b", "t", table)).rejects.toThrow(/schema name 'a.b' has a '.'/);
     await expect(catalog.addTable("s", "x", "t/u", table)).rejects.toThrow(/'\/'/);
     await expect(catalog.addTable("s", "x", "t", root)).rejects.toThrow(/no Delta table/);
-    await expect(catalog.addTable("s", "x", "t", "s3://bucket/t")).rejects.toThrow(
+    await expect(catalog.addTable("s", "x", "t", "gs://bucket/t")).rejects.toThrow(
       /not on the local file system/,
     );
     await expect(catalog.addTable("nope", "x", "t", table)).rejects.toThrow(/share 'nope' does not exist/);
