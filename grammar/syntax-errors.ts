@@ -14,6 +14,7 @@ import {
 import { nearestWord } from "./suggest.js";
 import {
   Identifier,
+  QuotedIdentifier,
   Semicolon,
   UnterminatedComment,
   UnterminatedQuotedIdentifier,
@@ -72,7 +73,7 @@ export function grammarError(text: string, tokens: IToken[], errors: IRecognitio
   while (start > 0 && (tokens[start - 1] as IToken).tokenType !== Semicolon) start--;
   const prefix = tokens.slice(start, Math.max(index, start));
   const position = atEnd ? endPosition(text, tokens) : positionAt(text, found.startOffset);
-  const what = explain(prefix, atEnd ? undefined : found) ?? first.message;
+  const what = explain(prefix, atEnd ? undefined : found, tokens[index + 1]) ?? first.message;
   const others = [
     ...new Set(
       errors
@@ -88,7 +89,7 @@ export function grammarError(text: string, tokens: IToken[], errors: IRecognitio
   return syntaxError(text, position, what + more, atEnd ? 1 : found.image.length);
 }
 
-function explain(prefix: IToken[], found: IToken | undefined): string | undefined {
+function explain(prefix: IToken[], found: IToken | undefined, next: IToken | undefined): string | undefined {
   const foundWords = found ? describeToken(found) : "the end of the input";
   const previous = prefix[prefix.length - 1];
   if (!previous) {
@@ -111,8 +112,50 @@ function explain(prefix: IToken[], found: IToken | undefined): string | undefine
     message += "; separate statements with ';'";
     return message;
   }
-  if (found) message += typoHint(found, keywordsOf(expected)) + keywordAsNameHint(found, expected);
+  if (found)
+    message +=
+      typoHint(found, keywordsOf(expected)) +
+      keywordAsNameHint(found, expected) +
+      spacedNameHint(prefix, found, next, expected, complete);
   return message;
+}
+
+// Roles whose names the protocol and the catalog allow no space in (they stand in URLs and in
+// `profile#share.schema.table` coordinates); experiments and models may have spaces when quoted.
+const SPACELESS_ROLES = new Set(["share", "schema", "recipient", "table"]);
+
+/**
+ * "CREATE SHARE my share": a name followed by another word where the statement expected a
+ * keyword. Says how names with spaces are written, and that some kinds of name cannot have one.
+ */
+function spacedNameHint(
+  prefix: IToken[],
+  found: IToken,
+  next: IToken | undefined,
+  expected: Expectation[],
+  complete: boolean,
+): string {
+  const previous = prefix[prefix.length - 1];
+  if (!previous || (previous.tokenType !== Identifier && previous.tokenType !== QuotedIdentifier)) return "";
+  if (found.tokenType !== Identifier && !isKeywordType(found.tokenType)) return "";
+  // Only when the statement goes on as it should once the two words are read as one name: after
+  // "GRANT … ON SHARE s RECIPIENT r" the word is a missing TO, not half of a name.
+  const goesOn =
+    next === undefined || next.tokenType === Semicolon
+      ? complete
+      : keywordsOf(expected).includes(next.tokenType.name);
+  if (!goesOn) return "";
+  const named = expectedAfter(prefix.slice(0, -1)).find((e) => e.kind === "name");
+  const role = named?.kind === "name" ? named.role : undefined;
+  const joined = `${unquoted(previous.image)}_${found.image}`;
+  if (role && SPACELESS_ROLES.has(role)) {
+    return `; a ${role} name is one word and cannot hold spaces: write ${joined}`;
+  }
+  return `; a name with spaces is quoted: '${unquoted(previous.image)} ${found.image}'`;
+}
+
+function unquoted(image: string): string {
+  return image.startsWith("`") ? image.slice(1, -1).replace(/``/g, "`") : image;
 }
 
 function keywordsOf(expected: Expectation[]): string[] {

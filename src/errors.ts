@@ -22,6 +22,8 @@ export const ERROR_STATUS = {
   TEMPORARILY_UNAVAILABLE: 503,
   CONNECTION_FAILED: 503,
   CORRUPT_TABLE: 500,
+  /** A setting a statement needs is missing (no MLflow server, no profile): not a syntax error. */
+  MISSING_SETTING: 400,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
@@ -91,6 +93,14 @@ export class ParseError extends ArcuateError {
     this.name = "ParseError";
     this.line = position.line;
     this.column = position.column;
+  }
+}
+
+/** A setting a statement needs is not given: names the statement kind and how to give it. */
+export class ConfigurationError extends ArcuateError {
+  constructor(message: string, options?: ArcuateErrorOptions) {
+    super("MISSING_SETTING", message, options);
+    this.name = "ConfigurationError";
   }
 }
 

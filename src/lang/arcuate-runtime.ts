@@ -5,7 +5,7 @@ import { resolve } from "node:path";
 import pLimit from "p-limit";
 import type { NameRole } from "../../grammar/expected.js";
 import { DeltaTable } from "../delta/index.js";
-import { ArcuateError } from "../errors.js";
+import { ArcuateError, ConfigurationError } from "../errors.js";
 import {
   Exchange,
   type ProgressEvent as ExchangeProgress,
@@ -45,7 +45,10 @@ function openCatalog(workDir: string): Promise<Catalog> {
   return catalog;
 }
 
-function mlflowAt(uri: string): MlflowClient {
+/** The MLflow client of a step; `null` (no server set) only reaches here from a hand-made plan. */
+function mlflowAt(uri: string | null): MlflowClient {
+  if (uri === null)
+    throw new ConfigurationError("this statement needs an MLflow server: run USE MLFLOW first");
   return new MlflowClient({ trackingUri: uri });
 }
 

@@ -2,6 +2,7 @@
 // statement leaves out (MLflow server, profile, working folder, export names), and returns data.
 // A USE statement changes the defaults of the statements after it in the same script.
 import type { Script, ShareObject, Statement, StatementOf, Value } from "../../grammar/ast.js";
+import { ConfigurationError } from "../errors.js";
 import { nameProblem } from "../sharing/protocol.js";
 import {
   CoordinateProblem,
@@ -11,6 +12,7 @@ import {
 } from "./coordinates.js";
 import { compileFilter } from "./filter.js";
 import { type ChartAxis, DEFAULT_PREVIEW_ROWS, type Plan, type PlanStep, type RuntimeStep } from "./plan.js";
+import { statementTitle } from "./titles.js";
 import { type BindContext, bindCount, bindString, statementError } from "./values.js";
 
 export interface CompileContext {
@@ -44,7 +46,7 @@ export function afterStatement(plan: Plan, context: CompileContext): CompileCont
 }
 
 export function compileStatement(statement: Statement, context: CompileContext, text: string): Plan {
-  const compiler = new StatementCompiler(context, { text, variables: context.variables });
+  const compiler = new StatementCompiler(context, { text, variables: context.variables }, false);
   return { statement: statement.source.text, steps: compiler.steps(statement) };
 }
 
@@ -52,6 +54,8 @@ class StatementCompiler {
   constructor(
     private readonly context: CompileContext,
     private readonly bind: BindContext,
+    /** Compiling the statement of an EXPLAIN: settings not given yet are shown, not required. */
+    private readonly explaining: boolean,
   ) {}
 
   steps(s: Statement): PlanStep[] {
@@ -194,7 +198,12 @@ class StatementCompiler {
         return [
           {
             step: "explain",
-            args: { plan: { statement: s.statement.source.text, steps: this.steps(s.statement) } },
+            args: {
+              plan: {
+                statement: s.statement.source.text,
+                steps: new StatementCompiler(this.context, this.bind, true).steps(s.statement),
+              },
+            },
           },
         ];
       case "help":
@@ -276,13 +285,15 @@ class StatementCompiler {
     }
   }
 
-  private mlflowUri(s: Statement): string {
+  /**
+   * The MLflow server a statement uses. Missing, it is a setting to give, not a syntax error; in
+   * an EXPLAIN the plan shows it as not set (null), since a plan does no I/O.
+   */
+  private mlflowUri(s: Statement): string | null {
     if (this.context.mlflowUri) return this.context.mlflowUri;
-    const first = s.source.text.split(/\s+/).slice(0, 2).join(" ").toUpperCase();
-    throw statementError(
-      this.bind,
-      s.source.span,
-      `${first} needs an MLflow server: run USE MLFLOW 'http://host:port' first, or set MLFLOW_TRACKING_URI`,
+    if (this.explaining) return null;
+    throw new ConfigurationError(
+      `${statementTitle(s)} needs an MLflow server: run USE MLFLOW 'http://host:port' first, or set MLFLOW_TRACKING_URI (arcuate run: --mlflow <uri>)`,
     );
   }
 

@@ -195,8 +195,15 @@ function inStatement(error: unknown, statement: string): ArcuateError {
   return new ArcuateError("INTERNAL_ERROR", `${label}: ${messageOf(error)}`, { cause: error });
 }
 
-/** "CREATE SHARE s WITH EXPERIMENT 'x'" shortened to one line of at most 60 characters. */
+// A failed statement is named whole up to this length; past it, by its start and its end, where
+// the coordinate or name a failure is about usually stands ("… USING SHARE 'p.share#s.x'").
+const LABEL_WHOLE = 240;
+const LABEL_HEAD = 150;
+const LABEL_TAIL = 80;
+
+/** The statement on one line: whole when it fits, else its start and its end around a '…'. */
 export function statementLabel(statement: string): string {
   const line = statement.replace(/\s+/g, " ").trim();
-  return line.length > 60 ? `${line.slice(0, 57)}…` : line;
+  if (line.length <= LABEL_WHOLE) return line;
+  return `${line.slice(0, LABEL_HEAD).trimEnd()} … ${line.slice(-LABEL_TAIL).trimStart()}`;
 }

@@ -12,6 +12,11 @@ export function formatPlan(plan: Plan): string {
   return lines.join("\n");
 }
 
+/** An MLflow server of a plan, or what to do when none is set yet (a plan EXPLAIN shows). */
+function server(uri: string | null): string {
+  return uri ?? "the MLflow server (not set yet: USE MLFLOW 'http://host:port' or MLFLOW_TRACKING_URI)";
+}
+
 /** One sentence saying what a step does; also the start message of its progress. */
 export function describeStep(step: PlanStep): string {
   switch (step.step) {
@@ -20,13 +25,13 @@ export function describeStep(step: PlanStep): string {
     case "dropShare":
       return `drop share ${step.args.share}${step.args.ifExists ? " if it exists" : ""}`;
     case "addExperimentToShare":
-      return `export experiment '${step.args.experiment}' from ${step.args.mlflowUri} into share ${step.args.share} as schema ${step.args.schema}`;
+      return `export experiment '${step.args.experiment}' from ${server(step.args.mlflowUri)} into share ${step.args.share} as schema ${step.args.schema}`;
     case "addModelToShare":
-      return `export registered model '${step.args.model}' from ${step.args.mlflowUri} into share ${step.args.share} as schema ${step.args.schema}`;
+      return `export registered model '${step.args.model}' from ${server(step.args.mlflowUri)} into share ${step.args.share} as schema ${step.args.schema}`;
     case "removeFromShare":
       return `remove schema ${step.args.schema} from share ${step.args.share}`;
     case "refreshShare":
-      return `re-export ${step.args.schema ? `schema ${step.args.schema}` : "every export"} of share ${step.args.share} from ${step.args.mlflowUri}, committing only what changed`;
+      return `re-export ${step.args.schema ? `schema ${step.args.schema}` : "every export"} of share ${step.args.share} from ${server(step.args.mlflowUri)}, committing only what changed`;
     case "createRecipient":
       return `create recipient ${step.args.recipient} and print its profile once`;
     case "dropRecipient":
@@ -56,9 +61,9 @@ export function describeStep(step: PlanStep): string {
     case "showRemoteTables":
       return `list the tables of share ${step.args.share}${step.args.schema ? `, schema ${step.args.schema}` : ""} through ${step.args.profile}`;
     case "importExperiment":
-      return `import ${coordinate(step.args.source)}${version(step.args.version)} into experiment '${step.args.experiment}' at ${step.args.mlflowUri}${step.args.replace ? ", replacing it" : ""}`;
+      return `import ${coordinate(step.args.source)}${version(step.args.version)} into experiment '${step.args.experiment}' at ${server(step.args.mlflowUri)}${step.args.replace ? ", replacing it" : ""}`;
     case "importModel":
-      return `import ${coordinate(step.args.source)}${version(step.args.version)} into registered model '${step.args.model}' at ${step.args.mlflowUri}${step.args.replace ? ", replacing it" : ""}`;
+      return `import ${coordinate(step.args.source)}${version(step.args.version)} into registered model '${step.args.model}' at ${server(step.args.mlflowUri)}${step.args.replace ? ", replacing it" : ""}`;
     case "selectFromShare": {
       const { source, columns, where, limit } = step.args;
       const filter = where ? ` where ${formatFilter(where)}` : "";

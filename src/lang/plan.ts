@@ -48,13 +48,15 @@ export interface AddExperimentToShareArgs extends Provider {
   experiment: string;
   /** The schema of the share the experiment's tables go in (`AS x`, or derived from the name). */
   schema: string;
-  mlflowUri: string;
+  /** null only in a plan EXPLAIN prints: no MLflow server is set yet (running it is refused). */
+  mlflowUri: string | null;
 }
 export interface AddModelToShareArgs extends Provider {
   share: string;
   model: string;
   schema: string;
-  mlflowUri: string;
+  /** null only in a plan EXPLAIN prints: no MLflow server is set yet (running it is refused). */
+  mlflowUri: string | null;
 }
 export interface RemoveFromShareArgs extends Provider {
   share: string;
@@ -64,7 +66,8 @@ export interface RefreshShareArgs extends Provider {
   share: string;
   /** One export to refresh, or null for all of the share's. */
   schema: string | null;
-  mlflowUri: string;
+  /** null only in a plan EXPLAIN prints: no MLflow server is set yet (running it is refused). */
+  mlflowUri: string | null;
 }
 export interface CreateRecipientArgs extends Provider {
   recipient: string;
@@ -116,14 +119,16 @@ export interface ImportExperimentArgs {
   source: SchemaCoordinate;
   /** The share's table version to import, or null for the latest. */
   version: number | null;
-  mlflowUri: string;
+  /** null only in a plan EXPLAIN prints: no MLflow server is set yet (running it is refused). */
+  mlflowUri: string | null;
 }
 export interface ImportModelArgs {
   model: string;
   replace: boolean;
   source: SchemaCoordinate;
   version: number | null;
-  mlflowUri: string;
+  /** null only in a plan EXPLAIN prints: no MLflow server is set yet (running it is refused). */
+  mlflowUri: string | null;
 }
 /**
  * For the implementer: filter the rows with matchesFilter(where, row) (filter.ts) and offer
