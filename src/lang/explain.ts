@@ -73,7 +73,7 @@ export function describeStep(step: PlanStep): string {
     case "plotSharedMetric":
       return `draw metric '${step.args.metric}' of every run in ${coordinate(step.args.source)} by ${step.args.x}, one line per run`;
     case "plotExperimentMetric":
-      return `draw metric '${step.args.metric}' of every run of experiment '${step.args.experiment}' at ${step.args.mlflowUri} by ${step.args.x}, one line per run`;
+      return `draw metric '${step.args.metric}' of every run of experiment '${step.args.experiment}' at ${server(step.args.mlflowUri)} by ${step.args.x}, one line per run`;
     case "useMlflow":
       return `use the MLflow server at ${step.args.uri} from now on`;
     case "useProfile":

@@ -160,7 +160,8 @@ export interface PlotExperimentMetricArgs {
   experiment: string;
   metric: string;
   x: ChartAxis;
-  mlflowUri: string;
+  /** null only in a plan EXPLAIN prints: no MLflow server is set yet (running it is refused). */
+  mlflowUri: string | null;
 }
 
 /** Steps the Runtime performs (one Runtime method each, same name). */
