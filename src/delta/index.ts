@@ -21,7 +21,7 @@ export {
   type VendOptions,
   vendReadCredentials,
 } from "./s3-credentials.js";
-export { isS3Location, parseS3Location, type S3Location } from "./s3-location.js";
+export { formatS3Location, isS3Location, parseS3Location, type S3Location } from "./s3-location.js";
 export { S3Presigner, type SigningCredentials } from "./s3-presign.js";
 export { S3Storage, type S3StorageOptions } from "./s3-storage.js";
 export type { ScanOptions } from "./scan.js";

@@ -3,12 +3,14 @@
 // response formats) download every data byte from the S3 server. Two counting proxies, one in
 // front of each server, tell which one carried what. Tables written by delta-rs to the bucket are
 // served and read identically; URLs expire when they say; refresh tokens give fresh ones.
-import { writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as arrow from "apache-arrow";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DeltaTable } from "../../src/delta/index.js";
+import { DeltaTable, S3Storage } from "../../src/delta/index.js";
 import { loadProfile, SharingClient } from "../../src/sharing/client/index.js";
+import { Catalog, startSharingServer } from "../../src/sharing/index.js";
 import { runPythonJson } from "../support/python.js";
 import { type SeaweedFs, startSeaweedFs } from "../support/seaweedfs.js";
 import { startTestSharingServer, type TestSharingServer } from "../support/sharing-server.js";
@@ -252,5 +254,102 @@ print(json.dumps({"failures": failures, "done": done}))
     );
     expect(result.failures).toEqual([]);
     expect(result.done).toHaveLength(6);
+  });
+
+  it("temporary table credentials: advertised with a role, read only the table's prefix, refused without one", {
+    timeout: 120_000,
+  }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), "arcuate-s3-dir-"));
+    const catalog = await Catalog.open(dir);
+    const server = await startSharingServer({
+      catalog,
+      port: 0,
+      temporaryCredentialsRoleArn: weed.roleArn,
+      log: () => {},
+    });
+    try {
+      await catalog.createShare("dirs");
+      await catalog.addTable("dirs", "s", "parts", `s3://${BUCKET}/share/rs-parts`);
+      await catalog.addTable("dirs", "s", "plain", `s3://${BUCKET}/share/rs-plain`);
+      const { profile } = await catalog.createRecipient("dir-reader");
+      await catalog.grant("dirs", "dir-reader");
+      const call = (path: string, init: RequestInit = {}) =>
+        fetch(`${server.url}/shares/dirs${path}`, {
+          ...init,
+          headers: { authorization: `Bearer ${profile.bearerToken}`, "content-type": "application/json" },
+        });
+      const listing = (await (await call("/all-tables")).json()) as { items: Array<Record<string, unknown>> };
+      expect(listing.items.find((t) => t.name === "parts")).toMatchObject({
+        location: `s3://${BUCKET}/share/rs-parts`,
+        accessModes: ["url", "dir"],
+      });
+      const metadata = await (await call("/schemas/s/tables/parts/metadata")).text();
+      expect(JSON.parse(metadata.trim().split("\n")[1]!).metaData).toMatchObject({
+        accessModes: ["url", "dir"],
+      });
+
+      const answer = await call("/schemas/s/tables/parts/temporary-table-credentials", {
+        method: "POST",
+        body: "{}",
+      });
+      expect(answer.status).toBe(200);
+      const { credentials } = (await answer.json()) as {
+        credentials: {
+          location: string;
+          expirationTime: number;
+          awsTempCredentials: { accessKeyId: string; secretAccessKey: string; sessionToken: string };
+        };
+      };
+      expect(credentials.location).toBe(`s3://${BUCKET}/share/rs-parts`);
+      expect(credentials.expirationTime).toBeGreaterThan(Date.now() + 600_000);
+      const vended = { ...credentials.awsTempCredentials };
+      // With them, a reader opens the table from the bucket directly, and nothing else.
+      const inside = new S3Storage(credentials.location, { endpoint: weed.endpoint, credentials: vended });
+      const table = await DeltaTable.open(credentials.location, { storage: inside });
+      expect((await table.readArrow()).numRows).toBe(6);
+      const beside = new S3Storage(`s3://${BUCKET}/share/rs-plain`, {
+        endpoint: weed.endpoint,
+        credentials: vended,
+      });
+      await expect(DeltaTable.open(`s3://${BUCKET}/share/rs-plain`, { storage: beside })).rejects.toThrow(
+        "S3 refused the credentials for list",
+      );
+      await expect(inside.write("extra.parquet", new Uint8Array(3))).rejects.toThrow(
+        "S3 refused the credentials for write",
+      );
+
+      const wrong = await call("/schemas/s/tables/parts/temporary-table-credentials", {
+        method: "POST",
+        body: JSON.stringify({ location: `s3://${BUCKET}/share/rs-plain` }),
+      });
+      expect(wrong.status).toBe(400);
+      expect(((await wrong.json()) as { message: string }).message).toContain(
+        "is not a location of table dirs.s.parts",
+      );
+    } finally {
+      await server.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+
+    // The servers of the other tests have no role: no advertisement, and a clear protocol error.
+    const creds = JSON.parse(readFileSync(profilePath, "utf8")) as { bearerToken: string; endpoint: string };
+    const headers = { authorization: `Bearer ${creds.bearerToken}` };
+    const items = (await (await fetch(`${sharing.url}/shares/bucket/all-tables`, { headers })).json()) as {
+      items: Array<Record<string, unknown>>;
+    };
+    expect(items.items.every((t) => t.accessModes === undefined)).toBe(true);
+    const refused = await fetch(
+      `${sharing.url}/shares/bucket/schemas/s/tables/parts/temporary-table-credentials`,
+      {
+        method: "POST",
+        headers,
+      },
+    );
+    expect(refused.status).toBe(400);
+    expect(await refused.json()).toEqual({
+      errorCode: "UNSUPPORTED_FEATURE",
+      message:
+        "sharing: table bucket.s.parts offers no temporary table credentials (directory access); read it with the query endpoint",
+    });
   });
 });

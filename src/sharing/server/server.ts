@@ -16,7 +16,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { AuthError, NotFoundError } from "../../errors.js";
-import type { CatalogView, Principal, ShareEntry, SharingCatalog } from "../catalog/state.js";
+import type { CatalogView, Principal, ShareEntry, SharingCatalog, TableEntry } from "../catalog/state.js";
 import { byNameKey, sortedByName } from "../catalog/state.js";
 import { YamlCatalog } from "../catalog/yaml-config.js";
 import {
@@ -28,6 +28,13 @@ import {
   TABLE_VERSION_HEADER,
 } from "../protocol.js";
 import { prepareChanges } from "./changes.js";
+import {
+  accessFields,
+  type DirectoryAccess,
+  directoryAccessFrom,
+  temporaryTableCredentials,
+  withAccessFields,
+} from "./credentials.js";
 import { resolveTableFile, sendFile } from "./files.js";
 import { answerProbe } from "./health.js";
 import {
@@ -72,6 +79,8 @@ export interface SharingServerOptions {
   preSignedUrlTimeoutSeconds?: number;
   /** Largest page a listing returns, whatever `maxResults` asks. Default 500. */
   maxResultsCap?: number;
+  /** Role STS assumes for temporary table credentials of tables in S3. Default: $ARCUATE_S3_ROLE_ARN; none, none offered. */
+  temporaryCredentialsRoleArn?: string;
   /** Where internal errors are logged. Default: stderr. */
   log?: Logger;
 }
@@ -103,6 +112,7 @@ export async function startSharingServer(options: SharingServerOptions): Promise
     pages: new PageTokens(key, options.maxResultsCap ?? DEFAULT_MAX_RESULTS_CAP),
     publicUrl: options.publicUrl?.replace(/\/+$/, ""),
     log,
+    directory: directoryAccessFrom(options.temporaryCredentialsRoleArn, ttlSeconds),
   });
   const server = createServer({ requestTimeout: 300_000 }, (req, res) => void app.handle(req, res));
   server.keepAliveTimeout = 65_000;
@@ -133,6 +143,7 @@ interface AppOptions {
   pages: PageTokens;
   publicUrl: string | undefined;
   log: Logger;
+  directory: DirectoryAccess | undefined;
 }
 
 /** Routes and handlers; `handle` never throws and never leaves a request unanswered. */
@@ -162,6 +173,14 @@ class SharingApp {
       on("GET", `${T}/metadata`, (ctx) => this.metadata(ctx)),
       on("POST", `${T}/query`, (ctx) => this.query(ctx)),
       on("GET", `${T}/changes`, (ctx) => this.changes(ctx)),
+      on("POST", `${T}/temporary-table-credentials`, async (ctx) => {
+        const body = await readJsonBody(ctx.req);
+        sendJson(
+          ctx.res,
+          200,
+          await temporaryTableCredentials(this.served(ctx), body, this.options.directory),
+        );
+      }),
       ...modelRoutes({ tables: this.tables, pages: options.pages }),
     ];
   }
@@ -226,7 +245,10 @@ class SharingApp {
     const listing = `tables\n${nameKey(share.name)}\n${nameKey(schema.name)}`;
     const request = this.options.pages.request(ctx.query, ctx.principal.id, listing);
     const page = this.options.pages.page(sortedByName(schema.tables), request, ctx.principal.id, listing);
-    sendJson(ctx.res, 200, { items: page.items.map((t) => tableItem(share, schema.name, t)), ...next(page) });
+    sendJson(ctx.res, 200, {
+      items: page.items.map((t) => tableItem(share, schema.name, t, this.options.directory)),
+      ...next(page),
+    });
   }
 
   private async listAllTables(ctx: Ctx): Promise<void> {
@@ -241,7 +263,7 @@ class SharingApp {
     );
     const page = this.options.pages.page(all, request, ctx.principal.id, listing);
     sendJson(ctx.res, 200, {
-      items: page.items.map((t) => tableItem(share, t.schema, t.table)),
+      items: page.items.map((t) => tableItem(share, t.schema, t.table, this.options.directory)),
       ...next(page),
     });
   }
@@ -260,7 +282,10 @@ class SharingApp {
     const t = this.served(ctx);
     await this.stream(
       ctx,
-      await prepareMetadata(t, parseCapabilities(header(ctx.req, CAPABILITIES_HEADER)), ctx.query),
+      withAccessFields(
+        await prepareMetadata(t, parseCapabilities(header(ctx.req, CAPABILITIES_HEADER)), ctx.query),
+        accessFields(t.entry, this.options.directory),
+      ),
       false,
     );
   }
@@ -425,8 +450,20 @@ function shareItem(share: ShareEntry): { name: string; id: string } {
   return { name: share.name, id: share.id };
 }
 
-function tableItem(share: ShareEntry, schema: string, table: { name: string; id: string }) {
-  return { name: table.name, schema, share: share.name, shareId: share.id, id: table.id };
+function tableItem(
+  share: ShareEntry,
+  schema: string,
+  table: TableEntry,
+  directory: DirectoryAccess | undefined,
+) {
+  return {
+    name: table.name,
+    schema,
+    share: share.name,
+    shareId: share.id,
+    id: table.id,
+    ...accessFields(table, directory),
+  };
 }
 
 function next(page: { nextPageToken?: string }): { nextPageToken?: string } {
