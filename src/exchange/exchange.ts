@@ -6,6 +6,7 @@ import { ArcuateError } from "../errors.js";
 import type { MlflowClient } from "../mlflow/index.js";
 import type { Catalog } from "../sharing/catalog/catalog.js";
 import { loadProfile, parseLocation, SharingClient } from "../sharing/client/index.js";
+import { resolveWorkDir } from "../workdir.js";
 import { type ExportOptions, type ExportSummary, exportExperiment, exportModel } from "./export.js";
 import { type ExportKind, type TableName, tablesOf } from "./format.js";
 import { type ImportOptions, type ImportSummary, importExperiment } from "./import.js";
@@ -25,7 +26,24 @@ export interface ExchangeOptions {
 }
 
 export class Exchange {
-  constructor(private readonly options: ExchangeOptions) {}
+  private readonly options: ExchangeOptions;
+
+  constructor(options: ExchangeOptions) {
+    // Checked here, not at the first call: a plain-JavaScript caller passing a URL where the
+    // client belongs would otherwise fail deep inside an export with "cannot read properties".
+    // By shape, not instanceof: a notebook may load the package twice (sources and dist).
+    if (!isMlflowClient(options?.mlflow)) {
+      throw new ArcuateError(
+        "INVALID_PARAMETER_VALUE",
+        `exchange: 'mlflow' must be an MlflowClient (new MlflowClient({ trackingUri })), not ${describeValue(options?.mlflow)}`,
+      );
+    }
+    if (options.workDir !== undefined && (typeof options.workDir !== "string" || options.workDir === "")) {
+      throw new ArcuateError("INVALID_PARAMETER_VALUE", "exchange: 'workDir' must be a folder path");
+    }
+    // The working folder every command uses (--workdir, $ARCUATE_WORKDIR, the current folder).
+    this.options = { ...options, workDir: resolveWorkDir(options.workDir) };
+  }
 
   /** Exports `experimentName` into `shareName` as schema `exportName`, and shares its tables. */
   exportExperiments(
@@ -81,7 +99,7 @@ export class Exchange {
     if (!catalog || !workDir) {
       throw new ArcuateError(
         "INVALID_PARAMETER_VALUE",
-        "exchange: exporting needs the provider's catalog and working folder",
+        "exchange: exporting needs the provider's catalog: new Exchange({ mlflow, catalog: await Catalog.open(workDir) })",
       );
     }
     await catalog.getShare(shareName);
@@ -115,4 +133,18 @@ export async function openSource(source: ImportSource, kind: ExportKind): Promis
     location.schema,
     profile.endpoint,
   );
+}
+
+function describeValue(value: unknown): string {
+  if (value === undefined || value === null) return String(value);
+  if (typeof value === "string") return `the string '${value}'`;
+  if (typeof value !== "object") return typeof value;
+  const name = value.constructor?.name;
+  return name && name !== "Object" ? `a ${name}` : "a plain object";
+}
+
+function isMlflowClient(value: unknown): value is MlflowClient {
+  if (typeof value !== "object" || value === null) return false;
+  const client = value as Partial<MlflowClient>;
+  return typeof client.trackingUri === "string" && typeof client.experiments === "object";
 }
