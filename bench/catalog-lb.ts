@@ -90,15 +90,16 @@ for i in range(n):
         req.end("{}");
       });
     const latencies: number[] = [];
-    const memory: Array<{ second: number; rssMb: number[] }> = [];
+    // "<second>s: <rss of each server> MB", a sample every tenth of the run (at least each second).
+    const memory: string[] = [];
     const started = performance.now();
     const deadline = started + seconds * 1000;
     const sampler = setInterval(
       () => {
-        memory.push({
-          second: Math.round((performance.now() - started) / 1000),
-          rssMb: cluster.servers.map((s) => Math.round(rssMb(s.child.pid!))),
-        });
+        const second = Math.round((performance.now() - started) / 1000);
+        memory.push(
+          `${second}s: ${cluster.servers.map((s) => Math.round(rssMb(s.child.pid!))).join(" / ")} MB`,
+        );
       },
       Math.max(1000, (seconds * 1000) / 10),
     );
