@@ -64,4 +64,26 @@ describe("decode pool", () => {
     );
     expect(pool.failed).toBe(false);
   });
+
+  it("keeps no handle alive once idle, and starts workers only as work needs them", async () => {
+    const location = join(await mkdtemp(join(tmpdir(), "arcuate-pool-")), "t");
+    const table = await DeltaTable.create(location, { schema: ALL_TYPES_SCHEMA });
+    await table.write(allTypesBatch(0, 10), { mode: "append" });
+    const file = readdirSync(location).find((f) => f.endsWith(".parquet"))!;
+    const bytes = new Uint8Array(readFileSync(join(location, file)));
+    // Handles that keep the event loop alive (ref'd ones only): an idle pool must add none.
+    const alive = () =>
+      process.getActiveResourcesInfo().filter((r) => r === "MessagePort" || r === "Worker").length;
+    const before = alive();
+    const pool = new DecodePool(2);
+    expect(pool.started).toBe(0);
+    await pool.decode(bytes.slice(), ALL_TYPES_SCHEMA, {}, {});
+    expect(pool.started).toBe(1);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(alive()).toBe(before);
+    await Promise.all([0, 1, 2].map(() => pool.decode(bytes.slice(), ALL_TYPES_SCHEMA, {}, {})));
+    expect(pool.started).toBe(2);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(alive()).toBe(before);
+  });
 });

@@ -285,10 +285,11 @@ export class SharingClient {
   }
 
   private loadOptions(): LoadOptions {
-    const load: LoadOptions = { concurrency: this.options.concurrency ?? 8, http: this.options };
-    const pool = decodePool(this.options.decodeWorkers);
-    if (pool) load.pool = pool;
-    return load;
+    return {
+      concurrency: this.options.concurrency ?? 8,
+      http: this.options,
+      pool: () => decodePool(this.options.decodeWorkers),
+    };
   }
 
   // -------------------------------------------------------------------------------------------

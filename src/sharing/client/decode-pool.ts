@@ -1,7 +1,7 @@
 // A small pool of worker threads that decode data files (decode-worker.ts), shared by every client
-// in the process and started on first use. Workers are unref'd: an idle pool never keeps the
-// process alive. When workers cannot start (an environment without worker_threads support for
-// this file), callers decode on the main thread instead.
+// in the process; each worker starts when work finds the others busy. Workers are unref'd while
+// idle: an idle pool never keeps the process alive. When workers cannot start (an environment
+// without worker_threads support for this file), callers decode on the main thread instead.
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import type * as arrow from "apache-arrow";
@@ -26,24 +26,45 @@ interface Slot {
 export class DecodePool {
   private readonly slots: Slot[] = [];
   private readonly pending = new Map<number, Pending>();
+  private readonly size: number;
+  private readonly url: URL;
   private nextId = 0;
   private broken: Error | undefined;
 
+  /** Up to `size` workers, each started when work finds every started one busy. */
   constructor(size: number) {
+    this.size = Math.max(1, size);
     // Run from TypeScript sources (tsx, vitest): the worker needs tsx's loader to import .ts files.
     const fromSource = import.meta.url.endsWith(".ts");
-    const url = new URL(fromSource ? "./decode-worker-source.mjs" : "./decode-worker.js", import.meta.url);
-    for (let i = 0; i < size; i++) {
-      const worker = new Worker(url);
-      worker.unref();
-      const slot: Slot = { worker, busy: 0, answered: false };
-      worker.on("message", (reply: DecodeReply) => this.settle(slot, reply));
-      worker.on("error", (error) => this.fail(error));
-      worker.on("exit", (code) => {
-        if (code !== 0) this.fail(new Error(`decode worker exited with code ${code}`));
-      });
-      this.slots.push(slot);
-    }
+    this.url = new URL(fromSource ? "./decode-worker-source.mjs" : "./decode-worker.js", import.meta.url);
+  }
+
+  /** Workers started so far. */
+  get started(): number {
+    return this.slots.length;
+  }
+
+  private startWorker(): Slot {
+    const worker = new Worker(this.url);
+    const slot: Slot = { worker, busy: 0, answered: false };
+    worker.on("message", (reply: DecodeReply) => this.settle(slot, reply));
+    worker.on("error", (error) => this.fail(error));
+    worker.on("exit", (code) => {
+      if (code !== 0) this.fail(new Error(`decode worker exited with code ${code}`));
+    });
+    // Only after the listeners: adding a "message" listener refs the worker's port again
+    // (nodejs/node#53036), and a ref'd idle port kept every command that read a share alive.
+    worker.unref();
+    this.slots.push(slot);
+    return slot;
+  }
+
+  private pickSlot(): Slot {
+    const idle = this.slots.find((slot) => slot.busy === 0);
+    if (idle) return idle;
+    // Starting a worker costs more CPU than decoding a small file: start one only when needed.
+    if (this.slots.length < this.size) return this.startWorker();
+    return this.slots.reduce((a, b) => (b.busy < a.busy ? b : a));
   }
 
   /** Decodes one data file in a worker; the batches come back in `schema`. */
@@ -54,7 +75,7 @@ export class DecodePool {
     options: ReadFileOptions,
   ): Promise<arrow.RecordBatch[]> {
     if (this.broken) return Promise.reject(this.broken);
-    const slot = this.slots.reduce((a, b) => (b.busy < a.busy ? b : a));
+    const slot = this.pickSlot();
     const id = this.nextId++;
     slot.busy++;
     // While work is pending the worker must keep the process alive; idle, it must not.

@@ -88,6 +88,8 @@ export async function withRetries<T>(
 export function isRetryableError(error: unknown): boolean {
   if (!(error instanceof ArcuateError)) return false;
   if (error.code === "CONNECTION_FAILED") return true;
+  // A server that names the table corrupt answers the same however often it is asked.
+  if (error.details["errorCode"] === "CORRUPT_TABLE") return false;
   const status = error.details["httpStatus"];
   return typeof status === "number" && isRetryableStatus(status);
 }

@@ -20,13 +20,31 @@ export interface LoadOptions {
   /** Files downloaded at once. */
   concurrency: number;
   http: HttpOptions;
-  /** Worker threads that decode data files; undefined: decode on the main thread. */
-  pool?: DecodePool;
+  /**
+   * The worker threads that decode data files, asked for only when the files are worth it
+   * (see {@link POOL_MIN_BYTES}); undefined, or answering undefined: decode on the main thread.
+   */
+  pool?: () => DecodePool | undefined;
   /**
    * Bytes of data files (by their listed size) downloaded ahead of the consumer; default: no
    * bound but the file count. One file is always fetched, however large.
    */
   bytesAhead?: number;
+}
+
+/**
+ * Below this many bytes of data files in an answer, decoding stays on the main thread: starting a
+ * worker (loading the Parquet reader into it) costs more CPU than decoding a few MiB, and a
+ * command such as `sharing cat --limit 3` should not pay for threads it does not need.
+ */
+export const POOL_MIN_BYTES = 4 * 1024 * 1024;
+
+/** The decode pool for these files, if they are worth one. */
+function poolFor(files: readonly SharedFile[], load: LoadOptions): DecodePool | undefined {
+  if (!load.pool) return undefined;
+  let bytes = 0;
+  for (const file of files) bytes += fileSize(file);
+  return bytes >= POOL_MIN_BYTES ? load.pool() : undefined;
 }
 
 /** What a stream of batches reads ahead: enough to keep downloads busy, little enough to stay flat. */
@@ -69,6 +87,7 @@ export async function openQuery(
     load.http,
   );
   const limit = options.limit;
+  const pool = poolFor(files, load);
   async function* batches(): AsyncGenerator<arrow.RecordBatch> {
     if (limit === 0) return;
     let left = limit ?? Number.POSITIVE_INFINITY;
@@ -78,7 +97,7 @@ export async function openQuery(
       const [bytes, deleted] = await limited(() =>
         Promise.all([downloader.download(file), downloader.deletedRows(file)]),
       );
-      return readDataFile(bytes, layout, layout.schema, file.partitionValues, limit, load.pool, deleted);
+      return readDataFile(bytes, layout, layout.schema, file.partitionValues, limit, pool, deleted);
     };
     const ahead = load.bytesAhead === undefined ? {} : { bytes: load.bytesAhead, size: fileSize };
     for await (const [, read] of inOrder(files, load.concurrency, fetchAndDecode, ahead)) {
@@ -136,6 +155,7 @@ export async function loadChanges(
     fields: [...layout.schema.fields, { name: CHANGE_TYPE, type: "string", nullable: true, metadata: {} }],
   };
   const batches: arrow.RecordBatch[] = [];
+  const pool = poolFor(answer.files, load);
   for (const file of answer.files) {
     if (file.version === undefined || file.timestamp === undefined) {
       throw new ArcuateError(
@@ -149,7 +169,7 @@ export async function loadChanges(
       Promise.all([downloader.download(file), downloader.deletedRows(file)]),
     );
     const fileSchema = file.kind === "cdf" ? withChangeType : layout.schema;
-    return readDataFile(bytes, layout, fileSchema, file.partitionValues, undefined, load.pool, deleted);
+    return readDataFile(bytes, layout, fileSchema, file.partitionValues, undefined, pool, deleted);
   };
   for await (const [file, read] of inOrder(answer.files, load.concurrency, fetchAndDecode)) {
     const cdf = file.kind === "cdf";
