@@ -254,7 +254,7 @@ describe("arcuate run with experiments and models over a share", () => {
       });
       const exported = await arcuate(
         "run",
-        "--work-dir",
+        "--workdir",
         providerDir,
         "--mlflow",
         provider,
