@@ -13,6 +13,8 @@ export const SUPPORTED_READER_FEATURES = new Set([
   "typeWidening",
   "typeWidening-preview",
   "deletionVectors",
+  "variantType",
+  "variantType-preview",
 ]);
 
 export type ColumnMappingMode = "none" | "name" | "id";

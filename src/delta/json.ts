@@ -125,10 +125,11 @@ export function jsonValueAt(data: arrow.Data, i: number, type: DataType): JsonVa
   const values = data.values;
   switch (type) {
     case "string":
+    case "variant":
     case "binary": {
       const offsets = data.valueOffsets as Int32Array;
       const bytes = (values as Uint8Array).subarray(offsets[i]!, offsets[i + 1]!);
-      return type === "string" ? new TextDecoder().decode(bytes) : Buffer.from(bytes).toString("base64");
+      return type !== "binary" ? new TextDecoder().decode(bytes) : Buffer.from(bytes).toString("base64");
     }
     case "boolean": {
       const bit = data.offset + i;

@@ -15,6 +15,7 @@ import {
   type StructType,
 } from "./schema.js";
 import { takeData } from "./take.js";
+import { variantColumnToJson } from "./variant.js";
 
 // arrow-js-ffi's type declarations import their siblings without extensions, which NodeNext
 // resolution does not follow (the import is untyped): its signature, as its README gives it.
@@ -281,6 +282,7 @@ export function conform(
       child,
     });
   }
+  if (type === "variant") return variantColumnToJson(src, where);
   const s = src.type as arrow.DataType;
   // Same physical layout: re-label the buffers with the target type (names, time zone, precision).
   if (s.typeId === targetType.typeId) {
@@ -329,6 +331,10 @@ export function conform(
   }
   if (targetType.typeId === arrow.Type.Int || targetType.typeId === arrow.Type.Float) {
     if (s.typeId === arrow.Type.Int || s.typeId === arrow.Type.Float) return numericCast(src, targetType);
+  }
+  if (targetType.typeId === arrow.Type.Decimal && s.typeId === arrow.Type.Int) {
+    // type widening byte/short/int/long → decimal(p, s): the integer times 10^s, unscaled
+    return integerToDecimal(src, targetType as arrow.Decimal);
   }
   if (targetType.typeId === arrow.Type.Timestamp && s.typeId === arrow.Type.Date) {
     // type widening date → timestamp_ntz
@@ -390,6 +396,22 @@ function rescaleDecimal(src: arrow.Data, type: arrow.Decimal, by: number): arrow
     for (let w = 3; w >= 0; w -= 1) v = (v << 32n) | BigInt(words[i * 4 + w]!);
     out.set(decimalWords(BigInt.asIntN(128, v) * factor), i * 4);
   }
+  return arrow.makeData({
+    type,
+    offset: src.offset,
+    length: src.length,
+    nullCount: src.nullCount,
+    nullBitmap: src.nullBitmap,
+    data: out,
+  });
+}
+
+/** Integer widening to a decimal (type widening): unscaled values are the integers times 10^scale. */
+function integerToDecimal(src: arrow.Data, type: arrow.Decimal): arrow.Data {
+  const values = src.values as ArrayLike<number | bigint>;
+  const out = new Uint32Array(values.length * 4);
+  const factor = 10n ** BigInt(type.scale);
+  for (let i = 0; i < values.length; i += 1) out.set(decimalWords(BigInt(values[i]!) * factor), i * 4);
   return arrow.makeData({
     type,
     offset: src.offset,

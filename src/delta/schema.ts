@@ -41,6 +41,8 @@ const PRIMITIVES = new Set([
   "date",
   "timestamp",
   "timestamp_ntz",
+  // semi-structured values (reader feature variantType), read as JSON text: see variant.ts
+  "variant",
 ]);
 const DECIMAL = /^decimal\(\s*(\d+)\s*,\s*(-?\d+)\s*\)$/;
 
@@ -51,8 +53,6 @@ function corrupt(message: string): ArcuateError {
 function checkType(value: unknown, where: string): DataType {
   if (typeof value === "string") {
     if (PRIMITIVES.has(value) || DECIMAL.test(value)) return value;
-    if (value === "variant")
-      throw new ArcuateError("UNSUPPORTED_FEATURE", `delta: unsupported type variant (${where})`);
     if (value === "decimal") return "decimal(10,0)";
     throw new ArcuateError(
       "UNSUPPORTED_FEATURE",
@@ -62,6 +62,8 @@ function checkType(value: unknown, where: string): DataType {
   if (typeof value !== "object" || value === null) throw corrupt(`bad type at ${where}`);
   const t = value as Record<string, unknown>;
   switch (t.type) {
+    case "variant": // as an array element or map value: {"type": "variant"}
+      return "variant";
     case "struct":
       return checkStruct(t, where);
     case "array":
@@ -141,6 +143,7 @@ export function deltaTypeToArrow(t: DataType): arrow.DataType {
   if (typeof t === "string") {
     switch (t) {
       case "string":
+      case "variant":
         return new arrow.Utf8();
       case "long":
         return new arrow.Int64();
