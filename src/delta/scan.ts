@@ -8,6 +8,7 @@ import { columnMappingMode } from "./features.js";
 import { outputSchema, readParquetBatches } from "./parquet.js";
 import { dataFileLocation } from "./scan-location.js";
 import type { Snapshot } from "./snapshot.js";
+import { checkTypeChanges } from "./type-widening.js";
 
 export interface ScanOptions {
   /** Return at most this many rows. */
@@ -21,6 +22,7 @@ export async function* scanSnapshotBatches(
   options: ScanOptions = {},
 ): AsyncGenerator<arrow.RecordBatch> {
   const mapping = columnMappingMode(snapshot.metadata);
+  checkTypeChanges(snapshot.schema);
   let remaining = options.limit ?? Number.POSITIVE_INFINITY;
   if (remaining <= 0) return;
   const files = snapshot.files;
