@@ -13,6 +13,7 @@ import { fileURLToPath } from "node:url";
 import { nginx } from "./setup/nginx.mjs";
 import { postgres } from "./setup/postgres.mjs";
 import { seaweedfs } from "./setup/seaweedfs.mjs";
+import { sparkJars } from "./setup/spark.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const venv = join(root, ".venv");
@@ -125,6 +126,7 @@ try {
   postgres();
   nginx();
   if (process.argv.includes("--with-chromium")) seaweedfs(log); // the tests' S3 server, not the demo's
+  if (process.argv.includes("--with-chromium")) await sparkJars(log, run); // the Delta tests' oracle
 } catch (error) {
   process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
   process.exit(1);
