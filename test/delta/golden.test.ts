@@ -67,6 +67,10 @@ describe("golden tables: arcuate reads what delta-rs reads", () => {
           // version; the other versions of the table and the writer tests cover the code paths.
           const features = /features: \{([^}]*)\}|required: \[([^\]]*)\]/.exec(theirs.error);
           result = `arcuate only (delta-rs lacks ${(features?.[1] ?? features?.[2] ?? "?").replaceAll("'", "")})`;
+        } else if (!("error" in theirs) && JSON.stringify(ours.schema).includes('"variant"')) {
+          // delta-rs hands variants out as their raw struct of binaries, arcuate as JSON text:
+          // no oracle here (test/delta/variant.test.ts pins the decoding).
+          result = "arcuate only (delta-rs gives variants as raw binaries)";
         } else {
           const diff = difference(ours, theirs);
           if (diff === undefined) result = "equal";
