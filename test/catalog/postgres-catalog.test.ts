@@ -1,10 +1,11 @@
 // The catalog in PostgreSQL: the same rules as the folder, a schema arcuate creates and migrates
 // itself, changes from several processes never lost, a server's view following changes made
 // elsewhere within a second, and clear errors for databases it cannot use.
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createSession } from "../../src/lang/index.js";
 import { type PostgresServer, startPostgres } from "../../src/peers/postgres.js";
 import { Catalog } from "../../src/sharing/index.js";
 
@@ -122,5 +123,24 @@ describe("the PostgreSQL catalog", () => {
       /schema version 99, newer than this arcuate knows \(1\): upgrade arcuate/,
     );
     expect(pg.psql("SELECT state->'shares'->0->>'name' FROM arcuate_catalog", `catalog_${n}`)).toBe("kept");
+  });
+
+  it("is the catalog of %arcuate statements (kernel, API) when $ARCUATE_CATALOG names it", async () => {
+    const url = await freshDatabase();
+    const workDir = join(root, "statements");
+    process.env.ARCUATE_CATALOG = url;
+    try {
+      const session = createSession({ workDir });
+      await session.execute(
+        "CREATE SHARE from_kernel; CREATE RECIPIENT dana; GRANT SELECT ON SHARE from_kernel TO RECIPIENT dana",
+      );
+    } finally {
+      delete process.env.ARCUATE_CATALOG;
+    }
+    const catalog = await open(url);
+    expect(await catalog.listGrants()).toMatchObject([{ share: "from_kernel", recipient: "dana" }]);
+    // The folder was not used as a catalog; only the recipient's profile was written there.
+    expect(existsSync(join(workDir, "catalog.json"))).toBe(false);
+    expect(existsSync(join(workDir, "profiles", "dana.share"))).toBe(true);
   });
 });
