@@ -68,6 +68,7 @@ export type Statement = (
   | { kind: "showGrants"; share: Value | null; recipient: Value | null }
   | { kind: "showTables"; share: Value }
   | { kind: "showRemoteTables"; coordinate: Value }
+  | { kind: "showRemoteModels"; coordinate: Value }
   | { kind: "describeShare"; share: Value }
   | { kind: "describeRecipient"; recipient: Value }
   | { kind: "describeHistory"; share: Value; alias: Value; table: Value }

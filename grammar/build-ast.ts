@@ -181,6 +181,7 @@ function showStatement(node: ShowStatementCstNode): Body {
     };
   }
   if (c.shareName) return { kind: "showTables", share: name(c.shareName) };
+  if (c.MODELS) return { kind: "showRemoteModels", coordinate: stringValue(c.stringValue) };
   return { kind: "showRemoteTables", coordinate: stringValue(c.stringValue) };
 }
 

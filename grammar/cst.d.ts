@@ -222,6 +222,7 @@ export type ShowStatementCstChildren = {
   RECIPIENT?: IToken[];
   recipientName?: RecipientNameCstNode[];
   TABLES?: IToken[];
+  MODELS?: IToken[];
 };
 
 export interface DescribeStatementCstNode extends CstNode {

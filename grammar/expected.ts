@@ -58,6 +58,10 @@ const PHRASES: Record<string, string> = {
  * is not a valid start of a statement.
  */
 export function expectedAfter(prefix: IToken[]): Expectation[] {
+  // Content assist ignores gates: a bare word after SHOW is a statement only when it is MODELS.
+  const afterShow =
+    prefix.length >= 2 && prefix[0]!.tokenType.name === "SHOW" && prefix[1]!.tokenType.name === "Identifier";
+  if (afterShow && prefix[1]!.image.toUpperCase() !== "MODELS") return [];
   const paths = arcuateParser.computeContentAssist("statement", prefix);
   const out: Expectation[] = [];
   const seen = new Set<string>();
@@ -101,6 +105,9 @@ function describe(type: TokenType, ruleStack: string[], previous: string | undef
     const word = type.name;
     return { kind: "keyword", word, label: PHRASES[`${rule}:${word}`] ?? word };
   }
+  // SHOW MODELS: a bare word the grammar matches by its text (not reserved), offered as a keyword.
+  if (rule === "showStatement" && type.name === "Identifier")
+    return { kind: "keyword", word: "MODELS", label: "MODELS" };
   if (type === StringLiteral) return { kind: "value", label: "a quoted string" };
   if (type === NumberLiteral) return { kind: "value", label: "a number" };
   if (type === Parameter) return { kind: "value", label: "a :parameter" };

@@ -22,7 +22,7 @@
 //   revokeStatement= REVOKE SELECT ON SHARE shareName FROM RECIPIENT recipientName
 //   showStatement  = SHOW ( SHARES [IN stringValue] | RECIPIENTS
 //                         | GRANTS ( ON SHARE shareName | TO RECIPIENT recipientName )
-//                         | TABLES IN ( SHARE shareName | stringValue ) )
+//                         | TABLES IN ( SHARE shareName | stringValue ) | MODELS IN stringValue )
 //   describeStatement = DESCRIBE ( SHARE shareName | RECIPIENT recipientName | HISTORY tableRef )
 //   tableRef       = shareName "." exportName "." tableName
 //   selectStatement= SELECT ( "*" | columnName { "," columnName } ) FROM stringValue
@@ -368,6 +368,15 @@ export class ArcuateParser extends CstParser {
             },
             { ALT: () => this.SUBRULE2(this.stringValue) },
           ]);
+        },
+      },
+      {
+        // MODELS is not a reserved word (names like `models` stay names): a bare word, by its text.
+        GATE: () => this.LA(1).image.toUpperCase() === "MODELS",
+        ALT: () => {
+          this.CONSUME(Identifier, { LABEL: "MODELS" });
+          this.CONSUME3(K.IN);
+          this.SUBRULE3(this.stringValue);
         },
       },
     ]);

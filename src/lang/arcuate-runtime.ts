@@ -6,6 +6,7 @@ import pLimit from "p-limit";
 import type { NameRole } from "../../grammar/expected.js";
 import { DeltaTable } from "../delta/index.js";
 import { ArcuateError, ConfigurationError } from "../errors.js";
+import { importModelAsset } from "../exchange/import-model-asset.js";
 import {
   Exchange,
   type ProgressEvent as ExchangeProgress,
@@ -16,6 +17,7 @@ import { allPages, MlflowClient } from "../mlflow/index.js";
 import { Catalog } from "../sharing/catalog/catalog.js";
 import { resolveCatalogLocation } from "../sharing/catalog/location.js";
 import { loadProfile, SharingClient } from "../sharing/client/index.js";
+import { ModelSharingClient } from "../sharing/client/models.js";
 import type { ChartOutput, ChartSeries } from "./chart.js";
 import { matchesFilter, toJsonPredicate } from "./filter.js";
 import type {
@@ -55,6 +57,11 @@ function mlflowAt(uri: string | null): MlflowClient {
 /** Relative profile paths are read from the current folder (a notebook's folder in the kernel). */
 async function sharingClient(profile: string): Promise<SharingClient> {
   return new SharingClient(await loadProfile(resolve(profile)));
+}
+
+/** A client of the OpenSharing model endpoints, able to read the storage locations they name. */
+async function modelClient(profile: string): Promise<ModelSharingClient> {
+  return new ModelSharingClient(await loadProfile(resolve(profile)));
 }
 
 function coordinate(source: SchemaCoordinate): string {
@@ -504,6 +511,32 @@ export function arcuateRuntime(): Runtime {
         onProgress: reporter(context),
       });
       return importMessage(`experiment '${args.experiment}' into ${args.mlflowUri}`, summary);
+    },
+    async showRemoteModels(args) {
+      const client = await modelClient(args.profile);
+      const models = args.schema
+        ? await client.listModels(args.share, args.schema)
+        : await client.listAllModels(args.share);
+      return {
+        title: `models in ${args.share}`,
+        columns: ["share", "schema", "model", "comment"],
+        rows: models.map((m) => [m.share, m.schema, m.name, m.comment ?? ""]),
+      };
+    },
+    async importModelAsset(args, context) {
+      const { profile, ...ref } = args.source;
+      const summary = await importModelAsset(
+        mlflowAt(args.mlflowUri),
+        await modelClient(profile),
+        ref,
+        args.model,
+        {
+          replace: args.replace,
+          ...(args.version === null ? {} : { version: args.version }),
+          onProgress: reporter(context),
+        },
+      );
+      return importMessage(`model '${args.model}' into ${args.mlflowUri}`, summary);
     },
     async importModel(args, context) {
       const exchange = new Exchange({ mlflow: mlflowAt(args.mlflowUri) });

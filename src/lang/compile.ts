@@ -172,6 +172,8 @@ class StatementCompiler {
         const coordinate = this.coordinate(s.coordinate, parseShareCoordinate);
         return [{ step: "showRemoteTables", args: coordinate }];
       }
+      case "showRemoteModels":
+        return [{ step: "showRemoteModels", args: this.coordinate(s.coordinate, parseShareCoordinate) }];
       case "importExperiment":
       case "importModel":
         return [this.importStep(s)];
@@ -225,6 +227,20 @@ class StatementCompiler {
   private importStep(s: StatementOf<"importExperiment" | "importModel">): RuntimeStep {
     const isExperiment = s.kind === "importExperiment";
     const name = bindString(s.name, this.bind, isExperiment ? "an experiment name" : "a model name");
+    // 'profile#share.schema.model' names an OpenSharing model asset rather than an export's schema.
+    if (!isExperiment && isModelCoordinate(bindString(s.coordinate, this.bind, "a share coordinate"))) {
+      const { table, ...at } = this.coordinate(s.coordinate, parseTableCoordinate);
+      return {
+        step: "importModelAsset",
+        args: {
+          model: name,
+          replace: s.orReplace,
+          source: { ...at, model: table },
+          version: s.version ? bindCount(s.version, this.bind, "VERSION AS OF") : null,
+          mlflowUri: this.mlflowUri(s),
+        },
+      };
+    }
     const common = {
       replace: s.orReplace,
       source: this.coordinate(s.coordinate, parseSchemaCoordinate),
@@ -335,4 +351,9 @@ class StatementCompiler {
     if (problem) throw statementError(this.bind, value.span, problem);
     return name;
   }
+}
+
+/** Whether a coordinate has three names after its profile: share, schema and model. */
+function isModelCoordinate(text: string): boolean {
+  return text.slice(text.lastIndexOf("#") + 1).split(".").length === 3;
 }

@@ -133,6 +133,10 @@ function callRuntime(
       return runtime.showGrants(step.args, context);
     case "showTables":
       return runtime.showTables(step.args, context);
+    case "showRemoteModels":
+      return runtime.showRemoteModels(step.args, context);
+    case "importModelAsset":
+      return runtime.importModelAsset(step.args, context);
     case "describeShare":
       return runtime.describeShare(step.args, context);
     case "describeRecipient":

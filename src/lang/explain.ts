@@ -60,6 +60,13 @@ export function describeStep(step: PlanStep): string {
       return `list the shares the profile ${step.args.profile} can read`;
     case "showRemoteTables":
       return `list the tables of share ${step.args.share}${step.args.schema ? `, schema ${step.args.schema}` : ""} through ${step.args.profile}`;
+    case "showRemoteModels":
+      return `list the OpenSharing models of share ${step.args.share}${step.args.schema ? `, schema ${step.args.schema}` : ""} through ${step.args.profile}`;
+    case "importModelAsset": {
+      const { source } = step.args;
+      const which = step.args.version === null ? "every READY version" : `version ${step.args.version}`;
+      return `import ${which} of OpenSharing model ${source.share}.${source.schema}.${source.model} through ${source.profile} into registered model '${step.args.model}' at ${server(step.args.mlflowUri)}${step.args.replace ? ", replacing it" : ""}`;
+    }
     case "importExperiment":
       return `import ${coordinate(step.args.source)}${version(step.args.version)} into experiment '${step.args.experiment}' at ${server(step.args.mlflowUri)}${step.args.replace ? ", replacing it" : ""}`;
     case "importModel":

@@ -122,6 +122,22 @@ export interface ImportExperimentArgs {
   /** null only in a plan EXPLAIN prints: no MLflow server is set yet (running it is refused). */
   mlflowUri: string | null;
 }
+/** An OpenSharing model asset: `profile#share.schema.model`. */
+export interface ModelCoordinate {
+  profile: string;
+  share: string;
+  schema: string;
+  model: string;
+}
+export interface ImportModelAssetArgs {
+  model: string;
+  replace: boolean;
+  source: ModelCoordinate;
+  /** Only this model version, or null for every READY version. */
+  version: number | null;
+  /** null only in a plan EXPLAIN prints: no MLflow server is set yet (running it is refused). */
+  mlflowUri: string | null;
+}
 export interface ImportModelArgs {
   model: string;
   replace: boolean;
@@ -187,6 +203,8 @@ export type RuntimeStep =
   | { step: "showRemoteTables"; args: ShowRemoteTablesArgs }
   | { step: "importExperiment"; args: ImportExperimentArgs }
   | { step: "importModel"; args: ImportModelArgs }
+  | { step: "showRemoteModels"; args: ShowRemoteTablesArgs }
+  | { step: "importModelAsset"; args: ImportModelAssetArgs }
   | { step: "selectFromShare"; args: SelectFromShareArgs }
   | { step: "plotSharedMetric"; args: PlotSharedMetricArgs }
   | { step: "plotExperimentMetric"; args: PlotExperimentMetricArgs };

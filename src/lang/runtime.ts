@@ -18,6 +18,7 @@ import type {
   GrantArgs,
   ImportExperimentArgs,
   ImportModelArgs,
+  ImportModelAssetArgs,
   PlotExperimentMetricArgs,
   PlotSharedMetricArgs,
   RefreshShareArgs,
@@ -90,6 +91,9 @@ export interface Runtime {
   selectFromShare(args: SelectFromShareArgs, context: StepContext): Promise<TableOutput>;
   importExperiment(args: ImportExperimentArgs, context: StepContext): Promise<ActionOutput>;
   importModel(args: ImportModelArgs, context: StepContext): Promise<ActionOutput>;
+  // OpenSharing model assets (ML_MODELS.md) of any OpenSharing server.
+  showRemoteModels(args: ShowRemoteTablesArgs, context: StepContext): Promise<TableOutput>;
+  importModelAsset(args: ImportModelAssetArgs, context: StepContext): Promise<ActionOutput>;
   // Charts: a metric's history of every run, from a share (before import) or from MLflow.
   plotSharedMetric(args: PlotSharedMetricArgs, context: StepContext): Promise<ChartOutput>;
   plotExperimentMetric(args: PlotExperimentMetricArgs, context: StepContext): Promise<ChartOutput>;

@@ -26,7 +26,7 @@ describe("completion", () => {
   it("completes a keyword being typed, in the case typed", async () => {
     expect(await at("CREATE SH")).toEqual({ matches: ["SHARE"], cursorStart: 7, cursorEnd: 9 });
     expect((await at("create sh")).matches).toEqual(["share"]);
-    expect((await at("SHOW ")).matches).toEqual(["SHARES", "RECIPIENTS", "GRANTS", "TABLES"]);
+    expect((await at("SHOW ")).matches).toEqual(["SHARES", "RECIPIENTS", "GRANTS", "TABLES", "MODELS"]);
   });
 
   it("offers what may follow WITH", async () => {
