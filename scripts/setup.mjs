@@ -10,6 +10,7 @@ import { createHash } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { mlflow2 } from "./setup/mlflow2.mjs";
 import { nginx } from "./setup/nginx.mjs";
 import { postgres } from "./setup/postgres.mjs";
 import { seaweedfs } from "./setup/seaweedfs.mjs";
@@ -122,6 +123,7 @@ function chromium() {
 try {
   npmPackages();
   pythonPeers();
+  mlflow2(root, log);
   if (process.argv.includes("--with-chromium")) chromium();
   postgres();
   nginx();

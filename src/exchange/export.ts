@@ -15,11 +15,12 @@ import type {
   RegisteredModel,
   Run,
 } from "../mlflow/index.js";
-import { metricValueToNumber, toNumber } from "../mlflow/index.js";
+import { metricValueToNumber, PROMPT_TAG, toNumber } from "../mlflow/index.js";
 import { buildBatch, columnValues } from "./columns.js";
 import { mapOrdered } from "./concurrency.js";
 import { CHUNK_BYTES, type ExportKind, SCHEMAS, type TableName, tablesOf } from "./format.js";
 import { type HistoryPoint, type RunHistory, runHistories } from "./histories.js";
+import { type NotCarried, notCarried } from "./holdings.js";
 import { exportModelFiles } from "./model-files.js";
 import { ExportTable, exportLocation, lastExportSeq } from "./tables.js";
 
@@ -55,9 +56,14 @@ export interface ExportSummary {
   artifactBytes: number;
   loggedModels: number;
   versions: number;
+  /** What the source holds that this export does not carry (traces, prompts, …), by kind. */
+  notCarried: NotCarried[];
   /** Delta table locations, by table name. */
   locations: Record<string, string>;
 }
+
+/** The kinds an experiment export carries; what else the experiment holds is reported. */
+const EXPERIMENT_CARRIES: ReadonlySet<string> = new Set(["runs", "metrics", "artifacts", "logged models"]);
 
 const METRIC_BATCH_ROWS = 100_000;
 /** Chunk rows are handed to the writer once they hold this many bytes (one full chunk). */
@@ -577,7 +583,7 @@ async function exportRunsAndModels(
   loggedModels: LoggedModel[],
   options: ExportOptions,
   seq: number,
-): Promise<Omit<ExportSummary, "kind" | "schema" | "exportSeq" | "versions" | "locations">> {
+): Promise<Omit<ExportSummary, "kind" | "schema" | "exportSeq" | "versions" | "locations" | "notCarried">> {
   const progress = options.onProgress ?? (() => {});
   const concurrency = options.concurrency ?? 8;
   const artifactStats = { files: 0, bytes: 0 };
@@ -655,6 +661,29 @@ function notFound(what: string, name: string, mlflow: MlflowClient, error: unkno
   throw error;
 }
 
+/** The experiment to export; a clear error when it does not exist (checked before anything changes). */
+export function sourceExperiment(mlflow: MlflowClient, name: string): Promise<Experiment> {
+  return mlflow.experiments.getByName(name).catch((e: unknown) => notFound("experiment", name, mlflow, e));
+}
+
+/**
+ * The registered model to export; a clear error when it does not exist or is a prompt (MLflow
+ * keeps prompts in the registry as models tagged `mlflow.prompt.is_prompt`, but a prompt's
+ * versions are templates, not model files).
+ */
+export async function sourceModel(mlflow: MlflowClient, name: string): Promise<RegisteredModel> {
+  const model = await mlflow.models
+    .get(name)
+    .catch((e: unknown) => notFound("registered model", name, mlflow, e));
+  if (model.tags?.some((t) => t.key === PROMPT_TAG && t.value.toLowerCase() === "true")) {
+    throw new ArcuateError(
+      "INVALID_PARAMETER_VALUE",
+      `exchange: '${name}' on ${mlflow.trackingUri} is a prompt, not a model; share it with \`WITH PROMPT '${name}'\` (ALTER SHARE … ADD PROMPT '${name}')`,
+    );
+  }
+  return model;
+}
+
 /** Exports an MLflow experiment (its active runs, histories, artifacts, logged models). */
 export async function exportExperiment(
   mlflow: MlflowClient,
@@ -662,9 +691,8 @@ export async function exportExperiment(
   target: ExportTarget,
   options: ExportOptions = {},
 ): Promise<ExportSummary> {
-  const experiment = await mlflow.experiments
-    .getByName(experimentName)
-    .catch((e: unknown) => notFound("experiment", experimentName, mlflow, e));
+  const experiment = await sourceExperiment(mlflow, experimentName);
+  const capabilities = await mlflow.capabilities();
   const writer = new ExportWriter("experiment", target);
   const seq = (await lastExportSeq(Object.values(writer.tables))) + 1;
   options.onProgress?.({
@@ -677,9 +705,11 @@ export async function exportExperiment(
       orderBy: ["attributes.start_time ASC"],
     }),
   );
-  const loggedModels = await collect(
-    mlflow.loggedModels.searchAll({ experimentIds: [experiment.experiment_id] }),
-  );
+  // MLflow 2.x has no logged models: nothing to read, and nothing left behind.
+  const loggedModels = capabilities.loggedModels
+    ? await collect(mlflow.loggedModels.searchAll({ experimentIds: [experiment.experiment_id] }))
+    : [];
+  const holdings = await mlflow.inventory.experiment(experiment.experiment_id, capabilities);
   const experiments = new Map([[experiment.experiment_id, experiment]]);
   const summary = await exportRunsAndModels(mlflow, writer, runs, experiments, loggedModels, options, seq);
   await writer.ensureAll(seq);
@@ -688,6 +718,7 @@ export async function exportExperiment(
     schema: target.schema,
     exportSeq: seq,
     versions: 0,
+    notCarried: notCarried(holdings, EXPERIMENT_CARRIES),
     locations: writer.locations(),
     ...summary,
   };
@@ -738,9 +769,7 @@ export async function exportModel(
   target: ExportTarget,
   options: ExportOptions = {},
 ): Promise<ExportSummary> {
-  const model = await mlflow.models
-    .get(modelName)
-    .catch((e: unknown) => notFound("registered model", modelName, mlflow, e));
+  const model = await sourceModel(mlflow, modelName);
   const writer = new ExportWriter("model", target);
   const seq = (await lastExportSeq(Object.values(writer.tables))) + 1;
   const versions = await mlflow.versions.listAll(modelName);
@@ -770,6 +799,7 @@ export async function exportModel(
     schema: target.schema,
     exportSeq: seq,
     versions: versions.length,
+    notCarried: [],
     locations: writer.locations(),
     ...summary,
   };

@@ -27,7 +27,11 @@ async function readRuns(source: ExportSource, maxSeq: number): Promise<Row[]> {
 function targetSource(
   row: Row,
   runs: Map<string, Row>,
-  ids: { runIds: Map<string, string>; modelIds: Map<string, string> },
+  ids: {
+    runIds: Map<string, string>;
+    modelIds: Map<string, string>;
+    modelArtifactRoots: Map<string, string>;
+  },
   runRoots: Map<string, string>,
 ): { source: string; runId?: string; modelId?: string } {
   const sourceRun = row.source_run_id ? String(row.source_run_id) : undefined;
@@ -35,6 +39,11 @@ function targetSource(
   const loggedModel = row.logged_model_id ? ids.modelIds.get(String(row.logged_model_id)) : undefined;
   if (loggedModel)
     return { source: `models:/${loggedModel}`, modelId: loggedModel, ...(runId ? { runId } : {}) };
+  // An MLflow 2.x recipient: the logged model's files were put into its run (see import.ts).
+  const filesInRun = row.logged_model_id
+    ? ids.modelArtifactRoots.get(String(row.logged_model_id))
+    : undefined;
+  if (filesInRun && runId) return { source: filesInRun, runId };
   const original = String(row.source ?? "");
   if (sourceRun && runId) {
     const runsPrefix = `runs:/${sourceRun}/`;
@@ -163,6 +172,7 @@ export async function importModel(
     loggedModels: result.loggedModels,
     versions: versions.length,
     createdVersions: created,
+    notCarried: result.notCarried,
   };
 }
 

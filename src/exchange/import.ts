@@ -11,11 +11,20 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { RecordBatch } from "apache-arrow";
 import { ArcuateError } from "../errors.js";
-import type { DatasetInput, Experiment, MetricPoint, MlflowClient, Run, RunStatus } from "../mlflow/index.js";
+import type {
+  DatasetInput,
+  Experiment,
+  MetricPoint,
+  MlflowClient,
+  Run,
+  RunStatus,
+  ServerCapabilities,
+} from "../mlflow/index.js";
 import { toNumber } from "../mlflow/index.js";
 import { columnValues } from "./columns.js";
 import type { ProgressEvent } from "./export.js";
 import type { TableName } from "./format.js";
+import type { NotCarried } from "./holdings.js";
 import { isMlmodelPath, rewriteMlmodel } from "./mlmodel.js";
 import { checkExport, type ExportSource, readAll } from "./source.js";
 
@@ -54,7 +63,15 @@ export interface ImportSummary {
   loggedModels: number;
   versions: number;
   createdVersions: number;
+  /** What the export holds that the recipient's MLflow cannot (an MLflow 2.x has no logged models). */
+  notCarried: NotCarried[];
 }
+
+/**
+ * Where the files of a logged model go when the recipient's MLflow (2.x) has no logged models:
+ * under its source run's artifacts, so a model version can still point at them.
+ */
+export const LOGGED_MODEL_FILES_IN_RUN = "arcuate-logged-models";
 
 type Row = Record<string, unknown>;
 
@@ -119,6 +136,7 @@ class Pool {
 
 /** What the recipient already has of an import: target ids by source id. */
 interface Targets {
+  capabilities: ServerCapabilities;
   experiments: Map<string, Experiment>;
   runIds: Map<string, string>;
   runArtifactRoots: Map<string, string>;
@@ -152,6 +170,7 @@ async function indexExisting(mlflow: MlflowClient, experiment: Experiment, targe
       targets.runArtifactRoots.set(source, run.info.artifact_uri ?? "");
     }
   }
+  if (!targets.capabilities.loggedModels) return;
   for await (const model of mlflow.loggedModels.searchAll({ experimentIds: [experiment.experiment_id] })) {
     const source = model.info.tags?.find((t) => t.key === TAG_SOURCE_MODEL)?.value;
     if (source && !targets.modelIds.has(source)) {
@@ -162,10 +181,11 @@ async function indexExisting(mlflow: MlflowClient, experiment: Experiment, targe
 }
 
 /** Soft-deletes every run and logged model a previous import brought into the experiment. */
-async function clearImported(mlflow: MlflowClient, experiment: Experiment): Promise<void> {
+async function clearImported(mlflow: MlflowClient, experiment: Experiment, targets: Targets): Promise<void> {
   for await (const run of mlflow.runs.searchAll({ experimentIds: [experiment.experiment_id] })) {
     await mlflow.runs.delete(run.info.run_id);
   }
+  if (!targets.capabilities.loggedModels) return;
   for await (const model of mlflow.loggedModels.searchAll({ experimentIds: [experiment.experiment_id] })) {
     await mlflow.loggedModels.delete(model.info.model_id);
   }
@@ -250,6 +270,13 @@ async function importLoggedModels(
     const sourceId = String(row.model_id);
     if (targets.modelIds.has(sourceId)) continue;
     const sourceRun = row.source_run_id ? targets.runIds.get(String(row.source_run_id)) : undefined;
+    if (!targets.capabilities.loggedModels) {
+      // MLflow 2.x: the model's files go into its run, where a model version can find them.
+      const runRoot = row.source_run_id ? targets.runArtifactRoots.get(String(row.source_run_id)) : undefined;
+      if (runRoot)
+        targets.modelArtifactRoots.set(sourceId, `${runRoot}/${LOGGED_MODEL_FILES_IN_RUN}/${sourceId}`);
+      continue;
+    }
     const created = await mlflow.loggedModels.create(experimentFor(row).experiment_id, {
       name: String(row.name ?? "model"),
       ...(row.model_type ? { modelType: String(row.model_type) } : {}),
@@ -334,7 +361,7 @@ async function importMetrics(
       }
       const modelId = modelIds?.get(i) as string | null;
       const metric: MetricPoint = { key, value, timestamp, step };
-      if (modelId) {
+      if (modelId && targets.capabilities.loggedModels) {
         const mapped = targets.modelIds.get(modelId);
         if (mapped) metric.model_id = mapped;
       }
@@ -535,6 +562,7 @@ async function finishRuns(
   const pool = new Pool(concurrency);
   for (const row of runs) await pool.add(() => finishRun(mlflow, row, targets));
   await pool.drain();
+  if (!targets.capabilities.loggedModels) return;
   for (const row of models) {
     const target = targets.modelIds.get(String(row.model_id));
     if (!target) continue;
@@ -559,6 +587,7 @@ async function finishRun(mlflow: MlflowClient, row: Row, targets: Targets): Prom
     .map((o) => ({ model_id: targets.modelIds.get(o.model_id)!, step: o.step }));
   const modelInputs = JSON.parse(String(row.model_inputs_json ?? "[]")) as Array<{ model_id: string }>;
   if (mapped.length === 0 && modelInputs.length === 0) return;
+  if (!targets.capabilities.loggedModels) return;
   const current = await mlflow.runs.get(target);
   const have = new Set((current.outputs?.model_outputs ?? []).map((o) => o.model_id));
   const missing = mapped.filter((o) => !have.has(o.model_id));
@@ -572,8 +601,9 @@ async function finishRun(mlflow: MlflowClient, row: Row, targets: Targets): Prom
   if (inputs.length > 0) await mlflow.runs.logInputs(target, { modelIds: inputs });
 }
 
-function newTargets(): Targets {
+function newTargets(capabilities: ServerCapabilities): Targets {
   return {
+    capabilities,
     experiments: new Map(),
     runIds: new Map(),
     runArtifactRoots: new Map(),
@@ -597,9 +627,10 @@ export async function importRunsAndModels(
   artifactFiles: number;
   loggedModels: number;
   experiments: Experiment[];
+  notCarried: NotCarried[];
 }> {
   const progress = (step: string) => (message: string) => options.onProgress?.({ step, message });
-  const targets = newTargets();
+  const targets = newTargets(await mlflow.capabilities());
   const models = rowsOf(await readAll(upToSeq(source, "logged_models", maxSeq)));
   const runById = new Map(runs.map((r) => [String(r.run_id), r]));
   // One target experiment per source experiment name.
@@ -613,7 +644,7 @@ export async function importRunsAndModels(
       asMap(row.experiment_tags),
       row.experiment_id ? String(row.experiment_id) : null,
     );
-    if (options.replace) await clearImported(mlflow, experiment);
+    if (options.replace) await clearImported(mlflow, experiment, targets);
     else await indexExisting(mlflow, experiment, targets);
     targets.experiments.set(name, experiment);
   }
@@ -638,12 +669,21 @@ export async function importRunsAndModels(
     progress("artifacts"),
   );
   await finishRuns(mlflow, runs, models, targets, options.concurrency ?? DEFAULT_CONCURRENCY);
+  const notCarried: NotCarried[] = [];
+  if (!targets.capabilities.loggedModels && models.length > 0) {
+    notCarried.push({
+      kind: "logged models",
+      count: models.length,
+      reason: `MLflow ${targets.capabilities.version ?? "2.x"} at ${mlflow.trackingUri} has none; their files are in their runs' artifacts under ${LOGGED_MODEL_FILES_IN_RUN}/`,
+    });
+  }
   return {
     targets,
     metricPoints,
     artifactFiles,
-    loggedModels: models.length,
+    loggedModels: targets.capabilities.loggedModels ? models.length : 0,
     experiments: [...targets.experiments.values()],
+    notCarried,
   };
 }
 
@@ -679,5 +719,6 @@ export async function importExperiment(
     loggedModels: result.loggedModels,
     versions: 0,
     createdVersions: 0,
+    notCarried: result.notCarried,
   };
 }

@@ -7,6 +7,8 @@ export {
   exportExperiment,
   exportModel,
   type ProgressEvent,
+  sourceExperiment,
+  sourceModel,
 } from "./export.js";
 export {
   CHUNK_BYTES,
@@ -18,10 +20,12 @@ export {
   type TableName,
   tableProperties,
 } from "./format.js";
+export { describeNotCarried, type NotCarried, notCarried } from "./holdings.js";
 export {
   type ImportOptions,
   type ImportSummary,
   importExperiment,
+  LOGGED_MODEL_FILES_IN_RUN,
   TAG_SOURCE_EXPERIMENT,
   TAG_SOURCE_MODEL,
   TAG_SOURCE_RUN,

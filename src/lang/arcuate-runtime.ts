@@ -8,6 +8,7 @@ import { DeltaTable } from "../delta/index.js";
 import { ArcuateError, ConfigurationError } from "../errors.js";
 import { importModelAsset } from "../exchange/import-model-asset.js";
 import {
+  describeNotCarried,
   Exchange,
   type ProgressEvent as ExchangeProgress,
   type ExportSummary,
@@ -80,7 +81,8 @@ function exportMessage(what: string, summary: ExportSummary, share: string): str
   ];
   if (summary.kind === "model") parts.unshift(`${summary.versions} versions`);
   if (summary.loggedModels > 0) parts.push(`${summary.loggedModels} logged models`);
-  return `exported ${what} into ${share}.${summary.schema} (export ${summary.exportSeq}): ${parts.join(", ")}`;
+  const skipped = describeNotCarried(summary.notCarried);
+  return `exported ${what} into ${share}.${summary.schema} (export ${summary.exportSeq}): ${parts.join(", ")}${skipped ? `\nnot carried (this export does not hold them): ${skipped}` : ""}`;
 }
 
 function importMessage(what: string, summary: ImportSummary): string {
@@ -91,7 +93,8 @@ function importMessage(what: string, summary: ImportSummary): string {
   ];
   if (summary.versions > 0)
     parts.unshift(`${summary.versions} versions (${summary.createdVersions} created)`);
-  return `imported ${what}: ${parts.join(", ")}`;
+  const skipped = describeNotCarried(summary.notCarried);
+  return `imported ${what}: ${parts.join(", ")}${skipped ? `\nnot carried: ${skipped}` : ""}`;
 }
 
 /** Cell values for display: bigints as numbers, bytes summarised, maps and lists as JSON. */

@@ -2,7 +2,9 @@
 // as fields (experiments, runs, metrics, artifacts, models, versions, loggedModels), all sharing
 // one Http (auth, retries, concurrency limit).
 import { Artifacts } from "./artifacts.js";
+import { probeCapabilities, type ServerCapabilities } from "./capabilities.js";
 import { Http, type MlflowClientOptions, resolveOptions } from "./http.js";
+import { Inventory } from "./inventory.js";
 import { LoggedModels, ModelVersions, RegisteredModels } from "./registry.js";
 import { Experiments, Metrics, Runs } from "./tracking.js";
 
@@ -15,7 +17,10 @@ export class MlflowClient {
   readonly models: RegisteredModels;
   readonly versions: ModelVersions;
   readonly loggedModels: LoggedModels;
+  /** Counts of what an experiment holds beyond runs (traces, datasets, prompts, …). */
+  readonly inventory: Inventory;
   private readonly http: Http;
+  private capabilitiesProbe: Promise<ServerCapabilities> | undefined;
 
   constructor(options: MlflowClientOptions = {}) {
     this.http = new Http(resolveOptions(options));
@@ -27,6 +32,21 @@ export class MlflowClient {
     this.models = new RegisteredModels(this.http);
     this.versions = new ModelVersions(this.http);
     this.loggedModels = new LoggedModels(this.http);
+    this.inventory = new Inventory(this.http);
+  }
+
+  /**
+   * What the server supports (MLflow 2.x lacks logged models and the GenAI endpoints), asked once
+   * per client; a failed probe (server down) is asked again next time.
+   */
+  capabilities(): Promise<ServerCapabilities> {
+    if (!this.capabilitiesProbe) {
+      this.capabilitiesProbe = probeCapabilities(this.http);
+      this.capabilitiesProbe.catch(() => {
+        this.capabilitiesProbe = undefined;
+      });
+    }
+    return this.capabilitiesProbe;
   }
 
   /** True when GET /health answers 200. */

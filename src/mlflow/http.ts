@@ -121,7 +121,8 @@ export class Http {
 
   /**
    * Calls a JSON endpoint under /api/2.0 (or, with `api: "ajax"`, under /ajax-api/2.0, where
-   * MLflow keeps the endpoints its UI uses) and returns the parsed reply.
+   * MLflow keeps the endpoints its UI uses; with `api: "rest3"`, under /api/3.0, MLflow 3's
+   * GenAI endpoints) and returns the parsed reply.
    */
   async call<T>(
     method: string,
@@ -129,12 +130,13 @@ export class Http {
     options: {
       query?: Query;
       body?: unknown;
-      api?: "rest" | "ajax";
+      api?: "rest" | "ajax" | "rest3";
       /** The reply may hold bare NaN/Infinity (Flask's JSON, not protobuf's): read them as strings. */
       nonFiniteTokens?: boolean;
     } = {},
   ): Promise<T> {
-    const prefix = options.api === "ajax" ? "/ajax-api/2.0" : "/api/2.0";
+    const prefix =
+      options.api === "ajax" ? "/ajax-api/2.0" : options.api === "rest3" ? "/api/3.0" : "/api/2.0";
     const response = await this.send(method, `${prefix}${path}`, {
       query: options.query,
       headers: options.body === undefined ? {} : { "content-type": "application/json" },
@@ -198,7 +200,14 @@ export class Http {
         await this.backoff(attempt, response.headers.get("retry-after"));
         continue;
       }
-      throw errorFromReply(method, path, response.status, response.statusText, text);
+      throw errorFromReply(
+        method,
+        path,
+        response.status,
+        response.statusText,
+        text,
+        this.options.trackingUri,
+      );
     }
   }
 
@@ -232,7 +241,7 @@ export class Http {
           await this.backoff(attempt);
           continue;
         }
-        throw errorFromReply(method, path, status, "", text);
+        throw errorFromReply(method, path, status, "", text, this.options.trackingUri);
       }
     });
   }
@@ -335,16 +344,30 @@ function errorFromReply(
   status: number,
   statusText: string,
   text: string,
+  trackingUri: string,
 ): MlflowError {
   let mlflowErrorCode: string | undefined;
   let message = text.trim().slice(0, 500);
+  let json = false;
   try {
     const parsed = JSON.parse(text) as { error_code?: string; message?: string };
+    json = typeof parsed === "object" && parsed !== null;
     mlflowErrorCode = parsed.error_code;
     if (parsed.message) message = parsed.message;
   } catch {
     // not JSON: keep the text (HTML error pages are cut short above)
   }
+  if (!json && (status === 404 || status === 405)) {
+    // A route the server does not have (an older MLflow, or not MLflow at all): Flask's HTML
+    // page says nothing a user can act on.
+    return new MlflowError(
+      "UNSUPPORTED_FEATURE",
+      `mlflow: the tracking server at ${trackingUri} has no endpoint ${method} ${path} (HTTP ${status}); it may run an older MLflow than this needs`,
+      { httpStatus: status, endpoint: path },
+    );
+  }
+  if (!json && /^\s*</.test(message))
+    message = `${statusText || "error"} (an HTML page, not MLflow's error JSON)`;
   const code = codeFor(mlflowErrorCode, status);
   const full = `mlflow: ${method} ${path} failed with HTTP ${status}${mlflowErrorCode ? ` ${mlflowErrorCode}` : ""}: ${message || statusText}`;
   const info = { mlflowErrorCode, httpStatus: status, endpoint: path };

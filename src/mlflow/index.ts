@@ -1,6 +1,7 @@
 // The MLflow REST client: tracking, registry, logged models and artifacts of MLflow 3.x.
 export { type ArtifactFile, type ArtifactLocation, artifactPath, parseArtifactRoot } from "./artifacts.js";
 export { LIMITS, type LogBatch, type MetricPoint, splitLogBatch, validateBatchInput } from "./batch.js";
+export { majorVersion, type ServerCapabilities } from "./capabilities.js";
 export { MlflowClient } from "./client.js";
 export {
   MlflowAuthError,
@@ -9,6 +10,7 @@ export {
   MlflowError,
   MlflowNotFoundError,
 } from "./http.js";
+export { type Holdings, PROMPT_TAG } from "./inventory.js";
 export type { CreateVersionOptions } from "./registry.js";
 export { allPages, BULK_HISTORY_POINTS, BULK_HISTORY_RUNS, type CreateRunOptions } from "./tracking.js";
 export {

@@ -3,79 +3,14 @@
 // MLflow's own Python client and compared after normalising only server-assigned ids and the
 // tags listed in NORMALISED_TAGS.
 import { randomUUID } from "node:crypto";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Exchange } from "../../src/exchange/index.js";
 import { MlflowClient } from "../../src/mlflow/index.js";
 import { seedExperiment } from "../../src/peers/seed.js";
 import { mlflowServers } from "../support/mlflow.js";
-import { PROJECT_ROOT } from "../support/paths.js";
-import { runPythonJson, runPythonScriptJson } from "../support/python.js";
+import { runPythonJson } from "../support/python.js";
 import { startTestSharingServer, type TestSharingServer } from "../support/sharing-server.js";
-
-/** Tags that differ by design: arcuate's provenance tags, and ids MLflow assigns. */
-const NORMALISED_TAGS = [
-  "arcuate.source.run_id",
-  "arcuate.source.user_id",
-  "arcuate.source.experiment_id",
-  "arcuate.source.model_id",
-  "arcuate.source.version",
-  "mlflow.parentRunId",
-];
-
-interface DumpRun {
-  run_id: string;
-  run_name: string;
-  tags: Record<string, string>;
-  [key: string]: unknown;
-}
-interface Dump {
-  experiment: { name: string; tags: Record<string, string> } | null;
-  runs: DumpRun[];
-  model: {
-    name: string;
-    description: string;
-    tags: Record<string, string>;
-    aliases: Record<string, string>;
-    versions: Array<
-      Record<string, unknown> & { run_id: string; tags: Record<string, string>; source: string }
-    >;
-  } | null;
-}
-
-async function dump(uri: string, experiment: string, model?: string): Promise<Dump> {
-  return runPythonScriptJson<Dump>(join(PROJECT_ROOT, "python", "dump_mlflow.py"), {
-    args: model ? [uri, experiment, model] : [uri, experiment],
-    timeoutMs: 300_000,
-  });
-}
-
-/** Replaces run ids by run names, drops the normalised tags; the rest must match exactly. */
-function normalise(d: Dump): unknown {
-  const nameOf = new Map(d.runs.map((r) => [r.run_id, r.run_name]));
-  const strip = (tags: Record<string, string>) =>
-    Object.fromEntries(Object.entries(tags).filter(([k]) => !NORMALISED_TAGS.includes(k)));
-  return {
-    experimentTags: d.experiment ? strip(d.experiment.tags) : null,
-    runs: d.runs.map((r) => ({
-      ...r,
-      run_id: undefined,
-      parent: nameOf.get(r.tags["mlflow.parentRunId"] ?? "") ?? null,
-      tags: strip(r.tags),
-    })),
-    model: d.model && {
-      ...d.model,
-      name: undefined,
-      tags: strip(d.model.tags),
-      versions: d.model.versions.map((v) => ({
-        ...v,
-        run_id: v.run_id ? (nameOf.get(v.run_id) ?? "(other experiment)") : null,
-        source: undefined,
-        tags: strip(v.tags),
-      })),
-    },
-  };
-}
+import { type Dump, dump, normalise } from "./dump.js";
 
 let providerUri: string;
 let recipientUri: string;

@@ -8,6 +8,8 @@ export interface PythonOptions {
   env?: Record<string, string>;
   args?: string[];
   timeoutMs?: number;
+  /** Another interpreter than the project's .venv (e.g. .venv-mlflow2's, for MLflow 2.x). */
+  python?: string;
 }
 
 /** Runs `code` and returns its stdout. Fails with the script's stderr when it exits non-zero. */
@@ -28,7 +30,7 @@ export async function runPythonScriptJson<T>(file: string, options: PythonOption
 function runInterpreter(argv: string[], options: PythonOptions): Promise<string> {
   requireVenv();
   return new Promise((resolve, reject) => {
-    const child = spawn(PYTHON, argv, {
+    const child = spawn(options.python ?? PYTHON, argv, {
       env: { ...process.env, PYTHONUNBUFFERED: "1", ...options.env },
       stdio: ["ignore", "pipe", "pipe"],
     });
