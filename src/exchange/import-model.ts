@@ -108,8 +108,10 @@ export async function importModel(
     if (first.model_description && existing.description !== first.model_description) {
       await mlflow.models.setDescription(modelName, String(first.model_description));
     }
-    for (const [key, value] of Object.entries(asMap(first.model_tags)))
-      await mlflow.models.setTag(modelName, key, value);
+    for (const [key, value] of Object.entries(asMap(first.model_tags))) {
+      if (existing.tags?.find((t) => t.key === key)?.value !== value)
+        await mlflow.models.setTag(modelName, key, value);
+    }
   }
 
   const present = new Map<string, ModelVersion>();
@@ -159,7 +161,8 @@ export async function importModel(
         await mlflow.versions.setTag(modelName, version.version, key, value);
     }
     for (const alias of (row.aliases as string[] | null) ?? []) {
-      await mlflow.models.setAlias(modelName, alias, version.version);
+      const current = existing?.aliases?.find((a) => a.alias === alias)?.version;
+      if (current !== version.version) await mlflow.models.setAlias(modelName, alias, version.version);
     }
   }
   return {

@@ -143,6 +143,9 @@ interface Targets {
   modelIds: Map<string, string>;
   modelArtifactRoots: Map<string, string>;
   createdRuns: Set<string>;
+  createdModels: Set<string>;
+  /** Runs already at the recipient, as its search returned them: compared, so unchanged ones cost no writes. */
+  existingRuns: Map<string, Run>;
 }
 
 async function targetExperiment(
@@ -168,6 +171,7 @@ async function indexExisting(mlflow: MlflowClient, experiment: Experiment, targe
     if (source && !targets.runIds.has(source)) {
       targets.runIds.set(source, run.info.run_id);
       targets.runArtifactRoots.set(source, run.info.artifact_uri ?? "");
+      targets.existingRuns.set(source, run);
     }
   }
   if (!targets.capabilities.loggedModels) return;
@@ -246,9 +250,16 @@ async function importRun(
     targets.runArtifactRoots.set(sourceId, created.info.artifact_uri ?? "");
     targets.createdRuns.add(sourceId);
   }
-  const existing = targets.createdRuns.has(sourceId) ? undefined : await mlflow.runs.get(targetId);
+  const existing = targets.createdRuns.has(sourceId)
+    ? undefined
+    : (targets.existingRuns.get(sourceId) ?? (await mlflow.runs.get(targetId)));
   const haveParams = new Set((existing?.data.params ?? []).map((p) => p.key));
-  await mlflow.runs.logBatch(targetId, { params: params.filter((p) => !haveParams.has(p.key)), tags });
+  const haveTags = new Map((existing?.data.tags ?? []).map((t) => [t.key, t.value]));
+  // Only what differs is written: a re-import of an unchanged run sends nothing.
+  const newParams = params.filter((p) => !haveParams.has(p.key));
+  const newTags = tags.filter((t) => haveTags.get(t.key) !== t.value);
+  if (newParams.length > 0 || newTags.length > 0)
+    await mlflow.runs.logBatch(targetId, { params: newParams, tags: newTags });
   const datasets = JSON.parse(String(row.dataset_inputs_json ?? "[]")) as DatasetInput[];
   const haveDatasets = new Set(
     (existing?.inputs?.dataset_inputs ?? []).map((d) => `${d.dataset.name}|${d.dataset.digest}`),
@@ -288,6 +299,7 @@ async function importLoggedModels(
       ],
     });
     targets.modelIds.set(sourceId, created.info.model_id);
+    targets.createdModels.add(sourceId);
     targets.modelArtifactRoots.set(sourceId, created.info.artifact_uri ?? "");
   }
 }
@@ -510,7 +522,12 @@ async function importArtifacts(
         if (index === 0) {
           await finish();
           const size = Number(sizes![i]);
-          if ((await existingFiles(root)).get(path) === size && !isMlmodelPath(path)) continue;
+          const present = (await existingFiles(root)).get(path);
+          // An MLmodel is uploaded rewritten (other ids, so another size): present is enough,
+          // unless this import created its owner.
+          const createdOwner = (kind === "run" ? targets.createdRuns : targets.createdModels).has(owner);
+          if (present === size && !isMlmodelPath(path)) continue;
+          if (present !== undefined && isMlmodelPath(path) && !createdOwner) continue;
           current = {
             key: { owner: `${kind} ${owner}`, path },
             root,
@@ -574,10 +591,18 @@ async function finishRuns(
 async function finishRun(mlflow: MlflowClient, row: Row, targets: Targets): Promise<void> {
   const target = targets.runIds.get(String(row.run_id));
   if (!target) return;
-  await mlflow.runs.update(target, {
-    status: String(row.status) as RunStatus,
-    ...(row.end_time !== null && row.end_time !== undefined ? { endTime: Number(row.end_time) } : {}),
-  });
+  const endTime = row.end_time !== null && row.end_time !== undefined ? Number(row.end_time) : undefined;
+  const existing = targets.existingRuns.get(String(row.run_id));
+  const unchanged =
+    existing !== undefined &&
+    existing.info.status === String(row.status) &&
+    (endTime === undefined || toNumber(existing.info.end_time) === endTime);
+  if (!unchanged) {
+    await mlflow.runs.update(target, {
+      status: String(row.status) as RunStatus,
+      ...(endTime !== undefined ? { endTime } : {}),
+    });
+  }
   const outputs = JSON.parse(String(row.model_outputs_json ?? "[]")) as Array<{
     model_id: string;
     step: number;
@@ -588,7 +613,7 @@ async function finishRun(mlflow: MlflowClient, row: Row, targets: Targets): Prom
   const modelInputs = JSON.parse(String(row.model_inputs_json ?? "[]")) as Array<{ model_id: string }>;
   if (mapped.length === 0 && modelInputs.length === 0) return;
   if (!targets.capabilities.loggedModels) return;
-  const current = await mlflow.runs.get(target);
+  const current = existing ?? (await mlflow.runs.get(target));
   const have = new Set((current.outputs?.model_outputs ?? []).map((o) => o.model_id));
   const missing = mapped.filter((o) => !have.has(o.model_id));
   if (missing.length > 0) await mlflow.runs.logOutputs(target, missing);
@@ -610,6 +635,8 @@ function newTargets(capabilities: ServerCapabilities): Targets {
     modelIds: new Map(),
     modelArtifactRoots: new Map(),
     createdRuns: new Set(),
+    createdModels: new Set(),
+    existingRuns: new Map(),
   };
 }
 

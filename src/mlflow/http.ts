@@ -28,6 +28,8 @@ export interface MlflowClientOptions {
   concurrency?: number;
   /** Per-request timeout in ms for JSON calls. Default 120 s. */
   timeoutMs?: number;
+  /** Called as each request (and each retry) is sent: for counting and tracing, never to change it. */
+  onRequest?: (method: string, path: string) => void;
 }
 
 export interface ResolvedOptions {
@@ -37,6 +39,7 @@ export interface ResolvedOptions {
   backoffMs: number;
   concurrency: number;
   timeoutMs: number;
+  onRequest: ((method: string, path: string) => void) | undefined;
 }
 
 export function resolveOptions(options: MlflowClientOptions = {}, env = process.env): ResolvedOptions {
@@ -68,6 +71,7 @@ export function resolveOptions(options: MlflowClientOptions = {}, env = process.
     backoffMs: options.backoffMs ?? 200,
     concurrency: options.concurrency ?? 16,
     timeoutMs: options.timeoutMs ?? 120_000,
+    onRequest: options.onRequest,
   };
 }
 
@@ -180,6 +184,7 @@ export class Http {
     const retries = options.retry === false ? 0 : this.options.maxRetries;
     for (let attempt = 0; ; attempt++) {
       let response: Response;
+      this.options.onRequest?.(method, path);
       try {
         response = await fetch(url, {
           method,
@@ -227,6 +232,7 @@ export class Http {
       for (let attempt = 0; ; attempt++) {
         let status: number;
         let text: string;
+        this.options.onRequest?.(method, path);
         try {
           ({ status, text } = await this.streamOnce(method, path, source, options.headers ?? {}));
         } catch (error) {

@@ -12,6 +12,16 @@ import { runPythonJson } from "../support/python.js";
 import { startTestSharingServer, type TestSharingServer } from "../support/sharing-server.js";
 import { type Dump, dump, normalise } from "./dump.js";
 
+/** A client that records every request that may change something (reads and searches aside). */
+function countingClient(trackingUri: string, writes: string[]): MlflowClient {
+  return new MlflowClient({
+    trackingUri,
+    onRequest: (method, path) => {
+      if (method !== "GET" && !/\/search$|\/get-history-bulk$/.test(path)) writes.push(`${method} ${path}`);
+    },
+  });
+}
+
 let providerUri: string;
 let recipientUri: string;
 let sharing: TestSharingServer;
@@ -59,21 +69,23 @@ describe("experiment round trip", () => {
     ]);
     expect(normalise(after)).toEqual(normalise(before));
     for (const run of after.runs) expect(run.tags["arcuate.source.run_id"]).toBeTruthy();
-  });
+  }, 600_000);
 
-  it("imports again without duplicating anything", async () => {
-    const recipient = new Exchange({ mlflow: new MlflowClient({ trackingUri: recipientUri }) });
+  it("imports again without duplicating anything, and without a single write", async () => {
+    const writes: string[] = [];
+    const recipient = new Exchange({ mlflow: countingClient(recipientUri, writes) });
     const summary = await recipient.importExperiments(
       `${profilePath}#${names.share}.churn`,
       names.experiment,
     );
     expect(summary).toMatchObject({ createdRuns: 0, metricPoints: 0, artifactFiles: 0 });
+    expect(writes).toEqual([]);
     const [before, after] = await Promise.all([
       dump(providerUri, names.experiment),
       dump(recipientUri, names.experiment),
     ]);
     expect(normalise(after)).toEqual(normalise(before));
-  });
+  }, 600_000);
 
   it("lets the official Python connector read every exported table", async () => {
     const counts = await runPythonJson<Record<string, number>>(
@@ -89,7 +101,7 @@ print(json.dumps(out))
     );
     // 8 runs × 3 metrics × 30 steps; 8 runs × 4 files (one chunk each); 3 versions.
     expect(counts).toEqual({ runs: 8, metrics: 720, artifacts: 32, logged_models: 0, versions: 3 });
-  });
+  }, 600_000);
 });
 
 describe("model round trip", () => {
@@ -103,5 +115,13 @@ describe("model round trip", () => {
     ]);
     const model = (d: Dump) => (normalise(d) as { model: unknown }).model;
     expect(model(after)).toEqual(model(before));
-  });
+  }, 600_000);
+
+  it("imports the unchanged model again without a single write", async () => {
+    const writes: string[] = [];
+    const recipient = new Exchange({ mlflow: countingClient(recipientUri, writes) });
+    const summary = await recipient.importModels(`${profilePath}#${names.share}.churn_model`, names.model);
+    expect(summary).toMatchObject({ createdVersions: 0, createdRuns: 0, metricPoints: 0 });
+    expect(writes).toEqual([]);
+  }, 600_000);
 });
