@@ -79,6 +79,24 @@ export async function importModel(
   versions.sort((a, b) => Number(a.version) - Number(b.version));
   const first = versions[0]!;
   const runs = await readRuns(source, maxSeq);
+  // The registered model: of another origin, refused before anything is written.
+  let existing = await mlflow.models.get(modelName).catch((error: unknown) => {
+    if (error instanceof ArcuateError && error.code === "RESOURCE_DOES_NOT_EXIST") return undefined;
+    throw error;
+  });
+  if (existing && !options.replace) {
+    const theirs = existing.tags?.find((t) => t.key === TAG_SOURCE_MODEL)?.value;
+    const foreign =
+      theirs !== undefined
+        ? theirs !== String(first.model_name)
+        : (await mlflow.versions.listAll(modelName)).length > 0;
+    if (foreign) {
+      throw new ArcuateError(
+        "CONFLICT",
+        `exchange: model '${modelName}' at ${mlflow.trackingUri} ${theirs !== undefined ? `was imported from another model ('${theirs}', this export's is '${first.model_name}')` : "holds versions that were not imported from this export"}; import under another name, or use CREATE OR REPLACE MODEL to replace it`,
+      );
+    }
+  }
   const result = await importRunsAndModels(
     mlflow,
     source,
@@ -88,13 +106,10 @@ export async function importModel(
     // OR REPLACE replaces the registered model, never the experiments its runs land in: those
     // may hold an experiment imported on its own (its runs are reused, matched by source id).
     { ...options, replace: false },
+    false,
   );
 
   // The registered model: replaced, reused, or created.
-  let existing = await mlflow.models.get(modelName).catch((error: unknown) => {
-    if (error instanceof ArcuateError && error.code === "RESOURCE_DOES_NOT_EXIST") return undefined;
-    throw error;
-  });
   if (existing && options.replace) {
     await mlflow.models.delete(modelName);
     existing = undefined;

@@ -148,21 +148,42 @@ interface Targets {
   existingRuns: Map<string, Run>;
 }
 
+/**
+ * The experiment to import into: found (restored if deleted) or created. One of another origin
+ * (its `arcuate.source.experiment_id` differs, or it holds runs arcuate did not bring) is refused
+ * unless `replace`: merging two sources' runs silently would be worse than an error.
+ */
 async function targetExperiment(
   mlflow: MlflowClient,
   name: string,
   tags: Record<string, string>,
   sourceId: string | null,
-): Promise<Experiment> {
+  origin: { check: boolean; replace: boolean },
+): Promise<{ experiment: Experiment; created: boolean }> {
   const existing = await mlflow.experiments.findByName(name);
   if (existing) {
+    if (origin.check && sourceId) {
+      const theirs = existing.tags?.find((t) => t.key === TAG_SOURCE_EXPERIMENT)?.value;
+      const foreign =
+        theirs !== undefined
+          ? theirs !== sourceId
+          : (await mlflow.runs.search({ experimentIds: [existing.experiment_id], maxResults: 1 })).items
+              .length > 0;
+      if (foreign && !origin.replace) {
+        throw new ArcuateError(
+          "CONFLICT",
+          `exchange: experiment '${name}' at ${mlflow.trackingUri} ${theirs !== undefined ? `was imported from another source (experiment ${theirs}, this export's is ${sourceId})` : "holds runs that were not imported from this export"}; import into another name, or use CREATE OR REPLACE EXPERIMENT to replace it`,
+        );
+      }
+      if (foreign) await mlflow.experiments.setTag(existing.experiment_id, TAG_SOURCE_EXPERIMENT, sourceId);
+    }
     if (existing.lifecycle_stage === "deleted") await mlflow.experiments.restore(existing.experiment_id);
-    return existing;
+    return { experiment: existing, created: false };
   }
   const experimentTags = Object.entries(tags).map(([key, value]) => ({ key, value }));
   if (sourceId) experimentTags.push({ key: TAG_SOURCE_EXPERIMENT, value: sourceId });
   const id = await mlflow.experiments.create(name, { tags: experimentTags });
-  return mlflow.experiments.get(id);
+  return { experiment: await mlflow.experiments.get(id), created: true };
 }
 
 async function indexExisting(mlflow: MlflowClient, experiment: Experiment, targets: Targets): Promise<void> {
@@ -648,6 +669,8 @@ export async function importRunsAndModels(
   maxSeq: number,
   experimentNameFor: (row: Row) => string,
   options: ImportOptions,
+  /** Refuse target experiments of another origin (experiment imports; a model's runs may join any). */
+  checkOrigin = true,
 ): Promise<{
   targets: Targets;
   metricPoints: number;
@@ -662,56 +685,74 @@ export async function importRunsAndModels(
   const runById = new Map(runs.map((r) => [String(r.run_id), r]));
   // One target experiment per source experiment name.
   const experimentFor = (row: Row) => targets.experiments.get(experimentNameFor(row))!;
-  for (const row of [...runs, ...models.map((m) => ({ ...runById.get(String(m.source_run_id)), ...m }))]) {
-    const name = experimentNameFor(row);
-    if (targets.experiments.has(name)) continue;
-    const experiment = await targetExperiment(
+  const created: Experiment[] = [];
+  try {
+    return await importInto();
+  } catch (error) {
+    // Nothing of the import landed: the experiments it made go again (a rerun makes them anew).
+    if (targets.createdRuns.size === 0) {
+      for (const experiment of created)
+        await mlflow.experiments.delete(experiment.experiment_id).catch(() => {});
+    }
+    throw error;
+  }
+
+  async function importInto() {
+    for (const row of [...runs, ...models.map((m) => ({ ...runById.get(String(m.source_run_id)), ...m }))]) {
+      const name = experimentNameFor(row);
+      if (targets.experiments.has(name)) continue;
+      const target = await targetExperiment(
+        mlflow,
+        name,
+        asMap(row.experiment_tags),
+        row.experiment_id ? String(row.experiment_id) : null,
+        { check: checkOrigin, replace: options.replace === true },
+      );
+      const experiment = target.experiment;
+      if (target.created) created.push(experiment);
+      if (options.replace) await clearImported(mlflow, experiment, targets);
+      else await indexExisting(mlflow, experiment, targets);
+      targets.experiments.set(name, experiment);
+    }
+    options.onProgress?.({ step: "runs", message: `runs: ${runs.length}` });
+    await importRuns(mlflow, runs, targets, experimentFor, options.concurrency ?? DEFAULT_CONCURRENCY);
+    const modelExperiment = (row: Row) =>
+      experimentFor({ ...runById.get(String(row.source_run_id)), ...row });
+    await importLoggedModels(mlflow, models, targets, modelExperiment);
+    const metricPoints = await importMetrics(
       mlflow,
-      name,
-      asMap(row.experiment_tags),
-      row.experiment_id ? String(row.experiment_id) : null,
+      source,
+      maxSeq,
+      targets,
+      options.concurrency ?? DEFAULT_CONCURRENCY,
+      progress("metrics"),
     );
-    if (options.replace) await clearImported(mlflow, experiment, targets);
-    else await indexExisting(mlflow, experiment, targets);
-    targets.experiments.set(name, experiment);
+    const artifactFiles = await importArtifacts(
+      mlflow,
+      source,
+      maxSeq,
+      targets,
+      options.concurrency ?? DEFAULT_CONCURRENCY,
+      progress("artifacts"),
+    );
+    await finishRuns(mlflow, runs, models, targets, options.concurrency ?? DEFAULT_CONCURRENCY);
+    const notCarried: NotCarried[] = [];
+    if (!targets.capabilities.loggedModels && models.length > 0) {
+      notCarried.push({
+        kind: "logged models",
+        count: models.length,
+        reason: `MLflow ${targets.capabilities.version ?? "2.x"} at ${mlflow.trackingUri} has none; their files are in their runs' artifacts under ${LOGGED_MODEL_FILES_IN_RUN}/`,
+      });
+    }
+    return {
+      targets,
+      metricPoints,
+      artifactFiles,
+      loggedModels: targets.capabilities.loggedModels ? models.length : 0,
+      experiments: [...targets.experiments.values()],
+      notCarried,
+    };
   }
-  options.onProgress?.({ step: "runs", message: `runs: ${runs.length}` });
-  await importRuns(mlflow, runs, targets, experimentFor, options.concurrency ?? DEFAULT_CONCURRENCY);
-  const modelExperiment = (row: Row) => experimentFor({ ...runById.get(String(row.source_run_id)), ...row });
-  await importLoggedModels(mlflow, models, targets, modelExperiment);
-  const metricPoints = await importMetrics(
-    mlflow,
-    source,
-    maxSeq,
-    targets,
-    options.concurrency ?? DEFAULT_CONCURRENCY,
-    progress("metrics"),
-  );
-  const artifactFiles = await importArtifacts(
-    mlflow,
-    source,
-    maxSeq,
-    targets,
-    options.concurrency ?? DEFAULT_CONCURRENCY,
-    progress("artifacts"),
-  );
-  await finishRuns(mlflow, runs, models, targets, options.concurrency ?? DEFAULT_CONCURRENCY);
-  const notCarried: NotCarried[] = [];
-  if (!targets.capabilities.loggedModels && models.length > 0) {
-    notCarried.push({
-      kind: "logged models",
-      count: models.length,
-      reason: `MLflow ${targets.capabilities.version ?? "2.x"} at ${mlflow.trackingUri} has none; their files are in their runs' artifacts under ${LOGGED_MODEL_FILES_IN_RUN}/`,
-    });
-  }
-  return {
-    targets,
-    metricPoints,
-    artifactFiles,
-    loggedModels: targets.capabilities.loggedModels ? models.length : 0,
-    experiments: [...targets.experiments.values()],
-    notCarried,
-  };
 }
 
 /** The anchor table's rows at the requested version, and the export sequence they end at. */
@@ -735,7 +776,9 @@ export async function importExperiment(
   await checkExport(source, "experiment");
   const { rows, maxSeq } = await readAnchor(source, "runs", options.version);
   const result = await importRunsAndModels(mlflow, source, rows, maxSeq, () => experimentName, options);
-  const experiment = result.experiments[0] ?? (await targetExperiment(mlflow, experimentName, {}, null));
+  const experiment =
+    result.experiments[0] ??
+    (await targetExperiment(mlflow, experimentName, {}, null, { check: false, replace: false })).experiment;
   return {
     experiment: experimentName,
     experimentId: experiment.experiment_id,

@@ -13,6 +13,8 @@ import {
   type ProgressEvent as ExchangeProgress,
   type ExportSummary,
   type ImportSummary,
+  sourceExperiment,
+  sourceModel,
 } from "../exchange/index.js";
 import { allPages, MlflowClient } from "../mlflow/index.js";
 import { Catalog } from "../sharing/catalog/catalog.js";
@@ -239,7 +241,34 @@ async function plotExperimentMetric(
 
 /** The Runtime that does the real work, keeping the provider's state under `workDir`. */
 export function arcuateRuntime(): Runtime {
+  // Shares the running statement creates (`CREATE SHARE s WITH …`): when an export into one fails
+  // while it still holds nothing, it is dropped again, so the statement can simply be rerun.
+  let sharesOfStatement = new Set<string>();
+  const shareKey = (workDir: string, share: string) => `${resolve(workDir)}\u0000${share.toLowerCase()}`;
+  const undoEmptyShare = async (workDir: string, share: string) => {
+    if (!sharesOfStatement.has(shareKey(workDir, share))) return;
+    const catalog = await openCatalog(workDir);
+    const info = await catalog.getShare(share).catch(() => undefined);
+    if (info && info.tables.length === 0) await catalog.dropShare(share, { ifExists: true });
+  };
   return {
+    async validate(steps) {
+      const creating = new Set<string>();
+      for (const step of steps) {
+        if (step.step === "createShare") {
+          const catalog = await openCatalog(step.args.workDir);
+          const exists = (await catalog.listShares()).some(
+            (s) => s.name.toLowerCase() === step.args.share.toLowerCase(),
+          );
+          if (!exists) creating.add(shareKey(step.args.workDir, step.args.share));
+        } else if (step.step === "addExperimentToShare") {
+          await sourceExperiment(mlflowAt(step.args.mlflowUri), step.args.experiment);
+        } else if (step.step === "addModelToShare") {
+          await sourceModel(mlflowAt(step.args.mlflowUri), step.args.model);
+        }
+      }
+      sharesOfStatement = creating;
+    },
     async createShare(args) {
       const catalog = await openCatalog(args.workDir);
       const existed = (await catalog.listShares()).some(
@@ -409,9 +438,12 @@ export function arcuateRuntime(): Runtime {
         catalog: await openCatalog(args.workDir),
         workDir: args.workDir,
       });
-      const summary = await exchange.exportExperiments(args.experiment, args.schema, args.share, {
-        onProgress: reporter(context),
-      });
+      const summary = await exchange
+        .exportExperiments(args.experiment, args.schema, args.share, { onProgress: reporter(context) })
+        .catch(async (error: unknown) => {
+          await undoEmptyShare(args.workDir, args.share);
+          throw error;
+        });
       return exportMessage(`experiment '${args.experiment}'`, summary, args.share);
     },
     async addModelToShare(args, context) {
@@ -420,9 +452,12 @@ export function arcuateRuntime(): Runtime {
         catalog: await openCatalog(args.workDir),
         workDir: args.workDir,
       });
-      const summary = await exchange.exportModels(args.model, args.schema, args.share, {
-        onProgress: reporter(context),
-      });
+      const summary = await exchange
+        .exportModels(args.model, args.schema, args.share, { onProgress: reporter(context) })
+        .catch(async (error: unknown) => {
+          await undoEmptyShare(args.workDir, args.share);
+          throw error;
+        });
       return exportMessage(`model '${args.model}'`, summary, args.share);
     },
     async removeFromShare(args) {

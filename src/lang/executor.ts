@@ -16,6 +16,8 @@ import { help } from "./help.js";
 import type { Plan, RuntimeStep } from "./plan.js";
 import type { ActionOutput, Runtime, StepContext, TableOutput } from "./runtime.js";
 
+const SESSION_STEPS = new Set<string>(["useMlflow", "useProfile", "explain", "help"]);
+
 export type StatementResult =
   | { kind: "table"; title?: string; columns: string[]; rows: unknown[][]; totalRows?: number }
   | { kind: "message"; text: string }
@@ -43,6 +45,13 @@ export interface ExecuteOptions {
 }
 
 export async function executePlan(plan: Plan, options: ExecuteOptions): Promise<StatementResult> {
+  // What the statement needs is checked before any step changes something (see Runtime.validate).
+  const runtimeSteps = plan.steps.filter((s): s is RuntimeStep => !SESSION_STEPS.has(s.step));
+  if (options.runtime.validate && runtimeSteps.length > 0) {
+    await options.runtime.validate(runtimeSteps).catch((error: unknown) => {
+      throw inStatement(error, plan.statement);
+    });
+  }
   const messages: string[] = [];
   let table: TableOutput | undefined;
   let chart: ChartOutput | undefined;

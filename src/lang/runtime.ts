@@ -97,6 +97,11 @@ export interface Runtime {
   // Charts: a metric's history of every run, from a share (before import) or from MLflow.
   plotSharedMetric(args: PlotSharedMetricArgs, context: StepContext): Promise<ChartOutput>;
   plotExperimentMetric(args: PlotExperimentMetricArgs, context: StepContext): Promise<ChartOutput>;
+  /**
+   * Checks what a statement's steps need (sources exist, servers answer) before the first of them
+   * runs, so a statement that cannot succeed changes nothing. Optional; throws like a step.
+   */
+  validate?(steps: RuntimeStep[]): Promise<void>;
   /** Names that exist, for completion. Should answer fast; an empty list is always acceptable. */
   listNames(role: NameRole, context: NameContext): Promise<string[]>;
   /** The columns of a shared table (from its metadata), for completion. */
