@@ -108,6 +108,7 @@ export async function importModelAsset(
     artifactFiles: files,
     loggedModels: created,
     versions: versions.length,
+    notCarried: [],
     createdVersions: created,
   };
 }
