@@ -2,9 +2,9 @@
 // export's sequence number in its commitInfo (`arcuate.exportSeq`), so a failed export leaves
 // every table at its previous version, and the next export can tell what a crashed one left.
 import { mkdir } from "node:fs/promises";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import type { RecordBatch } from "apache-arrow";
-import { arrowSchemaToDelta, DeltaTable } from "../delta/index.js";
+import { arrowSchemaToDelta, DeltaTable, isS3Location } from "../delta/index.js";
 import { CHUNK_BYTES, type ExportKind, SCHEMAS, type TableName, tableProperties } from "./format.js";
 
 export const COMMIT_SEQ_KEY = "arcuate.exportSeq";
@@ -18,8 +18,15 @@ export const COMMIT_SEQ_KEY = "arcuate.exportSeq";
 const FILE_ROWS: Partial<Record<TableName, number>> = { artifacts: 10_000, metrics: 250_000 };
 const FILE_BYTES: Partial<Record<TableName, number>> = { artifacts: CHUNK_BYTES };
 
-/** Where an export's tables live under arcuate's working folder. */
+/**
+ * Where an export's tables live: under $ARCUATE_TABLES when it is set (a folder, or
+ * `s3://bucket/prefix` so that a provider's whole share lives in a bucket), else under arcuate's
+ * working folder.
+ */
 export function exportLocation(workDir: string, share: string, schema: string, table: TableName): string {
+  const base = process.env.ARCUATE_TABLES;
+  if (base && isS3Location(base)) return `${base.replace(/\/+$/, "")}/${share}/${schema}/${table}`;
+  if (base) return join(resolve(base), share, schema, table);
   return join(workDir, "tables", share, schema, table);
 }
 
@@ -57,7 +64,7 @@ export class ExportTable {
   async create(seq: number): Promise<DeltaTable> {
     const existing = await this.open();
     if (existing) return existing;
-    await mkdir(this.location, { recursive: true });
+    if (!isS3Location(this.location)) await mkdir(this.location, { recursive: true });
     this.table = await DeltaTable.create(this.location, {
       schema: arrowSchemaToDelta(SCHEMAS[this.name]),
       configuration: tableProperties(this.kind, this.name),
@@ -79,7 +86,7 @@ export class ExportTable {
   ): Promise<number> {
     let table = await this.open();
     if (!table) {
-      await mkdir(this.location, { recursive: true });
+      if (!isS3Location(this.location)) await mkdir(this.location, { recursive: true });
       table = await DeltaTable.create(this.location, {
         schema: arrowSchemaToDelta(SCHEMAS[this.name]),
         configuration: tableProperties(this.kind, this.name),
