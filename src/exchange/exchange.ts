@@ -7,11 +7,18 @@ import type { MlflowClient } from "../mlflow/index.js";
 import type { Catalog } from "../sharing/catalog/catalog.js";
 import { loadProfile, parseLocation, SharingClient } from "../sharing/client/index.js";
 import { resolveWorkDir } from "../workdir.js";
+import {
+  type AssetSummary,
+  experimentAssets,
+  exportAssets,
+  importAssets,
+  PROMPT_ASSETS,
+} from "./assets/index.js";
 import { type ExportOptions, type ExportSummary, exportExperiment, exportModel } from "./export.js";
-import { type ExportKind, type TableName, tablesOf } from "./format.js";
+import type { ExportKind, TableName } from "./format.js";
 import { type ImportOptions, type ImportSummary, importExperiment } from "./import.js";
 import { importModel } from "./import-model.js";
-import { type ExportSource, LoadedExportSource, SharedExportSource } from "./source.js";
+import { checkExport, type ExportSource, LoadedExportSource, SharedExportSource } from "./source.js";
 
 /** A coordinate `profile#share.schema`, or the export's tables already loaded. */
 export type ImportSource = string | Partial<Record<TableName, Table>>;
@@ -23,6 +30,18 @@ export interface ExchangeOptions {
   catalog?: Catalog;
   /** arcuate's working folder, where exported tables are written (export only). */
   workDir?: string;
+}
+
+/** An experiment export carries its traces unless `traces: false` (WITHOUT TRACES). */
+export interface ExperimentExportOptions extends ExportOptions {
+  traces?: boolean;
+}
+
+/** What the asset kinds beyond runs did (traces, datasets, prompts), and what they skipped. */
+export interface AssetsSummary {
+  assets: Record<string, AssetSummary>;
+  /** Human-readable: what could not be exported or imported, and why. */
+  skipped: string[];
 }
 
 export class Exchange {
@@ -50,9 +69,37 @@ export class Exchange {
     experimentName: string,
     exportName: string,
     shareName: string,
-    options: ExportOptions = {},
-  ): Promise<ExportSummary> {
+    options: ExperimentExportOptions = {},
+  ): Promise<ExportSummary & AssetsSummary> {
     return this.export("experiment", experimentName, exportName, shareName, options);
+  }
+
+  /** Exports the prompt `promptName` (every version, aliases) into `shareName` as `exportName`. */
+  exportPrompts(
+    promptName: string,
+    exportName: string,
+    shareName: string,
+    options: ExportOptions = {},
+  ): Promise<ExportSummary & AssetsSummary> {
+    return this.export("prompt", promptName, exportName, shareName, options);
+  }
+
+  /** Imports an exported prompt as `promptName`. */
+  async importPrompts(
+    source: ImportSource,
+    promptName: string,
+    options: ImportOptions = {},
+  ): Promise<AssetsSummary> {
+    const opened = await openSource(source, "prompt");
+    await checkExport(opened, "prompt");
+    const result = await importAssets(PROMPT_ASSETS, {
+      mlflow: this.options.mlflow,
+      source: opened,
+      name: promptName,
+      ...(options.replace ? { replace: true } : {}),
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    });
+    return { assets: result.summaries, skipped: result.skipped };
   }
 
   /** Exports the registered model `modelName` (all versions) into `shareName` as `exportName`. */
@@ -70,13 +117,19 @@ export class Exchange {
     source: ImportSource,
     experimentName: string,
     options: ImportOptions = {},
-  ): Promise<ImportSummary> {
-    return importExperiment(
-      this.options.mlflow,
-      await openSource(source, "experiment"),
-      experimentName,
-      options,
-    );
+  ): Promise<ImportSummary & AssetsSummary> {
+    const opened = await openSource(source, "experiment");
+    const summary = await importExperiment(this.options.mlflow, opened, experimentName, options);
+    const result = await importAssets(experimentAssets(), {
+      mlflow: this.options.mlflow,
+      source: opened,
+      experiment: await this.options.mlflow.experiments.get(summary.experimentId),
+      name: experimentName,
+      ...(options.replace ? { replace: true } : {}),
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+      ...(options.concurrency ? { concurrency: options.concurrency } : {}),
+    });
+    return { ...summary, assets: result.summaries, skipped: result.skipped };
   }
 
   /** Imports an exported registered model as `modelName`. */
@@ -93,8 +146,8 @@ export class Exchange {
     name: string,
     exportName: string,
     shareName: string,
-    options: ExportOptions,
-  ): Promise<ExportSummary> {
+    options: ExperimentExportOptions,
+  ): Promise<ExportSummary & AssetsSummary> {
     const { catalog, workDir, mlflow } = this.options;
     if (!catalog || !workDir) {
       throw new ArcuateError(
@@ -104,16 +157,45 @@ export class Exchange {
     }
     await catalog.getShare(shareName);
     const target = { workDir, share: shareName, schema: exportName };
-    const summary =
+    // The exchange orders the asset kinds: runs and what they hold first (export.ts), then the
+    // kinds beyond them (assets/), each into tables of the same schema.
+    const summary: ExportSummary =
       kind === "experiment"
         ? await exportExperiment(mlflow, name, target, options)
-        : await exportModel(mlflow, name, target, options);
-    for (const table of tablesOf(kind)) {
-      const location = summary.locations[table];
-      if (location) await catalog.addTable(shareName, exportName, table, location, { replace: true });
-    }
-    return summary;
+        : kind === "model"
+          ? await exportModel(mlflow, name, target, options)
+          : emptySummary(exportName);
+    const kinds = kind === "experiment" ? experimentAssets(options) : kind === "prompt" ? PROMPT_ASSETS : [];
+    const assets = await exportAssets(kinds, {
+      mlflow,
+      kind,
+      target,
+      seq: summary.exportSeq,
+      name,
+      ...(kind === "experiment" ? { experiment: await mlflow.experiments.getByName(name) } : {}),
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    });
+    summary.locations = { ...summary.locations, ...assets.locations };
+    for (const [table, location] of Object.entries(summary.locations))
+      await catalog.addTable(shareName, exportName, table, location, { replace: true });
+    return { ...summary, assets: assets.summaries, skipped: assets.skipped };
   }
+}
+
+function emptySummary(schema: string): ExportSummary {
+  return {
+    kind: "prompt",
+    schema,
+    exportSeq: 1,
+    runs: 0,
+    changedRuns: 0,
+    metricPoints: 0,
+    artifactFiles: 0,
+    artifactBytes: 0,
+    loggedModels: 0,
+    versions: 0,
+    locations: {},
+  };
 }
 
 /** Opens an import source: a `profile#share.schema` coordinate, or loaded tables. */

@@ -6,6 +6,9 @@
 // (dataset inputs, model outputs) are JSON text, and artifacts are raw bytes in chunks. A
 // recipient can import without running anything the provider wrote.
 import { Binary, Field, Float64, Int32, Int64, List, Map_, Schema, Struct, Utf8 } from "apache-arrow";
+import { DATASET_SCHEMAS } from "./assets/datasets.js";
+import { PROMPT_SCHEMAS } from "./assets/prompts.js";
+import { TRACE_SCHEMAS } from "./assets/traces.js";
 
 /** Bumped on any change a reader of the previous version could not read correctly. */
 export const FORMAT_VERSION = 1;
@@ -14,9 +17,17 @@ export const PROPERTY_KIND = "arcuate.kind";
 export const PROPERTY_TABLE = "arcuate.table";
 
 /** What an export holds: one MLflow experiment, or one registered model with what it needs. */
-export type ExportKind = "experiment" | "model";
+export type ExportKind = "experiment" | "model" | "prompt";
 
-export type TableName = "runs" | "metrics" | "artifacts" | "logged_models" | "versions";
+export type TableName =
+  | "runs"
+  | "metrics"
+  | "artifacts"
+  | "logged_models"
+  | "versions"
+  | keyof typeof TRACE_SCHEMAS
+  | keyof typeof DATASET_SCHEMAS
+  | keyof typeof PROMPT_SCHEMAS;
 
 export const EXPERIMENT_TABLES: readonly TableName[] = ["runs", "metrics", "artifacts", "logged_models"];
 export const MODEL_TABLES: readonly TableName[] = [
@@ -27,8 +38,9 @@ export const MODEL_TABLES: readonly TableName[] = [
   "logged_models",
 ];
 
+/** The tables every export of the kind has (the GenAI asset kinds add theirs; see assets/). */
 export function tablesOf(kind: ExportKind): readonly TableName[] {
-  return kind === "experiment" ? EXPERIMENT_TABLES : MODEL_TABLES;
+  return kind === "experiment" ? EXPERIMENT_TABLES : kind === "model" ? MODEL_TABLES : ["prompt_versions"];
 }
 
 /** Artifacts are split into chunks of this size, so no row holds a whole model. */
@@ -131,6 +143,9 @@ export const SCHEMAS: Record<TableName, Schema> = {
     utf8("record_sha256", false),
     exportSeq,
   ]),
+  ...TRACE_SCHEMAS,
+  ...DATASET_SCHEMAS,
+  ...PROMPT_SCHEMAS,
 };
 
 /** Table properties (Delta `configuration`) of an arcuate table. */

@@ -15,8 +15,8 @@ export const COMMIT_SEQ_KEY = "arcuate.exportSeq";
  * artifacts files of at most one 8 MiB chunk's worth of bytes (FILE_BYTES) keep both flat
  * however large the experiment or an artifact is.
  */
-const FILE_ROWS: Partial<Record<TableName, number>> = { artifacts: 10_000, metrics: 250_000 };
-const FILE_BYTES: Partial<Record<TableName, number>> = { artifacts: CHUNK_BYTES };
+const FILE_ROWS: Partial<Record<TableName, number>> = { artifacts: 10_000, metrics: 250_000, spans: 50_000 };
+const FILE_BYTES: Partial<Record<TableName, number>> = { artifacts: CHUNK_BYTES, spans: CHUNK_BYTES };
 
 /**
  * Where an export's tables live: under $ARCUATE_TABLES when it is set (a folder, or

@@ -3,9 +3,12 @@
 // one Http (auth, retries, concurrency limit).
 import { Artifacts } from "./artifacts.js";
 import { probeCapabilities, type ServerCapabilities } from "./capabilities.js";
+import { EvaluationDatasets } from "./datasets.js";
 import { Http, type MlflowClientOptions, resolveOptions } from "./http.js";
 import { Inventory } from "./inventory.js";
+import { Prompts } from "./prompts.js";
 import { LoggedModels, ModelVersions, RegisteredModels } from "./registry.js";
+import { Traces } from "./traces.js";
 import { Experiments, Metrics, Runs } from "./tracking.js";
 
 export class MlflowClient {
@@ -19,6 +22,10 @@ export class MlflowClient {
   readonly loggedModels: LoggedModels;
   /** Counts of what an experiment holds beyond runs (traces, datasets, prompts, …). */
   readonly inventory: Inventory;
+  /** MLflow 3 GenAI: traces (spans, assessments), prompts, evaluation datasets. */
+  readonly traces: Traces;
+  readonly prompts: Prompts;
+  readonly evaluationDatasets: EvaluationDatasets;
   private readonly http: Http;
   private capabilitiesProbe: Promise<ServerCapabilities> | undefined;
 
@@ -33,6 +40,9 @@ export class MlflowClient {
     this.versions = new ModelVersions(this.http);
     this.loggedModels = new LoggedModels(this.http);
     this.inventory = new Inventory(this.http);
+    this.traces = new Traces(this.http);
+    this.prompts = new Prompts(this.models, this.versions);
+    this.evaluationDatasets = new EvaluationDatasets(this.http);
   }
 
   /**

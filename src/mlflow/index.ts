@@ -3,6 +3,7 @@ export { type ArtifactFile, type ArtifactLocation, artifactPath, parseArtifactRo
 export { LIMITS, type LogBatch, type MetricPoint, splitLogBatch, validateBatchInput } from "./batch.js";
 export { majorVersion, type ServerCapabilities } from "./capabilities.js";
 export { MlflowClient } from "./client.js";
+export { type DatasetRecord, type EvaluationDataset, EvaluationDatasets } from "./datasets.js";
 export {
   MlflowAuthError,
   type MlflowClientOptions,
@@ -11,7 +12,21 @@ export {
   MlflowNotFoundError,
 } from "./http.js";
 export { type Holdings, PROMPT_TAG } from "./inventory.js";
+export { PROMPT_SOURCE, Prompts } from "./prompts.js";
 export type { CreateVersionOptions } from "./registry.js";
+export {
+  type Assessment,
+  type AssessmentSource,
+  type OtelAnyValue,
+  type OtelKeyValue,
+  type OtelSpan,
+  type OtlpSpan,
+  quoteNanos,
+  TRACES_PER_BATCH,
+  type Trace,
+  type TraceInfo,
+  Traces,
+} from "./traces.js";
 export { allPages, BULK_HISTORY_POINTS, BULK_HISTORY_RUNS, type CreateRunOptions } from "./tracking.js";
 export {
   type Dataset,
