@@ -26,11 +26,13 @@ export interface ParameterRef {
 
 export type Value = Literal | ParameterRef;
 
-/** An experiment or registered model to export into a share, under a schema name (`AS x`). */
+/** An experiment, registered model or prompt to export into a share, under a schema name (`AS x`). */
 export interface ShareObject {
-  kind: "experiment" | "model";
+  kind: "experiment" | "model" | "prompt";
   name: Value;
   alias: Value | null;
+  /** `WITHOUT traces`: what an experiment export leaves out, as written (checked when compiled). */
+  without?: Value;
   /** Written in the original arcuate form `TABLE t FROM EXPERIMENT 'name'`. */
   legacyTableForm: boolean;
   span: Span;
@@ -73,7 +75,7 @@ export type Statement = (
   | { kind: "describeRecipient"; recipient: Value }
   | { kind: "describeHistory"; share: Value; alias: Value; table: Value }
   | {
-      kind: "importExperiment" | "importModel";
+      kind: "importExperiment" | "importModel" | "importPrompt";
       name: Value;
       orReplace: boolean;
       coordinate: Value;
@@ -127,8 +129,9 @@ export function shareObject(
   alias: Value | null,
   span: Span,
   legacyTableForm = false,
+  without: Value | null = null,
 ): ShareObject {
-  return { kind, name, alias, legacyTableForm, span };
+  return { kind, name, alias, ...(without ? { without } : {}), legacyTableForm, span };
 }
 
 export function binary(kind: "and" | "or", left: Condition, right: Condition): Condition {

@@ -116,17 +116,34 @@ function createShare(node: CreateShareCstNode): Body {
 
 function buildShareObject(node: ShareObjectCstNode): ShareObject {
   const c = node.children;
-  const kind = c.EXPERIMENT ? "experiment" : "model";
-  const objectName = c.experimentName ? name(c.experimentName) : name(c.modelName);
+  const kind = c.EXPERIMENT ? "experiment" : c.PROMPT ? "prompt" : "model";
+  const objectName = objectNameOf(c);
   if (c.TABLE) return shareObject(kind, objectName, name(c.exportName), nodeSpan(node), true);
-  return shareObject(kind, objectName, c.exportName ? name(c.exportName) : null, nodeSpan(node));
+  const without = c.assetName ? name(c.assetName) : null;
+  return shareObject(
+    kind,
+    objectName,
+    c.exportName ? name(c.exportName) : null,
+    nodeSpan(node),
+    false,
+    without,
+  );
+}
+
+/** The experiment's, model's or prompt's name of a share object, alteration or import. */
+function objectNameOf(c: {
+  experimentName?: NamedNode[];
+  modelName?: NamedNode[];
+  promptName?: NamedNode[];
+}): Value {
+  return c.experimentName ? name(c.experimentName) : c.promptName ? name(c.promptName) : name(c.modelName);
 }
 
 function createImport(node: CreateImportCstNode): Body {
   const c = node.children;
   return {
-    kind: c.EXPERIMENT ? "importExperiment" : "importModel",
-    name: c.experimentName ? name(c.experimentName) : name(c.modelName),
+    kind: c.EXPERIMENT ? "importExperiment" : c.PROMPT ? "importPrompt" : "importModel",
+    name: objectNameOf(c),
     orReplace: c.REPLACE !== undefined,
     coordinate: stringValue(c.stringValue),
     version: c.integerValue ? integerValue(c.integerValue) : null,
@@ -141,10 +158,13 @@ function alterShare(node: AlterShareCstNode): Body {
 function buildAlteration(node: AlterationCstNode): Alteration {
   const c = node.children;
   if (c.REMOVE) return { kind: "remove", alias: name(c.exportName) };
-  const kind = c.EXPERIMENT ? "experiment" : "model";
-  const objectName = c.experimentName ? name(c.experimentName) : name(c.modelName);
+  const kind = c.EXPERIMENT ? "experiment" : c.PROMPT ? "prompt" : "model";
   const alias = c.exportName ? name(c.exportName) : null;
-  return { kind: "add", object: shareObject(kind, objectName, alias, nodeSpan(node)) };
+  const without = c.assetName ? name(c.assetName) : null;
+  return {
+    kind: "add",
+    object: shareObject(kind, objectNameOf(c), alias, nodeSpan(node), false, without),
+  };
 }
 
 function refreshShare(node: RefreshShareCstNode): Body {

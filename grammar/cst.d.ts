@@ -73,8 +73,12 @@ export type ShareObjectCstChildren = {
   experimentName?: ExperimentNameCstNode[];
   AS?: IToken[];
   exportName?: ExportNameCstNode[];
+  WITHOUT?: IToken[];
+  assetName?: AssetNameCstNode[];
   MODEL?: IToken[];
   modelName?: ModelNameCstNode[];
+  PROMPT?: IToken[];
+  promptName?: PromptNameCstNode[];
   TABLE?: IToken[];
   FROM?: IToken[];
 };
@@ -106,6 +110,8 @@ export type CreateImportCstChildren = {
   experimentName?: ExperimentNameCstNode[];
   MODEL?: IToken[];
   modelName?: ModelNameCstNode[];
+  PROMPT?: IToken[];
+  promptName?: PromptNameCstNode[];
   USING: IToken[];
   SHARE: IToken[];
   stringValue: StringValueCstNode[];
@@ -139,8 +145,12 @@ export type AlterationCstChildren = {
   experimentName?: ExperimentNameCstNode[];
   MODEL?: IToken[];
   modelName?: ModelNameCstNode[];
+  PROMPT?: IToken[];
+  promptName?: PromptNameCstNode[];
   AS?: IToken[];
   exportName?: ExportNameCstNode[];
+  WITHOUT?: IToken[];
+  assetName?: AssetNameCstNode[];
   REMOVE?: IToken[];
 };
 
@@ -447,6 +457,24 @@ export interface ModelNameCstNode extends CstNode {
 }
 
 export type ModelNameCstChildren = {
+  name: NameCstNode[];
+};
+
+export interface PromptNameCstNode extends CstNode {
+  name: "promptName";
+  children: PromptNameCstChildren;
+}
+
+export type PromptNameCstChildren = {
+  name: NameCstNode[];
+};
+
+export interface AssetNameCstNode extends CstNode {
+  name: "assetName";
+  children: AssetNameCstChildren;
+}
+
+export type AssetNameCstChildren = {
   name: NameCstNode[];
 };
 

@@ -8,13 +8,15 @@
 //   createStatement= CREATE ( createShare | createRecipient | createImport )
 //   createShare    = SHARE [IF NOT EXISTS] shareName [COMMENT stringValue]
 //                    [WITH shareObject { "," shareObject }]
-//   shareObject    = EXPERIMENT experimentName [AS exportName] | MODEL modelName [AS exportName]
+//   shareObject    = EXPERIMENT experimentName [AS exportName] [WITHOUT assetName]
+//                  | MODEL modelName [AS exportName] | PROMPT promptName [AS exportName]
 //                  | TABLE exportName FROM ( EXPERIMENT experimentName | MODEL modelName )
 //   createRecipient= RECIPIENT [IF NOT EXISTS] recipientName [COMMENT stringValue]
-//   createImport   = [OR REPLACE] ( EXPERIMENT experimentName | MODEL modelName )
+//   createImport   = [OR REPLACE] ( EXPERIMENT experimentName | MODEL modelName | PROMPT promptName )
 //                    USING SHARE stringValue [VERSION AS OF integerValue]
 //   alterShare     = ALTER SHARE shareName alteration { "," alteration }
-//   alteration     = ADD ( EXPERIMENT experimentName | MODEL modelName ) [AS exportName]
+//   alteration     = ADD ( EXPERIMENT experimentName | MODEL modelName | PROMPT promptName )
+//                    [AS exportName] [WITHOUT assetName]       -- assetName: traces
 //                  | REMOVE exportName
 //   refreshShare   = REFRESH SHARE shareName [exportName]
 //   dropStatement  = DROP ( SHARE [IF EXISTS] shareName | RECIPIENT [IF EXISTS] recipientName )
@@ -141,6 +143,10 @@ export class ArcuateParser extends CstParser {
             this.CONSUME(K.AS);
             this.SUBRULE(this.exportName);
           });
+          this.OPTION4(() => {
+            this.CONSUME(K.WITHOUT);
+            this.SUBRULE(this.assetName);
+          });
         },
       },
       {
@@ -150,6 +156,16 @@ export class ArcuateParser extends CstParser {
           this.OPTION2(() => {
             this.CONSUME2(K.AS);
             this.SUBRULE2(this.exportName);
+          });
+        },
+      },
+      {
+        ALT: () => {
+          this.CONSUME(K.PROMPT);
+          this.SUBRULE(this.promptName);
+          this.OPTION3(() => {
+            this.CONSUME3(K.AS);
+            this.SUBRULE4(this.exportName);
           });
         },
       },
@@ -209,6 +225,12 @@ export class ArcuateParser extends CstParser {
           this.SUBRULE(this.modelName);
         },
       },
+      {
+        ALT: () => {
+          this.CONSUME(K.PROMPT);
+          this.SUBRULE(this.promptName);
+        },
+      },
     ]);
     this.CONSUME(K.USING);
     this.CONSUME(K.SHARE);
@@ -250,10 +272,20 @@ export class ArcuateParser extends CstParser {
                 this.SUBRULE(this.modelName);
               },
             },
+            {
+              ALT: () => {
+                this.CONSUME(K.PROMPT);
+                this.SUBRULE(this.promptName);
+              },
+            },
           ]);
           this.OPTION(() => {
             this.CONSUME(K.AS);
             this.SUBRULE(this.exportName);
+          });
+          this.OPTION2(() => {
+            this.CONSUME(K.WITHOUT);
+            this.SUBRULE(this.assetName);
           });
         },
       },
@@ -612,6 +644,9 @@ export class ArcuateParser extends CstParser {
   recipientName = this.RULE("recipientName", () => this.SUBRULE(this.name));
   experimentName = this.RULE("experimentName", () => this.SUBRULE(this.name));
   modelName = this.RULE("modelName", () => this.SUBRULE(this.name));
+  promptName = this.RULE("promptName", () => this.SUBRULE(this.name));
+  /** What `WITHOUT` leaves out of an experiment export: `traces` (a name: also a table's name). */
+  assetName = this.RULE("assetName", () => this.SUBRULE(this.name));
   exportName = this.RULE("exportName", () => this.SUBRULE(this.name));
   tableName = this.RULE("tableName", () => this.SUBRULE(this.name));
   metricName = this.RULE("metricName", () => this.SUBRULE(this.name));

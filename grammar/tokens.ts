@@ -47,6 +47,7 @@ export const KEYWORDS = [
   "OR",
   "PLOT",
   "PROFILE",
+  "PROMPT",
   "RECIPIENT",
   "RECIPIENTS",
   "REFRESH",
@@ -66,6 +67,7 @@ export const KEYWORDS = [
   "VERSION",
   "WHERE",
   "WITH",
+  "WITHOUT",
 ] as const;
 
 export type KeywordWord = (typeof KEYWORDS)[number];

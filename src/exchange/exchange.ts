@@ -176,11 +176,21 @@ export class Exchange {
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     });
     summary.locations = { ...summary.locations, ...assets.locations };
+    // What the asset kinds carried drops off the list of what was not carried.
+    const carried = new Set(kinds.flatMap((k) => CARRIES[k.name] ?? []));
+    summary.notCarried = summary.notCarried.filter((n) => !carried.has(n.kind));
     for (const [table, location] of Object.entries(summary.locations))
       await catalog.addTable(shareName, exportName, table, location, { replace: true });
     return { ...summary, assets: assets.summaries, skipped: assets.skipped };
   }
 }
+
+/** The inventory kinds (src/mlflow/inventory.ts) each asset kind carries. */
+const CARRIES: Record<string, string[]> = {
+  traces: ["traces", "assessments"],
+  datasets: ["evaluation datasets"],
+  prompts: ["prompts"],
+};
 
 function emptySummary(schema: string): ExportSummary {
   return {
@@ -194,6 +204,7 @@ function emptySummary(schema: string): ExportSummary {
     artifactBytes: 0,
     loggedModels: 0,
     versions: 0,
+    notCarried: [],
     locations: {},
   };
 }

@@ -1,5 +1,19 @@
 // MLflow ⇄ Delta: the arcuate table format, export into a share, import from one.
-export { Exchange, type ExchangeOptions, type ImportSource, openSource } from "./exchange.js";
+export {
+  type AssetKind,
+  type AssetSummary,
+  datasetsAsset,
+  promptsAsset,
+  tracesAsset,
+} from "./assets/index.js";
+export {
+  type AssetsSummary,
+  Exchange,
+  type ExchangeOptions,
+  type ExperimentExportOptions,
+  type ImportSource,
+  openSource,
+} from "./exchange.js";
 export {
   type ExportOptions,
   type ExportSummary,

@@ -8,7 +8,11 @@ import { DeltaTable } from "../delta/index.js";
 import { ArcuateError, ConfigurationError } from "../errors.js";
 import { importModelAsset } from "../exchange/import-model-asset.js";
 import {
+<<<<<<< HEAD
   describeNotCarried,
+=======
+  type AssetsSummary,
+>>>>>>> 2dc8768 (Language: PROMPT shares (CREATE SHARE … WITH PROMPT, ALTER SHARE … ADD PROMPT, CREATE [OR REPLACE] PROMPT … USING SHARE) and WITHOUT TRACES; docs)
   Exchange,
   type ProgressEvent as ExchangeProgress,
   type ExportSummary,
@@ -16,6 +20,7 @@ import {
   sourceExperiment,
   sourceModel,
 } from "../exchange/index.js";
+
 import { allPages, MlflowClient } from "../mlflow/index.js";
 import { Catalog } from "../sharing/catalog/catalog.js";
 import { resolveCatalogLocation } from "../sharing/catalog/location.js";
@@ -85,6 +90,18 @@ function exportMessage(what: string, summary: ExportSummary, share: string): str
   if (summary.loggedModels > 0) parts.push(`${summary.loggedModels} logged models`);
   const skipped = describeNotCarried(summary.notCarried);
   return `exported ${what} into ${share}.${summary.schema} (export ${summary.exportSeq}): ${parts.join(", ")}${skipped ? `\nnot carried (this export does not hold them): ${skipped}` : ""}`;
+}
+
+/** The GenAI asset kinds' counts ("traces: 3 (12 spans, 6 assessments)"), and what was skipped. */
+function assetsMessage(summary: Partial<AssetsSummary>): string {
+  const parts = Object.entries(summary.assets ?? {}).map(([kind, s]) => {
+    const [first, ...rest] = Object.entries(s.counts);
+    if (!first) return kind;
+    const more = rest.map(([k, v]) => `${v} ${k}`).join(", ");
+    return `${kind}: ${first[1]} ${first[0]}${more ? ` (${more})` : ""}`;
+  });
+  const skipped = (summary.skipped ?? []).map((m) => `\nskipped ${m}`).join("");
+  return `${parts.length > 0 ? `; ${parts.join("; ")}` : ""}${skipped}`;
 }
 
 function importMessage(what: string, summary: ImportSummary): string {
@@ -438,6 +455,7 @@ export function arcuateRuntime(): Runtime {
         catalog: await openCatalog(args.workDir),
         workDir: args.workDir,
       });
+<<<<<<< HEAD
       const summary = await exchange
         .exportExperiments(args.experiment, args.schema, args.share, { onProgress: reporter(context) })
         .catch(async (error: unknown) => {
@@ -445,6 +463,24 @@ export function arcuateRuntime(): Runtime {
           throw error;
         });
       return exportMessage(`experiment '${args.experiment}'`, summary, args.share);
+=======
+      const summary = await exchange.exportExperiments(args.experiment, args.schema, args.share, {
+        onProgress: reporter(context),
+        traces: args.traces,
+      });
+      return exportMessage(`experiment '${args.experiment}'`, summary, args.share) + assetsMessage(summary);
+    },
+    async addPromptToShare(args, context) {
+      const exchange = new Exchange({
+        mlflow: mlflowAt(args.mlflowUri),
+        catalog: await openCatalog(args.workDir),
+        workDir: args.workDir,
+      });
+      const summary = await exchange.exportPrompts(args.prompt, args.schema, args.share, {
+        onProgress: reporter(context),
+      });
+      return `exported prompt '${args.prompt}' into ${args.share}.${args.schema}${assetsMessage(summary)}`;
+>>>>>>> 2dc8768 (Language: PROMPT shares (CREATE SHARE … WITH PROMPT, ALTER SHARE … ADD PROMPT, CREATE [OR REPLACE] PROMPT … USING SHARE) and WITHOUT TRACES; docs)
     },
     async addModelToShare(args, context) {
       const exchange = new Exchange({
@@ -487,36 +523,42 @@ export function arcuateRuntime(): Runtime {
       const exchange = new Exchange({ mlflow: mlflowAt(args.mlflowUri), catalog, workDir: args.workDir });
       const messages: string[] = [];
       for (const schema of schemas) {
-        const runsTable = share.tables.find(
-          (t) => t.schema === schema && (t.name === "versions" || t.name === "runs"),
-        );
-        const snapshot = runsTable
-          ? await (
-              await DeltaTable.open(
-                share.tables.find((t) => t.schema === schema && t.name === "versions")?.location ??
-                  runsTable.location,
-              )
-            ).snapshot()
+        // The export's index table names what it exports: versions, prompt_versions or runs.
+        const inSchema = (name: string) => share.tables.find((t) => t.schema === schema && t.name === name);
+        const indexTable = inSchema("versions") ?? inSchema("prompt_versions") ?? inSchema("runs");
+        const snapshot = indexTable
+          ? await (await DeltaTable.open(indexTable.location)).snapshot()
           : undefined;
         const kind = snapshot?.metadata.configuration["arcuate.kind"];
-        const batches = snapshot
-          ? await snapshot.readArrow({
-              columns: [kind === "model" ? "model_name" : "experiment_name"],
-              limit: 1,
-            })
-          : undefined;
-        const name = batches?.numRows
-          ? String(batches.get(0)!.toJSON()[kind === "model" ? "model_name" : "experiment_name"])
-          : undefined;
+        const nameColumn =
+          kind === "model" ? "model_name" : kind === "prompt" ? "prompt_name" : "experiment_name";
+        const batches = snapshot ? await snapshot.readArrow({ columns: [nameColumn], limit: 1 }) : undefined;
+        const name = batches?.numRows ? String(batches.get(0)!.toJSON()[nameColumn]) : undefined;
         if (!kind || !name) {
           messages.push(`${schema}: not an arcuate export with rows, left as it is`);
           continue;
         }
-        const summary =
-          kind === "model"
-            ? await exchange.exportModels(name, schema, args.share, { onProgress: reporter(context) })
-            : await exchange.exportExperiments(name, schema, args.share, { onProgress: reporter(context) });
-        messages.push(exportMessage(`${kind} '${name}'`, summary, args.share));
+        if (kind === "prompt") {
+          const summary = await exchange.exportPrompts(name, schema, args.share, {
+            onProgress: reporter(context),
+          });
+          messages.push(`exported prompt '${name}' into ${args.share}.${schema}${assetsMessage(summary)}`);
+          continue;
+        }
+        if (kind === "model") {
+          const summary = await exchange.exportModels(name, schema, args.share, {
+            onProgress: reporter(context),
+          });
+          messages.push(exportMessage(`${kind} '${name}'`, summary, args.share));
+          continue;
+        }
+        const summary = await exchange.exportExperiments(name, schema, args.share, {
+          onProgress: reporter(context),
+          // An export made WITHOUT traces (datasets but no traces) stays without them; one made
+          // before arcuate carried GenAI assets gets them.
+          traces: inSchema("traces") !== undefined || inSchema("evaluation_datasets") === undefined,
+        });
+        messages.push(exportMessage(`${kind} '${name}'`, summary, args.share) + assetsMessage(summary));
       }
       return messages.join("\n");
     },
@@ -548,7 +590,18 @@ export function arcuateRuntime(): Runtime {
         ...(args.version === null ? {} : { version: args.version }),
         onProgress: reporter(context),
       });
-      return importMessage(`experiment '${args.experiment}' into ${args.mlflowUri}`, summary);
+      return (
+        importMessage(`experiment '${args.experiment}' into ${args.mlflowUri}`, summary) +
+        assetsMessage(summary)
+      );
+    },
+    async importPrompt(args, context) {
+      const exchange = new Exchange({ mlflow: mlflowAt(args.mlflowUri) });
+      const summary = await exchange.importPrompts(coordinate(args.source), args.prompt, {
+        replace: args.replace,
+        onProgress: reporter(context),
+      });
+      return `imported prompt '${args.prompt}' into ${args.mlflowUri}${assetsMessage(summary)}`;
     },
     async showRemoteModels(args) {
       const client = await modelClient(args.profile);

@@ -176,6 +176,7 @@ class StatementCompiler {
         return [{ step: "showRemoteModels", args: this.coordinate(s.coordinate, parseShareCoordinate) }];
       case "importExperiment":
       case "importModel":
+      case "importPrompt":
         return [this.importStep(s)];
       case "select":
         return [
@@ -214,17 +215,52 @@ class StatementCompiler {
   }
 
   private addObject(share: string, object: ShareObject, s: Statement): RuntimeStep {
-    const what = object.kind === "experiment" ? "an experiment name" : "a model name";
+    const what = { experiment: "an experiment name", model: "a model name", prompt: "a prompt name" }[
+      object.kind
+    ];
     const name = bindString(object.name, this.bind, what);
     const schema = object.alias ? this.schemaName(object.alias) : this.defaultSchemaName(name, object);
     const mlflowUri = this.mlflowUri(s);
     const workDir = this.context.workDir;
-    return object.kind === "experiment"
-      ? { step: "addExperimentToShare", args: { share, experiment: name, schema, mlflowUri, workDir } }
+    if (object.without) {
+      const left = bindString(object.without, this.bind, "traces").toLowerCase();
+      if (left !== "traces")
+        throw statementError(
+          this.bind,
+          object.without.span,
+          `an experiment can be shared WITHOUT traces, not '${left}'`,
+        );
+    }
+    if (object.kind === "experiment") {
+      const traces = object.without === undefined;
+      return {
+        step: "addExperimentToShare",
+        args: { share, experiment: name, schema, mlflowUri, traces, workDir },
+      };
+    }
+    return object.kind === "prompt"
+      ? { step: "addPromptToShare", args: { share, prompt: name, schema, mlflowUri, workDir } }
       : { step: "addModelToShare", args: { share, model: name, schema, mlflowUri, workDir } };
   }
 
-  private importStep(s: StatementOf<"importExperiment" | "importModel">): RuntimeStep {
+  private importStep(s: StatementOf<"importExperiment" | "importModel" | "importPrompt">): RuntimeStep {
+    if (s.kind === "importPrompt") {
+      if (s.version)
+        throw statementError(
+          this.bind,
+          s.version.span,
+          "a prompt is imported whole: every version, no VERSION AS OF",
+        );
+      return {
+        step: "importPrompt",
+        args: {
+          prompt: bindString(s.name, this.bind, "a prompt name"),
+          replace: s.orReplace,
+          source: this.coordinate(s.coordinate, parseSchemaCoordinate),
+          mlflowUri: this.mlflowUri(s),
+        },
+      };
+    }
     const isExperiment = s.kind === "importExperiment";
     const name = bindString(s.name, this.bind, isExperiment ? "an experiment name" : "a model name");
     // 'profile#share.schema.model' names an OpenSharing model asset rather than an export's schema.

@@ -122,6 +122,8 @@ function callRuntime(
       return runtime.addExperimentToShare(step.args, context);
     case "addModelToShare":
       return runtime.addModelToShare(step.args, context);
+    case "addPromptToShare":
+      return runtime.addPromptToShare(step.args, context);
     case "removeFromShare":
       return runtime.removeFromShare(step.args, context);
     case "refreshShare":
@@ -160,6 +162,8 @@ function callRuntime(
       return runtime.importExperiment(step.args, context);
     case "importModel":
       return runtime.importModel(step.args, context);
+    case "importPrompt":
+      return runtime.importPrompt(step.args, context);
     case "selectFromShare":
       return runtime.selectFromShare(step.args, context);
     case "plotSharedMetric":

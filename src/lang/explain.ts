@@ -25,7 +25,9 @@ export function describeStep(step: PlanStep): string {
     case "dropShare":
       return `drop share ${step.args.share}${step.args.ifExists ? " if it exists" : ""}`;
     case "addExperimentToShare":
-      return `export experiment '${step.args.experiment}' from ${server(step.args.mlflowUri)} into share ${step.args.share} as schema ${step.args.schema}`;
+      return `export experiment '${step.args.experiment}'${step.args.traces ? "" : " without its traces"} from ${server(step.args.mlflowUri)} into share ${step.args.share} as schema ${step.args.schema}`;
+    case "addPromptToShare":
+      return `export prompt '${step.args.prompt}' (every version, aliases) from ${server(step.args.mlflowUri)} into share ${step.args.share} as schema ${step.args.schema}`;
     case "addModelToShare":
       return `export registered model '${step.args.model}' from ${server(step.args.mlflowUri)} into share ${step.args.share} as schema ${step.args.schema}`;
     case "removeFromShare":
@@ -69,6 +71,8 @@ export function describeStep(step: PlanStep): string {
     }
     case "importExperiment":
       return `import ${coordinate(step.args.source)}${version(step.args.version)} into experiment '${step.args.experiment}' at ${server(step.args.mlflowUri)}${step.args.replace ? ", replacing it" : ""}`;
+    case "importPrompt":
+      return `import ${coordinate(step.args.source)} into prompt '${step.args.prompt}' at ${server(step.args.mlflowUri)}${step.args.replace ? ", replacing it" : ""}`;
     case "importModel":
       return `import ${coordinate(step.args.source)}${version(step.args.version)} into registered model '${step.args.model}' at ${server(step.args.mlflowUri)}${step.args.replace ? ", replacing it" : ""}`;
     case "selectFromShare": {

@@ -50,6 +50,14 @@ export interface AddExperimentToShareArgs extends Provider {
   schema: string;
   /** null only in a plan EXPLAIN prints: no MLflow server is set yet (running it is refused). */
   mlflowUri: string | null;
+  /** Export its traces (spans, assessments)? False for `WITHOUT traces`. */
+  traces: boolean;
+}
+export interface AddPromptToShareArgs extends Provider {
+  share: string;
+  prompt: string;
+  schema: string;
+  mlflowUri: string | null;
 }
 export interface AddModelToShareArgs extends Provider {
   share: string;
@@ -122,6 +130,7 @@ export interface ImportExperimentArgs {
   /** null only in a plan EXPLAIN prints: no MLflow server is set yet (running it is refused). */
   mlflowUri: string | null;
 }
+<<<<<<< HEAD
 /** An OpenSharing model asset: `profile#share.schema.model`. */
 export interface ModelCoordinate {
   profile: string;
@@ -136,6 +145,12 @@ export interface ImportModelAssetArgs {
   /** Only this model version, or null for every READY version. */
   version: number | null;
   /** null only in a plan EXPLAIN prints: no MLflow server is set yet (running it is refused). */
+=======
+export interface ImportPromptArgs {
+  prompt: string;
+  replace: boolean;
+  source: SchemaCoordinate;
+>>>>>>> 2dc8768 (Language: PROMPT shares (CREATE SHARE … WITH PROMPT, ALTER SHARE … ADD PROMPT, CREATE [OR REPLACE] PROMPT … USING SHARE) and WITHOUT TRACES; docs)
   mlflowUri: string | null;
 }
 export interface ImportModelArgs {
@@ -186,6 +201,7 @@ export type RuntimeStep =
   | { step: "dropShare"; args: DropShareArgs }
   | { step: "addExperimentToShare"; args: AddExperimentToShareArgs }
   | { step: "addModelToShare"; args: AddModelToShareArgs }
+  | { step: "addPromptToShare"; args: AddPromptToShareArgs }
   | { step: "removeFromShare"; args: RemoveFromShareArgs }
   | { step: "refreshShare"; args: RefreshShareArgs }
   | { step: "createRecipient"; args: CreateRecipientArgs }
@@ -203,8 +219,12 @@ export type RuntimeStep =
   | { step: "showRemoteTables"; args: ShowRemoteTablesArgs }
   | { step: "importExperiment"; args: ImportExperimentArgs }
   | { step: "importModel"; args: ImportModelArgs }
+<<<<<<< HEAD
   | { step: "showRemoteModels"; args: ShowRemoteTablesArgs }
   | { step: "importModelAsset"; args: ImportModelAssetArgs }
+=======
+  | { step: "importPrompt"; args: ImportPromptArgs }
+>>>>>>> 2dc8768 (Language: PROMPT shares (CREATE SHARE … WITH PROMPT, ALTER SHARE … ADD PROMPT, CREATE [OR REPLACE] PROMPT … USING SHARE) and WITHOUT TRACES; docs)
   | { step: "selectFromShare"; args: SelectFromShareArgs }
   | { step: "plotSharedMetric"; args: PlotSharedMetricArgs }
   | { step: "plotExperimentMetric"; args: PlotExperimentMetricArgs };

@@ -8,6 +8,7 @@ import type { ChartOutput } from "./chart.js";
 import type {
   AddExperimentToShareArgs,
   AddModelToShareArgs,
+  AddPromptToShareArgs,
   CreateRecipientArgs,
   CreateShareArgs,
   DescribeHistoryArgs,
@@ -18,7 +19,11 @@ import type {
   GrantArgs,
   ImportExperimentArgs,
   ImportModelArgs,
+<<<<<<< HEAD
   ImportModelAssetArgs,
+=======
+  ImportPromptArgs,
+>>>>>>> 2dc8768 (Language: PROMPT shares (CREATE SHARE … WITH PROMPT, ALTER SHARE … ADD PROMPT, CREATE [OR REPLACE] PROMPT … USING SHARE) and WITHOUT TRACES; docs)
   PlotExperimentMetricArgs,
   PlotSharedMetricArgs,
   RefreshShareArgs,
@@ -83,6 +88,7 @@ export interface Runtime {
   // ... and exports from MLflow into it (src/exchange export + src/mlflow).
   addExperimentToShare(args: AddExperimentToShareArgs, context: StepContext): Promise<ActionOutput>;
   addModelToShare(args: AddModelToShareArgs, context: StepContext): Promise<ActionOutput>;
+  addPromptToShare(args: AddPromptToShareArgs, context: StepContext): Promise<ActionOutput>;
   removeFromShare(args: RemoveFromShareArgs, context: StepContext): Promise<ActionOutput>;
   refreshShare(args: RefreshShareArgs, context: StepContext): Promise<ActionOutput>;
   // Recipient: a Delta Sharing client on a profile (src/sharing/client) and imports into MLflow.
@@ -91,9 +97,13 @@ export interface Runtime {
   selectFromShare(args: SelectFromShareArgs, context: StepContext): Promise<TableOutput>;
   importExperiment(args: ImportExperimentArgs, context: StepContext): Promise<ActionOutput>;
   importModel(args: ImportModelArgs, context: StepContext): Promise<ActionOutput>;
+<<<<<<< HEAD
   // OpenSharing model assets (ML_MODELS.md) of any OpenSharing server.
   showRemoteModels(args: ShowRemoteTablesArgs, context: StepContext): Promise<TableOutput>;
   importModelAsset(args: ImportModelAssetArgs, context: StepContext): Promise<ActionOutput>;
+=======
+  importPrompt(args: ImportPromptArgs, context: StepContext): Promise<ActionOutput>;
+>>>>>>> 2dc8768 (Language: PROMPT shares (CREATE SHARE … WITH PROMPT, ALTER SHARE … ADD PROMPT, CREATE [OR REPLACE] PROMPT … USING SHARE) and WITHOUT TRACES; docs)
   // Charts: a metric's history of every run, from a share (before import) or from MLflow.
   plotSharedMetric(args: PlotSharedMetricArgs, context: StepContext): Promise<ChartOutput>;
   plotExperimentMetric(args: PlotExperimentMetricArgs, context: StepContext): Promise<ChartOutput>;

@@ -11,7 +11,7 @@ import { randomUUID } from "node:crypto";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Exchange } from "../../src/exchange/index.js";
-import { MlflowClient } from "../../src/mlflow/index.js";
+import { MlflowClient, type TraceInfo } from "../../src/mlflow/index.js";
 import { mlflowServers } from "../support/mlflow.js";
 import { PROJECT_ROOT } from "../support/paths.js";
 import { runPythonJson, runPythonScriptJson } from "../support/python.js";
@@ -79,6 +79,29 @@ const seed = (uri: string, experiment: string, prompt: string, more = false) =>
     timeoutMs: 300_000,
   });
 
+/** Generous: two MLflow servers, Python dumps and seeds on a loaded 2-core machine. */
+const TIMEOUT = 600_000;
+
+/** Trace ids with their span ids and assessment ids, read through arcuate's MLflow client. */
+async function shape(uri: string, experiment: string): Promise<Record<string, unknown>> {
+  const mlflow = new MlflowClient({ trackingUri: uri });
+  const { experiment_id } = await mlflow.experiments.getByName(experiment);
+  const infos: TraceInfo[] = [];
+  for await (const info of mlflow.traces.searchAll([experiment_id])) infos.push(info);
+  const traces = await mlflow.traces.batchGet(infos.map((t) => t.trace_id));
+  return Object.fromEntries(
+    traces.map((t) => [
+      t.trace_info.trace_id,
+      {
+        spans: (t.spans ?? []).map((span) => span.span_id).sort(),
+        assessments: (infos.find((i) => i.trace_id === t.trace_info.trace_id)?.assessments ?? [])
+          .map((a) => a.assessment_id)
+          .sort(),
+      },
+    ]),
+  );
+}
+
 let providerUri: string;
 let recipientUri: string;
 let sharing: TestSharingServer;
@@ -111,44 +134,54 @@ afterAll(async () => {
 });
 
 describe("GenAI round trip", () => {
-  it("recreates traces, spans, assessments, the prompt and the dataset as MLflow's Python client sees them", async () => {
-    const imported = await recipient().importExperiments(coordinate("agent"), names.experiment);
-    expect(imported.assets.traces?.counts).toEqual({ traces: 3, spans: 12, assessments: 6 });
-    expect(imported.assets.datasets?.counts).toEqual({ datasets: 1, records: 2 });
-    const prompt = await recipient().importPrompts(coordinate("qa"), names.prompt);
-    expect(prompt.assets.prompts?.counts).toEqual({ versions: 3, createdVersions: 3 });
-    const [before, after] = await Promise.all([
-      dump(providerUri, names.experiment, names.prompt),
-      dump(recipientUri, names.experiment, names.prompt),
-    ]);
-    expect(after.traces).toHaveLength(3);
-    expect(after.traces.flatMap((t) => t.data.spans)).toHaveLength(12);
-    // The seed's exception, events and token usage are there to be compared.
-    const spans = JSON.stringify(after.traces);
-    expect(spans).toContain("guard rejected the answer");
-    expect(spans).toContain("first_token");
-    expect(spans).toContain("mlflow.chat.tokenUsage");
-    expect(after.traces.filter((t) => t.info.trace_metadata["mlflow.sourceRun"])).toHaveLength(1);
-    expect(after.prompt?.aliases).toEqual({ production: 2, staging: 3 });
-    expect(normalise(after)).toEqual(normalise(before));
-  });
+  it(
+    "recreates traces, spans, assessments, the prompt and the dataset as MLflow's Python client sees them",
+    async () => {
+      const imported = await recipient().importExperiments(coordinate("agent"), names.experiment);
+      expect(imported.assets.traces?.counts).toEqual({ traces: 3, spans: 12, assessments: 6 });
+      expect(imported.assets.datasets?.counts).toEqual({ datasets: 1, records: 2 });
+      const prompt = await recipient().importPrompts(coordinate("qa"), names.prompt);
+      expect(prompt.assets.prompts?.counts).toEqual({ versions: 3, createdVersions: 3 });
+      const [before, after] = await Promise.all([
+        dump(providerUri, names.experiment, names.prompt),
+        dump(recipientUri, names.experiment, names.prompt),
+      ]);
+      expect(after.traces).toHaveLength(3);
+      expect(after.traces.flatMap((t) => t.data.spans)).toHaveLength(12);
+      // The seed's exception, events and token usage are there to be compared.
+      const spans = JSON.stringify(after.traces);
+      expect(spans).toContain("guard rejected the answer");
+      expect(spans).toContain("first_token");
+      expect(spans).toContain("mlflow.chat.tokenUsage");
+      expect(after.traces.filter((t) => t.info.trace_metadata["mlflow.sourceRun"])).toHaveLength(1);
+      expect(after.prompt?.aliases).toEqual({ production: 2, staging: 3 });
+      expect(normalise(after)).toEqual(normalise(before));
+    },
+    TIMEOUT,
+  );
 
-  it("imports again without adding anything", async () => {
-    const again = await recipient().importExperiments(coordinate("agent"), names.experiment);
-    expect(again.assets.traces?.counts).toEqual({ traces: 0, spans: 0, assessments: 0 });
-    expect(again.assets.datasets?.counts).toEqual({ datasets: 0, records: 0 });
-    const prompt = await recipient().importPrompts(coordinate("qa"), names.prompt);
-    expect(prompt.assets.prompts?.counts).toEqual({ versions: 3, createdVersions: 0 });
-    const [before, after] = await Promise.all([
-      dump(providerUri, names.experiment, names.prompt),
-      dump(recipientUri, names.experiment, names.prompt),
-    ]);
-    expect(normalise(after)).toEqual(normalise(before));
-  });
+  it(
+    "imports again without adding anything",
+    async () => {
+      const again = await recipient().importExperiments(coordinate("agent"), names.experiment);
+      expect(again.assets.traces?.counts).toEqual({ traces: 0, spans: 0, assessments: 0 });
+      expect(again.assets.datasets?.counts).toEqual({ datasets: 0, records: 0 });
+      const prompt = await recipient().importPrompts(coordinate("qa"), names.prompt);
+      expect(prompt.assets.prompts?.counts).toEqual({ versions: 3, createdVersions: 0 });
+      const [before, after] = await Promise.all([
+        shape(providerUri, names.experiment),
+        shape(recipientUri, names.experiment),
+      ]);
+      expect(after).toEqual(before);
+    },
+    TIMEOUT,
+  );
 
-  it("lets the official Python connector read every new table", async () => {
-    const counts = await runPythonJson<Record<string, number>>(
-      `
+  it(
+    "lets the official Python connector read every new table",
+    async () => {
+      const counts = await runPythonJson<Record<string, number>>(
+        `
 import json, sys, delta_sharing
 out = {}
 for t in ["traces", "spans", "assessments", "evaluation_datasets", "dataset_records"]:
@@ -159,93 +192,104 @@ out["with_inputs"] = sum("mlflow.spanInputs" in json.loads(c)["attributes"] for 
 out["prompt_versions"] = len(delta_sharing.load_as_pandas(f"{sys.argv[1]}#{sys.argv[2]}.qa.prompt_versions"))
 print(json.dumps(out))
 `,
-      { args: [profilePath, names.share] },
-    );
-    expect(counts).toEqual({
-      traces: 3,
-      spans: 12,
-      assessments: 6,
-      evaluation_datasets: 1,
-      dataset_records: 2,
-      with_inputs: 12,
-      prompt_versions: 3,
-    });
-  });
+        { args: [profilePath, names.share] },
+      );
+      expect(counts).toEqual({
+        traces: 3,
+        spans: 12,
+        assessments: 6,
+        evaluation_datasets: 1,
+        dataset_records: 2,
+        with_inputs: 12,
+        prompt_versions: 3,
+      });
+    },
+    TIMEOUT,
+  );
 
-  it("brings exactly what is new after REFRESH: a trace, its assessments, a prompt version, a record", async () => {
-    await seed(providerUri, names.experiment, names.prompt, true);
-    const exported = await provider().exportExperiments(names.experiment, "agent", names.share);
-    expect(exported.assets.traces?.counts).toEqual({ traces: 1, spans: 4, assessments: 2 });
-    expect(exported.assets.datasets?.counts.records).toBe(1);
-    await provider().exportPrompts(names.prompt, "qa", names.share);
-    const imported = await recipient().importExperiments(coordinate("agent"), names.experiment);
-    expect(imported.assets.traces?.counts).toEqual({ traces: 1, spans: 4, assessments: 2 });
-    expect(imported.assets.datasets?.counts).toEqual({ datasets: 0, records: 1 });
-    const prompt = await recipient().importPrompts(coordinate("qa"), names.prompt);
-    expect(prompt.assets.prompts?.counts).toEqual({ versions: 4, createdVersions: 1 });
-    const [before, after] = await Promise.all([
-      dump(providerUri, names.experiment, names.prompt),
-      dump(recipientUri, names.experiment, names.prompt),
-    ]);
-    expect(after.traces).toHaveLength(4);
-    expect(normalise(after)).toEqual(normalise(before));
-  });
+  it(
+    "brings exactly what is new after REFRESH: a trace, its assessments, a prompt version, a record",
+    async () => {
+      await seed(providerUri, names.experiment, names.prompt, true);
+      const exported = await provider().exportExperiments(names.experiment, "agent", names.share);
+      expect(exported.assets.traces?.counts).toEqual({ traces: 1, spans: 4, assessments: 2 });
+      expect(exported.assets.datasets?.counts.records).toBe(1);
+      await provider().exportPrompts(names.prompt, "qa", names.share);
+      const imported = await recipient().importExperiments(coordinate("agent"), names.experiment);
+      expect(imported.assets.traces?.counts).toEqual({ traces: 1, spans: 4, assessments: 2 });
+      expect(imported.assets.datasets?.counts).toEqual({ datasets: 0, records: 1 });
+      const prompt = await recipient().importPrompts(coordinate("qa"), names.prompt);
+      expect(prompt.assets.prompts?.counts).toEqual({ versions: 4, createdVersions: 1 });
+      const [before, after] = await Promise.all([
+        dump(providerUri, names.experiment, names.prompt),
+        dump(recipientUri, names.experiment, names.prompt),
+      ]);
+      expect(after.traces).toHaveLength(4);
+      expect(normalise(after)).toEqual(normalise(before));
+    },
+    TIMEOUT,
+  );
 
-  it("leaves traces out WITHOUT TRACES, and the import says so", async () => {
-    const exported = await provider().exportExperiments(names.experiment, "runs_only", names.share, {
-      traces: false,
-    });
-    expect(Object.keys(exported.locations)).not.toContain("traces");
-    const imported = await recipient().importExperiments(coordinate("runs_only"), `runs-only-${id}`);
-    expect(imported.skipped).toEqual([
-      `traces: share '${names.share}', schema 'runs_only' on ${sharing.url} has no 'traces' table (exported without traces); none imported`,
-    ]);
-  });
+  it(
+    "leaves traces out WITHOUT TRACES, and the import says so",
+    async () => {
+      const exported = await provider().exportExperiments(names.experiment, "runs_only", names.share, {
+        traces: false,
+      });
+      expect(Object.keys(exported.locations)).not.toContain("traces");
+      const imported = await recipient().importExperiments(coordinate("runs_only"), `runs-only-${id}`);
+      expect(imported.skipped).toEqual([
+        `traces: share '${names.share}', schema 'runs_only' on ${sharing.url} has no 'traces' table (exported without traces); none imported`,
+      ]);
+    },
+    TIMEOUT,
+  );
 });
 
 describe("a GenAI import killed half-way", () => {
-  it("completes when run again, with no duplicate trace, span or assessment", async () => {
-    const experiment = `crash-${names.experiment}`;
-    // A fresh target experiment of the same export: its traces are new to it only if the
-    // recipient server has not seen their ids, so this one imports from its own seed.
-    const crashPrompt = `crash-${names.prompt}`;
-    await seed(providerUri, experiment, crashPrompt);
-    await provider().exportExperiments(experiment, "crash", names.share);
-    const child = spawn(
-      process.execPath,
-      [
-        "--import",
-        "tsx",
-        join(PROJECT_ROOT, "test", "exchange", "import-child.ts"),
-        recipientUri,
-        coordinate("crash"),
-        experiment,
-      ],
-      {
-        cwd: PROJECT_ROOT,
-        stdio: ["ignore", "pipe", "pipe"],
-        env: { ...process.env, ARCUATE_TEST_FREEZE_AT: "traces" },
-      },
-    );
-    let output = "";
-    await new Promise<void>((resolve) => {
-      child.stdout.on("data", (chunk: Buffer) => {
-        output += chunk.toString();
-        // Spans stored, trace infos and assessments not yet: kill it there.
-        if (output.includes("frozen") && child.exitCode === null) child.kill("SIGKILL");
+  it(
+    "completes when run again, with no duplicate trace, span or assessment",
+    async () => {
+      const experiment = `crash-${names.experiment}`;
+      // Trace ids are unique on a server: a crash test needs traces the recipient has not seen.
+      await seed(providerUri, experiment, `crash-${names.prompt}`);
+      await provider().exportExperiments(experiment, "crash", names.share);
+      const child = spawn(
+        process.execPath,
+        [
+          "--import",
+          "tsx",
+          join(PROJECT_ROOT, "test", "exchange", "import-child.ts"),
+          recipientUri,
+          coordinate("crash"),
+          experiment,
+        ],
+        {
+          cwd: PROJECT_ROOT,
+          stdio: ["ignore", "pipe", "pipe"],
+          env: { ...process.env, ARCUATE_TEST_FREEZE_AT: "traces" },
+        },
+      );
+      let output = "";
+      await new Promise<void>((resolve) => {
+        child.stdout.on("data", (chunk: Buffer) => {
+          output += chunk.toString();
+          // Spans stored, trace infos and assessments not yet: kill it there.
+          if (output.includes("frozen") && child.exitCode === null) child.kill("SIGKILL");
+        });
+        child.on("exit", () => resolve());
       });
-      child.on("exit", () => resolve());
-    });
-    expect(output).toContain("traces: spans of 3 traces stored");
-    expect(output).not.toContain("done");
-    const again = await recipient().importExperiments(coordinate("crash"), experiment);
-    expect(again.assets.traces?.counts).toEqual({ traces: 3, spans: 12, assessments: 6 });
-    const [before, after] = await Promise.all([
-      dump(providerUri, experiment, crashPrompt),
-      dump(recipientUri, experiment, crashPrompt),
-    ]);
-    // The prompt was not imported here (no prompt in this export): compared without it.
-    expect(after.prompt).toBeNull();
-    expect(normalise({ ...after, prompt: null })).toEqual(normalise({ ...before, prompt: null }));
-  });
+      expect(output).toContain("traces: spans of 3 traces stored");
+      expect(output).not.toContain("done");
+      const again = await recipient().importExperiments(coordinate("crash"), experiment);
+      expect(again.assets.traces?.counts).toEqual({ traces: 3, spans: 12, assessments: 6 });
+      const [before, after] = await Promise.all([
+        shape(providerUri, experiment),
+        shape(recipientUri, experiment),
+      ]);
+      expect(Object.keys(after)).toHaveLength(3);
+      expect(after).toEqual(before);
+    },
+    TIMEOUT,
+  );
 });

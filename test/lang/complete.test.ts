@@ -30,7 +30,7 @@ describe("completion", () => {
   });
 
   it("offers what may follow WITH", async () => {
-    expect((await at("CREATE SHARE s WITH ")).matches).toEqual(["EXPERIMENT", "MODEL", "TABLE"]);
+    expect((await at("CREATE SHARE s WITH ")).matches).toEqual(["EXPERIMENT", "MODEL", "PROMPT", "TABLE"]);
   });
 
   it("offers share names after SHARE, back-quoting a keyword", async () => {
