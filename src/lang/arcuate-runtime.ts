@@ -8,11 +8,8 @@ import { DeltaTable } from "../delta/index.js";
 import { ArcuateError, ConfigurationError } from "../errors.js";
 import { importModelAsset } from "../exchange/import-model-asset.js";
 import {
-<<<<<<< HEAD
-  describeNotCarried,
-=======
   type AssetsSummary,
->>>>>>> 2dc8768 (Language: PROMPT shares (CREATE SHARE … WITH PROMPT, ALTER SHARE … ADD PROMPT, CREATE [OR REPLACE] PROMPT … USING SHARE) and WITHOUT TRACES; docs)
+  describeNotCarried,
   Exchange,
   type ProgressEvent as ExchangeProgress,
   type ExportSummary,
@@ -455,19 +452,15 @@ export function arcuateRuntime(): Runtime {
         catalog: await openCatalog(args.workDir),
         workDir: args.workDir,
       });
-<<<<<<< HEAD
       const summary = await exchange
-        .exportExperiments(args.experiment, args.schema, args.share, { onProgress: reporter(context) })
+        .exportExperiments(args.experiment, args.schema, args.share, {
+          onProgress: reporter(context),
+          traces: args.traces,
+        })
         .catch(async (error: unknown) => {
           await undoEmptyShare(args.workDir, args.share);
           throw error;
         });
-      return exportMessage(`experiment '${args.experiment}'`, summary, args.share);
-=======
-      const summary = await exchange.exportExperiments(args.experiment, args.schema, args.share, {
-        onProgress: reporter(context),
-        traces: args.traces,
-      });
       return exportMessage(`experiment '${args.experiment}'`, summary, args.share) + assetsMessage(summary);
     },
     async addPromptToShare(args, context) {
@@ -476,11 +469,13 @@ export function arcuateRuntime(): Runtime {
         catalog: await openCatalog(args.workDir),
         workDir: args.workDir,
       });
-      const summary = await exchange.exportPrompts(args.prompt, args.schema, args.share, {
-        onProgress: reporter(context),
-      });
+      const summary = await exchange
+        .exportPrompts(args.prompt, args.schema, args.share, { onProgress: reporter(context) })
+        .catch(async (error: unknown) => {
+          await undoEmptyShare(args.workDir, args.share);
+          throw error;
+        });
       return `exported prompt '${args.prompt}' into ${args.share}.${args.schema}${assetsMessage(summary)}`;
->>>>>>> 2dc8768 (Language: PROMPT shares (CREATE SHARE … WITH PROMPT, ALTER SHARE … ADD PROMPT, CREATE [OR REPLACE] PROMPT … USING SHARE) and WITHOUT TRACES; docs)
     },
     async addModelToShare(args, context) {
       const exchange = new Exchange({

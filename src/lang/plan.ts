@@ -130,7 +130,6 @@ export interface ImportExperimentArgs {
   /** null only in a plan EXPLAIN prints: no MLflow server is set yet (running it is refused). */
   mlflowUri: string | null;
 }
-<<<<<<< HEAD
 /** An OpenSharing model asset: `profile#share.schema.model`. */
 export interface ModelCoordinate {
   profile: string;
@@ -145,12 +144,12 @@ export interface ImportModelAssetArgs {
   /** Only this model version, or null for every READY version. */
   version: number | null;
   /** null only in a plan EXPLAIN prints: no MLflow server is set yet (running it is refused). */
-=======
+  mlflowUri: string | null;
+}
 export interface ImportPromptArgs {
   prompt: string;
   replace: boolean;
   source: SchemaCoordinate;
->>>>>>> 2dc8768 (Language: PROMPT shares (CREATE SHARE … WITH PROMPT, ALTER SHARE … ADD PROMPT, CREATE [OR REPLACE] PROMPT … USING SHARE) and WITHOUT TRACES; docs)
   mlflowUri: string | null;
 }
 export interface ImportModelArgs {
@@ -219,12 +218,9 @@ export type RuntimeStep =
   | { step: "showRemoteTables"; args: ShowRemoteTablesArgs }
   | { step: "importExperiment"; args: ImportExperimentArgs }
   | { step: "importModel"; args: ImportModelArgs }
-<<<<<<< HEAD
   | { step: "showRemoteModels"; args: ShowRemoteTablesArgs }
   | { step: "importModelAsset"; args: ImportModelAssetArgs }
-=======
   | { step: "importPrompt"; args: ImportPromptArgs }
->>>>>>> 2dc8768 (Language: PROMPT shares (CREATE SHARE … WITH PROMPT, ALTER SHARE … ADD PROMPT, CREATE [OR REPLACE] PROMPT … USING SHARE) and WITHOUT TRACES; docs)
   | { step: "selectFromShare"; args: SelectFromShareArgs }
   | { step: "plotSharedMetric"; args: PlotSharedMetricArgs }
   | { step: "plotExperimentMetric"; args: PlotExperimentMetricArgs };

@@ -19,11 +19,8 @@ import type {
   GrantArgs,
   ImportExperimentArgs,
   ImportModelArgs,
-<<<<<<< HEAD
   ImportModelAssetArgs,
-=======
   ImportPromptArgs,
->>>>>>> 2dc8768 (Language: PROMPT shares (CREATE SHARE … WITH PROMPT, ALTER SHARE … ADD PROMPT, CREATE [OR REPLACE] PROMPT … USING SHARE) and WITHOUT TRACES; docs)
   PlotExperimentMetricArgs,
   PlotSharedMetricArgs,
   RefreshShareArgs,
@@ -97,13 +94,10 @@ export interface Runtime {
   selectFromShare(args: SelectFromShareArgs, context: StepContext): Promise<TableOutput>;
   importExperiment(args: ImportExperimentArgs, context: StepContext): Promise<ActionOutput>;
   importModel(args: ImportModelArgs, context: StepContext): Promise<ActionOutput>;
-<<<<<<< HEAD
   // OpenSharing model assets (ML_MODELS.md) of any OpenSharing server.
   showRemoteModels(args: ShowRemoteTablesArgs, context: StepContext): Promise<TableOutput>;
   importModelAsset(args: ImportModelAssetArgs, context: StepContext): Promise<ActionOutput>;
-=======
   importPrompt(args: ImportPromptArgs, context: StepContext): Promise<ActionOutput>;
->>>>>>> 2dc8768 (Language: PROMPT shares (CREATE SHARE … WITH PROMPT, ALTER SHARE … ADD PROMPT, CREATE [OR REPLACE] PROMPT … USING SHARE) and WITHOUT TRACES; docs)
   // Charts: a metric's history of every run, from a share (before import) or from MLflow.
   plotSharedMetric(args: PlotSharedMetricArgs, context: StepContext): Promise<ChartOutput>;
   plotExperimentMetric(args: PlotExperimentMetricArgs, context: StepContext): Promise<ChartOutput>;
