@@ -92,7 +92,7 @@ export async function readWithSpark(root: string, entries: SparkEntry[]): Promis
     );
     await runPythonScript(SCRIPTS[0]!, {
       args: [join(partial, "job.json"), join(partial, "answers.json")],
-      timeoutMs: 3_600_000, // a cold run on the loaded 2-core machine took … (see docs/delta.md)
+      timeoutMs: 3_600_000, // a cold run took over 50 minutes on the shared 2-core machine at load 25
     });
     rmSync(join(partial, "tables", "warehouse"), { recursive: true, force: true });
     try {
