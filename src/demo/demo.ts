@@ -5,7 +5,7 @@
 // Everything stays in the working folder: the servers' stores, the share's tables, the profile,
 // the executed notebooks.
 import { existsSync } from "node:fs";
-import { mkdir, rm } from "node:fs/promises";
+import { mkdir, readFile, rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { ArcuateError } from "../errors.js";
 import { packageRoot } from "../kernel/paths.js";
@@ -32,6 +32,8 @@ export interface DemoResult {
   html: string[];
   importedRuns: number;
   importedVersions: number;
+  /** Customers the recipient scored with the imported model, and whether every prediction equals the provider's. */
+  scoring: { rows: number; allEqual: boolean } | null;
   stop(): Promise<void>;
 }
 
@@ -41,6 +43,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
   const root = packageRoot();
   const mlflowBin = join(root, ".venv", "bin", "mlflow");
+  // The notebooks train (provider) and serve (recipient) the model with the same Python peers.
+  const python = join(root, ".venv", "bin", "python");
   if (!existsSync(mlflowBin)) {
     throw new ArcuateError(
       "RESOURCE_DOES_NOT_EXIST",
@@ -80,7 +84,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       notebook: join(notebooksDir, "provider.ipynb"),
       outputDir,
       html: true,
-      env: { MLFLOW_TRACKING_URI: provider.uri, ARCUATE_WORKDIR: workDir },
+      env: { MLFLOW_TRACKING_URI: provider.uri, ARCUATE_WORKDIR: workDir, ARCUATE_PYTHON: python },
     });
     const profile = catalog.profilePath(RECIPIENT);
     if (!existsSync(profile)) {
@@ -98,6 +102,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
         MLFLOW_TRACKING_URI: recipient.uri,
         ARCUATE_WORKDIR: join(dir, "recipient"),
         ARCUATE_PROFILE: profile,
+        ARCUATE_PYTHON: python,
       },
     });
 
@@ -121,6 +126,17 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       );
     }
     log(`imported at the recipient: ${importedRuns} runs, ${importedVersions} model versions`);
+    const scoringFile = join(dir, "recipient", "scoring.json");
+    const scoring = existsSync(scoringFile)
+      ? (JSON.parse(await readFile(scoringFile, "utf8")) as { rows: number; allEqual: boolean })
+      : null;
+    log(
+      scoring === null
+        ? "the recipient notebook did not score with the imported model"
+        : scoring.allEqual
+          ? `the imported model, served from the recipient's MLflow, predicts what the provider's did on all ${scoring.rows} reference customers`
+          : `the imported model's predictions DIFFER from the provider's on the ${scoring.rows} reference customers`,
+    );
     log("");
     log("look at:");
     log(`  ${recipient.uri}   the recipient's MLflow UI (imported experiment and model)`);
@@ -136,6 +152,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       html: [providerRun.html, recipientRun.html].filter((f): f is string => Boolean(f)),
       importedRuns,
       importedVersions,
+      scoring,
       stop,
     };
     if (!options.keep) {

@@ -198,6 +198,24 @@ export function progressDoneBundle(summary: string, displayId: string): DisplayB
  * only; anything else is a bug or a user's TypeScript error and keeps its stack.
  */
 export function errorContent(error: unknown): ErrorContent {
+  const content = rawErrorContent(error);
+  return {
+    ename: wellFormed(content.ename),
+    evalue: wellFormed(content.evalue),
+    traceback: content.traceback.map(wellFormed),
+  };
+}
+
+/**
+ * Text with every lone UTF-16 surrogate replaced by U+FFFD. Messages can hold one (V8's JSON.parse
+ * error quotes a few characters of its input, cutting an emoji in half), and Jupyter then cannot
+ * save the notebook ("surrogates not allowed").
+ */
+export function wellFormed(text: string): string {
+  return text.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, "\ufffd");
+}
+
+function rawErrorContent(error: unknown): ErrorContent {
   if (!(error instanceof Error)) {
     const text = typeof error === "string" ? error : inspect(error);
     return { ename: "Error", evalue: text, traceback: [`Error: ${text}`] };

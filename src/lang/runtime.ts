@@ -103,7 +103,8 @@ export interface Runtime {
   plotExperimentMetric(args: PlotExperimentMetricArgs, context: StepContext): Promise<ChartOutput>;
   /**
    * Checks what a statement's steps need (sources exist, servers answer) before the first of them
-   * runs, so a statement that cannot succeed changes nothing. Optional; throws like a step.
+   * runs, so a statement that cannot succeed changes nothing. Optional, called when it is an own
+   * property of the runtime object; throws like a step.
    */
   validate?(steps: RuntimeStep[]): Promise<void>;
   /** Names that exist, for completion. Should answer fast; an empty list is always acceptable. */

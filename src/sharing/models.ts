@@ -9,7 +9,7 @@
 // The manifest lies outside the version's prefix, so credentials scoped to `<n>/` do not cover it,
 // and `<n>/` never covers `<n>0/`.
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { LocalStorage, type Storage } from "../delta/index.js";
+import { LocalStorage, type Storage, storageForLocation } from "../delta/index.js";
 import { ArcuateError } from "../errors.js";
 
 /** `RegisteredModel` (ML_MODELS.md, "RegisteredModel Object"). */
@@ -113,6 +113,7 @@ export function isObjectStorage(location: string): boolean {
 export function storageAt(location: string): Storage {
   if (location.startsWith("file:")) return new LocalStorage(fileURLToPath(location));
   if (location.startsWith("/")) return new LocalStorage(location);
+  if (isObjectStorage(location)) return storageForLocation(location);
   throw new ArcuateError(
     "UNSUPPORTED_FEATURE",
     `sharing: model files at '${location}' need object storage support, which this build lacks`,

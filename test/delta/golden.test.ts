@@ -1,20 +1,23 @@
-// Reader conformance: every golden table (../shared/fixtures/delta-golden) at every version, read
-// by arcuate and by delta-rs in the same test. Each must be read identically (schema and rows), or
-// refused by both, or refused by arcuate with an error naming an unsupported feature.
-import { readdirSync, statSync } from "node:fs";
-import { join } from "node:path";
+// Reader conformance: every golden table (../shared/fixtures/delta-golden) and every table Spark
+// writes in the test (support/spark_tables.py: variant, type widening), at every version, read by
+// arcuate and by Apache Spark 4.2 with delta-spark 4.4 (the engine that writes these tables; its
+// answers are cached by content, see support/spark.ts), with delta-rs as a second opinion.
+// Every version Spark reads must be read identically by arcuate (schema and rows), or refused
+// with an error naming a feature Spark's reader lacks too; a version Spark refuses, arcuate must
+// refuse too, or read it exactly as delta-rs does.
 import { describe, expect, it } from "vitest";
 import { DeltaTable } from "../../src/delta/index.js";
 import { GOLDEN_TABLES } from "../support/paths.js";
-import { changesWithArcuate, difference, readWithArcuate, readWithDeltaRs } from "./support/compare.js";
-
-/** How delta-rs says it lacks a reader feature (then there is no oracle for that version). */
-const UNSUPPORTED_BY_DELTA_RS =
-  /not yet supported by the deltalake reader|Unsupported table features required/;
-
-const tables = readdirSync(GOLDEN_TABLES)
-  .filter((name) => statSync(join(GOLDEN_TABLES, name)).isDirectory())
-  .sort();
+import {
+  changesWithArcuate,
+  difference,
+  type Outcome,
+  readWithArcuate,
+  readWithDeltaRs,
+  type TheirOutcome,
+} from "./support/compare.js";
+import { goldenEntries, versionsOf } from "./support/golden-entries.js";
+import { readWithSpark } from "./support/spark.js";
 
 /** Tables with the change data feed on at their first version: their whole feed is compared too. */
 async function cdfRanges(path: string): Promise<Array<[number, number | null]>> {
@@ -26,65 +29,96 @@ async function cdfRanges(path: string): Promise<Array<[number, number | null]>> 
   }
 }
 
-async function versionsOf(path: string): Promise<Array<number | null>> {
-  try {
-    const latest = await (await DeltaTable.open(path)).latestVersion();
-    return Array.from({ length: latest + 1 }, (_, v) => v);
-  } catch {
-    return [null]; // no log: both readers are asked for the latest version and must refuse
-  }
+/** How delta-rs says it lacks a reader feature. */
+const UNSUPPORTED_BY_DELTA_RS =
+  /not yet supported by the deltalake reader|Unsupported table features required/;
+
+/** Errors of spark_render.py turning Spark's rows into Python values, not Spark refusals. */
+const PYTHON_RENDERING = /^(ValueError|OverflowError|TypeError|KeyError|AttributeError): /;
+
+function short(error: string): string {
+  return error.replace(/\s+/g, " ").slice(0, 120);
 }
 
-describe("golden tables: arcuate reads what delta-rs reads", () => {
-  it("conforms on every table and version", { timeout: 300_000 }, async () => {
-    const entries = await Promise.all(
-      tables.map(async (name) => ({
+/** The verdict for one table-version, and a failure description when it does not conform. */
+function verdict(
+  ours: Outcome,
+  spark: TheirOutcome,
+  deltaRs: TheirOutcome | undefined,
+): { result: string; failure?: string } {
+  if (!("error" in spark)) {
+    if ("error" in ours) {
+      return { result: "MISMATCH", failure: `arcuate refused (${ours.error}), Spark read it` };
+    }
+    const diff = difference(ours, spark);
+    if (diff !== undefined) return { result: "MISMATCH", failure: `differs from Spark: ${diff}` };
+    if (deltaRs === undefined) return { result: "equal to Spark" };
+    if ("error" in deltaRs) {
+      return {
+        result: UNSUPPORTED_BY_DELTA_RS.test(deltaRs.error)
+          ? "equal to Spark (delta-rs lacks a feature)"
+          : "equal to Spark (delta-rs refuses)",
+      };
+    }
+    return {
+      result:
+        difference(ours, deltaRs) === undefined
+          ? "equal to Spark and delta-rs"
+          : "equal to Spark (delta-rs differs)",
+    };
+  }
+  if (PYTHON_RENDERING.test(spark.error)) {
+    // Spark read it, but its rows do not fit Python's types (years beyond 1..9999): delta-rs decides.
+    if (deltaRs && !("error" in deltaRs) && !("error" in ours) && difference(ours, deltaRs) === undefined) {
+      return { result: `equal to delta-rs (Spark's rows not renderable: ${short(spark.error)})` };
+    }
+    return { result: "MISMATCH", failure: `no oracle: Spark's rows not renderable (${spark.error})` };
+  }
+  if ("error" in ours) return { result: "refused by Spark and arcuate" };
+  // Spark refuses what arcuate reads: only acceptable where delta-rs reads it the same.
+  if (deltaRs && !("error" in deltaRs) && difference(ours, deltaRs) === undefined) {
+    return { result: `equal to delta-rs (Spark refuses: ${short(spark.error)})` };
+  }
+  return { result: "MISMATCH", failure: `arcuate read it, Spark refused (${spark.error})` };
+}
+
+describe("golden tables: arcuate reads what Spark reads", () => {
+  it("conforms on every table and version", { timeout: 1_200_000 }, async () => {
+    const golden = await goldenEntries();
+    const entries = await Promise.all(golden.map(async (e) => ({ ...e, cdf: await cdfRanges(e.path) })));
+    const [spark, deltaRs] = await Promise.all([
+      readWithSpark(GOLDEN_TABLES, golden),
+      readWithDeltaRs(entries),
+    ]);
+    const written = await Promise.all(
+      Object.entries(spark.written).map(async ([name, path]) => ({
         name,
-        path: join(GOLDEN_TABLES, name),
-        versions: await versionsOf(join(GOLDEN_TABLES, name)),
-        cdf: await cdfRanges(join(GOLDEN_TABLES, name)),
+        path,
+        versions: await versionsOf(path),
+        cdf: [] as Array<[number, number | null]>,
       })),
     );
-    const deltaRs = await readWithDeltaRs(entries);
+    expect(written.map((w) => w.name).sort()).toEqual([
+      "spark-type-widening-written",
+      "spark-variant-written",
+    ]);
 
     const report: Array<{ table: string; versions: string; result: string }> = [];
     const failures: string[] = [];
-    for (const { name, path, versions, cdf } of entries) {
+    for (const { name, path, versions, cdf } of [...entries, ...written]) {
       const results = new Map<string, number>();
       for (const version of versions) {
         const ours = await readWithArcuate(path, version);
-        const theirs = deltaRs[name]![String(version)]!;
-        let result: string;
-        if ("error" in theirs && "error" in ours) result = "refused by both";
-        else if ("error" in ours) {
-          if (ours.code === "UNSUPPORTED_FEATURE") result = `refused: ${ours.error}`;
-          else {
-            result = "MISMATCH";
-            failures.push(`${name}@${version}: arcuate refused (${ours.error}), delta-rs read it`);
-          }
-        } else if ("error" in theirs && UNSUPPORTED_BY_DELTA_RS.test(theirs.error)) {
-          // delta-rs lacks a reader feature arcuate has (type widening, …): no oracle for this
-          // version; the other versions of the table and the writer tests cover the code paths.
-          const features = /features: \{([^}]*)\}|required: \[([^\]]*)\]/.exec(theirs.error);
-          result = `arcuate only (delta-rs lacks ${(features?.[1] ?? features?.[2] ?? "?").replaceAll("'", "")})`;
-        } else if (!("error" in theirs) && JSON.stringify(ours.schema).includes('"variant"')) {
-          // delta-rs hands variants out as their raw struct of binaries, arcuate as JSON text:
-          // no oracle here (test/delta/variant.test.ts pins the decoding).
-          result = "arcuate only (delta-rs gives variants as raw binaries)";
-        } else {
-          const diff = difference(ours, theirs);
-          if (diff === undefined) result = "equal";
-          else {
-            result = "MISMATCH";
-            failures.push(`${name}@${version}: ${diff}`);
-          }
-        }
+        const theirs = spark.tables[name]?.[String(version)];
+        if (theirs === undefined) throw new Error(`Spark has no answer for ${name}@${version}`);
+        const { result, failure } = verdict(ours, theirs, deltaRs[name]?.[String(version)]);
+        if (failure) failures.push(`${name}@${version}: ${failure}`);
         results.set(result, (results.get(result) ?? 0) + 1);
       }
       for (const [start, end] of cdf) {
         const theirs = deltaRs[name]![`cdf:${start}:${end}`]!;
         const diff = difference(await changesWithArcuate(path, start, end), theirs);
-        results.set(diff ? "CDF MISMATCH" : "change data feed equal", 1);
+        results.set(diff ? "CDF MISMATCH" : "change data feed equal to delta-rs", 1);
         if (diff) failures.push(`${name} changes ${start}..${end ?? "latest"}: ${diff}`);
       }
       report.push({
@@ -95,7 +129,10 @@ describe("golden tables: arcuate reads what delta-rs reads", () => {
     }
     const width = Math.max(...report.map((r) => r.table.length));
     const lines = report.map((r) => `${r.table.padEnd(width)}  ${r.versions.padEnd(8)}  ${r.result}`);
-    console.log(`${"table".padEnd(width)}  versions  result\n${lines.join("\n")}`);
+    console.log(
+      `Spark oracle: ${spark.cached ? "cached answers" : `ran in ${spark.seconds} s`}\n` +
+        `${"table".padEnd(width)}  versions  result\n${lines.join("\n")}`,
+    );
     expect(failures).toEqual([]);
   });
 });

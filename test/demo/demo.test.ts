@@ -53,6 +53,9 @@ describe("arcuate demo", () => {
     expect(lines.join("\n")).toContain("share churn_share: churn_experiment, churn_model");
     expect(result.importedRuns).toBe(3);
     expect(result.importedVersions).toBe(1);
+    // The recipient served the imported scikit-learn model and got the provider's predictions.
+    expect(result.scoring).toEqual({ rows: 5, allEqual: true });
+    expect(lines.join("\n")).toContain("predicts what the provider's did on all 5 reference customers");
     const recipientHtml = result.html.find((file) => file.endsWith("recipient.html"))!;
     expect(existsSync(recipientHtml)).toBe(true);
     // The servers are stopped; their data stays in the working folder.
@@ -76,5 +79,5 @@ describe("arcuate demo", () => {
     chromium(["--window-size=1280,2400", `--screenshot=${screenshot}`, `file://${recipientHtml}`]);
     expect(statSync(screenshot).size).toBeGreaterThan(20_000);
     expect(readFileSync(screenshot).subarray(1, 4).toString()).toBe("PNG");
-  });
+  }, 900_000);
 });

@@ -149,3 +149,14 @@ describe("the arcuate object of the notebook", () => {
     expect(() => results.records()).toThrow("arcuate: the result is a message, not a table");
   });
 });
+
+describe("error contents", () => {
+  it("replace a lone surrogate, which Jupyter could not save, and keep whole pairs", async () => {
+    const { errorContent } = await import("../../src/kernel/display.js");
+    const content = errorContent(
+      new SyntaxError(`Unexpected token '\ud83c', "\ud83c\udfc3 View" is not valid JSON`),
+    );
+    expect(content.evalue).toBe(`Unexpected token '\ufffd', "\ud83c\udfc3 View" is not valid JSON`);
+    expect(content.traceback.join("\n")).not.toMatch(/[\ud800-\udbff](?![\udc00-\udfff])/);
+  });
+});

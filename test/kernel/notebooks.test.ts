@@ -23,6 +23,7 @@ import { runPythonJson } from "../support/python.js";
 import { startTestSharingServer, type TestSharingServer } from "../support/sharing-server.js";
 
 const NOTEBOOKS = join(PROJECT_ROOT, "notebooks");
+const PYTHON = join(PROJECT_ROOT, ".venv", "bin", "python");
 
 let install: KernelInstall;
 let folder: string;
@@ -82,7 +83,7 @@ it("shares an experiment and a model from the provider's notebook and imports th
   const providerNb = await runNotebook(install, join(NOTEBOOKS, "provider.ipynb"), {
     cwd: folder,
     saveTo: join(folder, "provider.ipynb"),
-    env: { MLFLOW_TRACKING_URI: provider, ARCUATE_WORKDIR: sharing.dir },
+    env: { MLFLOW_TRACKING_URI: provider, ARCUATE_WORKDIR: sharing.dir, ARCUATE_PYTHON: PYTHON },
   });
   expect(providerNb.error).toBeNull();
   const logged = table(
@@ -119,6 +120,7 @@ it("shares an experiment and a model from the provider's notebook and imports th
       MLFLOW_TRACKING_URI: recipient,
       ARCUATE_PROFILE: profile,
       ARCUATE_WORKDIR: join(folder, "recipient"),
+      ARCUATE_PYTHON: PYTHON,
     },
   });
   expect(recipientNb.error).toBeNull();
@@ -179,5 +181,17 @@ print(json.dumps({
     ["sweep-lr-0.3", "0.3", 20],
   ]);
   expect(held.champion).toBe("1");
+
+  // The imported scikit-learn model, served by `mlflow models serve` from our MLflow, scores the
+  // provider's reference customers exactly as the provider's model did.
+  const scored = table(
+    recipientNb.cells.find((c) => cellHtml(c).some((h) => h.includes("<caption>churn probability of"))),
+  );
+  expect(scored[0]).toEqual(["customer", "provider", "ours", "equal"]);
+  expect(scored.slice(1).map((row) => row[3])).toEqual(["true", "true", "true", "true", "true"]);
+  expect(JSON.parse(await readFile(join(folder, "recipient", "scoring.json"), "utf8"))).toEqual({
+    rows: 5,
+    allEqual: true,
+  });
   expect(held.sourceRuns).toEqual([...runIds].sort());
-});
+}, 600_000);

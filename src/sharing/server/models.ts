@@ -14,7 +14,7 @@
 // Same tokens, grants and errors as the tables: an ungranted share is a missing one.
 import { createHash } from "node:crypto";
 import type { IncomingMessage } from "node:http";
-import type { Snapshot } from "../../delta/index.js";
+import { isS3Location, type Snapshot, vendReadCredentials } from "../../delta/index.js";
 import { ArcuateError, NotFoundError } from "../../errors.js";
 import type { CatalogView, Principal, SchemaEntry, ShareEntry, TableEntry } from "../catalog/state.js";
 import { byNameKey, sortedByName } from "../catalog/state.js";
@@ -31,18 +31,16 @@ import {
   versionPrefix,
 } from "../models.js";
 import { nameKey, nameProblem } from "../protocol.js";
+import type { DirectoryAccess } from "./credentials.js";
 import { badRequest, type RequestContext, type Route, route, sendJson } from "./http.js";
 import type { PageTokens } from "./pagination.js";
 import type { TableCache } from "./tables.js";
 
-/** Vends read-only credentials for exactly one object-storage prefix, or says why it cannot. */
-export type ModelCredentialVendor = (storageLocation: string) => Promise<TemporaryCredentials>;
-
 export interface ModelRouteOptions {
   tables: TableCache;
   pages: PageTokens;
-  /** Credentials for a version's `storageLocation`; without it the endpoint answers 400. */
-  vendCredentials?: ModelCredentialVendor;
+  /** The role STS assumes for temporary credentials (as for tables); without it the endpoint answers 400. */
+  directory: DirectoryAccess | undefined;
 }
 
 type Ctx = RequestContext & { view: CatalogView; principal: Principal };
@@ -159,14 +157,34 @@ class ModelEndpoints {
       );
     }
     const location = versionLocation(model, row.version);
-    const vend = this.options.vendCredentials;
-    if (!vend) {
+    const access = this.options.directory;
+    if (!isS3Location(location)) {
       throw new ArcuateError(
         "UNSUPPORTED_FEATURE",
         "sharing: this server keeps model files on its local disk and cannot vend temporary credentials for them; import the model through its Delta tables instead",
       );
     }
-    const credentials = await vend(location);
+    if (!access) {
+      throw new ArcuateError(
+        "UNSUPPORTED_FEATURE",
+        "sharing: this server has no role to assume for temporary credentials (ARCUATE_S3_ROLE_ARN)",
+      );
+    }
+    // Scoped read-only to exactly `<n>/`: not the manifest beside it, not another version.
+    const vended = await vendReadCredentials({
+      location: location.replace(/\/+$/, ""),
+      roleArn: access.roleArn,
+      durationSeconds: access.durationSeconds,
+      sessionName: `arcuate-model-${row.version}`,
+    });
+    const credentials: TemporaryCredentials = {
+      awsTempCredentials: {
+        accessKeyId: vended.accessKeyId,
+        secretAccessKey: vended.secretAccessKey,
+        sessionToken: vended.sessionToken,
+      },
+      expirationTime: vended.expiration,
+    };
     sendJson(ctx.res, 200, credentials);
   }
 

@@ -181,7 +181,7 @@ class SharingApp {
           await temporaryTableCredentials(this.served(ctx), body, this.options.directory),
         );
       }),
-      ...modelRoutes({ tables: this.tables, pages: options.pages }),
+      ...modelRoutes({ tables: this.tables, pages: options.pages, directory: options.directory }),
     ];
   }
 
