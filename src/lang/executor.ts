@@ -48,7 +48,7 @@ export async function executePlan(plan: Plan, options: ExecuteOptions): Promise<
   // What the statement needs is checked before any step changes something (see Runtime.validate).
   const runtimeSteps = plan.steps.filter((s): s is RuntimeStep => !SESSION_STEPS.has(s.step));
   // An own property only: test runtimes that answer every property (proxies) have no validate.
-  const validates = Object.prototype.hasOwnProperty.call(options.runtime, "validate");
+  const validates = Object.hasOwn(options.runtime, "validate");
   if (validates && options.runtime.validate && runtimeSteps.length > 0) {
     await options.runtime.validate(runtimeSteps).catch((error: unknown) => {
       throw inStatement(error, plan.statement);

@@ -8,9 +8,10 @@ import { ArcuateError } from "../../errors.js";
 import { type Capabilities, type EndStreamAction, nameKey } from "../protocol.js";
 import { badRequest } from "./http.js";
 import { endStream, FileLines, metadataLine, protocolLine } from "./lines.js";
+import { negotiate } from "./negotiate.js";
 import {
   asParameterError,
-  chooseFormat,
+  commitsHaveDeletionVectors,
   loadCommits,
   optionalVersion,
   type Prepared,
@@ -18,6 +19,7 @@ import {
   requireHistory,
   responseHeaders,
   type ServedTable,
+  tableName,
   versionSnapshot,
 } from "./query.js";
 
@@ -89,12 +91,16 @@ export async function prepareChanges(
   }
   const head = historicalMetadata ? startSnapshot : latest;
   const commits = await loadCommits(t, page?.v ?? start, end);
-  const format = chooseFormat(caps, head.protocol);
+  const { format, protocol } = negotiate(
+    caps,
+    { ...head, deletionVectors: commitsHaveDeletionVectors(commits) },
+    tableName(t),
+  );
   const endAction = caps.includeEndStreamAction || maxFiles !== undefined;
   return {
     headers: responseHeaders(start, format, caps.includeEndStreamAction),
     lines: function* () {
-      yield protocolLine(format, head.protocol);
+      yield protocolLine(format, protocol);
       yield metadataLine(format, head.metadata, head.version, undefined);
       const lines = new FileLines(t, format);
       let count = 0;

@@ -4,7 +4,7 @@
 // response headers plus a lazy generator of NDJSON lines, so errors still get a proper status and
 // the file list is turned into lines one at a time as the socket takes them.
 import { createHash } from "node:crypto";
-import type { AddAction, ProtocolAction } from "../../delta/actions.js";
+import type { AddAction } from "../../delta/actions.js";
 import type { Commit, Snapshot } from "../../delta/index.js";
 import { ArcuateError, isArcuateError } from "../../errors.js";
 import type { TableEntry } from "../catalog/state.js";
@@ -19,6 +19,7 @@ import {
 } from "../protocol.js";
 import { badRequest } from "./http.js";
 import { endStream, FileLines, MAX_CACHED_FILES, metadataLine, protocolLine } from "./lines.js";
+import { type Negotiated, negotiate } from "./negotiate.js";
 import type { PageTokens } from "./pagination.js";
 import { type FileFilter, partitionFilter } from "./predicates.js";
 import type { UrlSigner } from "./signing.js";
@@ -71,12 +72,12 @@ export async function prepareMetadata(
   if (version !== undefined && timestamp !== null)
     throw badRequest("sharing: version and timestamp cannot both be set");
   const snapshot = await snapshotFor(t, version, timestamp ?? undefined);
-  const format = chooseFormat(caps, snapshot.protocol);
+  const { format, protocol } = negotiateSnapshot(t, caps, snapshot);
   const historical = version !== undefined || timestamp !== null;
   return {
     headers: responseHeaders(snapshot.version, format, false),
     lines: function* () {
-      yield protocolLine(format, snapshot.protocol);
+      yield protocolLine(format, protocol);
       yield metadataLine(format, snapshot.metadata, historical ? snapshot.version : undefined, snapshot);
     },
   };
@@ -183,8 +184,7 @@ export async function prepareQuery(t: ServedTable, caps: Capabilities, body: Que
     pinned !== undefined
       ? await pinnedSnapshot(t, pinned)
       : await snapshotFor(t, body.version, body.timestamp);
-  const format = chooseFormat(caps, snapshot.protocol);
-  checkDeletionVectors(caps, snapshot.files);
+  const { format, protocol } = negotiateSnapshot(t, caps, snapshot);
   const historical = body.version !== undefined || body.timestamp !== undefined;
   const filter = partitionFilter(body.jsonPredicateHints, snapshot.partitionColumns);
   const limit = body.limitHint;
@@ -195,7 +195,7 @@ export async function prepareQuery(t: ServedTable, caps: Capabilities, body: Que
   return {
     headers: responseHeaders(snapshot.version, format, caps.includeEndStreamAction),
     lines: function* () {
-      yield protocolLine(format, snapshot.protocol);
+      yield protocolLine(format, protocol);
       yield metadataLine(format, snapshot.metadata, historical ? snapshot.version : undefined, snapshot);
       const lines = new FileLines(t, format, snapshot.files.length <= MAX_CACHED_FILES);
       const extra = historical ? { version: snapshot.version, timestamp: snapshot.timestamp } : {};
@@ -301,12 +301,16 @@ async function prepareStreamingQuery(
   const end = Math.min(ending ?? latest.version, latest.version);
   const snapshot = await versionSnapshot(t, start);
   const commits = await loadCommits(t, start, end);
-  const format = chooseFormat(caps, snapshot.protocol);
+  const { format, protocol } = negotiate(
+    caps,
+    { ...snapshot, deletionVectors: commitsHaveDeletionVectors(commits) },
+    tableName(t),
+  );
   const endAction = caps.includeEndStreamAction;
   return {
     headers: responseHeaders(start, format, endAction),
     lines: function* () {
-      yield protocolLine(format, snapshot.protocol);
+      yield protocolLine(format, protocol);
       yield metadataLine(format, snapshot.metadata, start, undefined);
       const lines = new FileLines(t, format);
       let files = 0;
@@ -329,12 +333,19 @@ async function prepareStreamingQuery(
 // ---------------------------------------------------------------------------------------------
 // Helpers
 
-export function chooseFormat(caps: Capabilities, protocol: ProtocolAction): ResponseFormat {
-  const accepted = caps.responseFormat.length > 0 ? caps.responseFormat : ["parquet"];
-  if (accepted.includes("parquet") && protocol.minReaderVersion === 1) return "parquet";
-  // A table that needs more than reader version 1 goes out in the delta format, as PROTOCOL.md
-  // says; a client that asked only for parquet must then refuse it.
-  return "delta";
+/** The format and protocol of an answer about `snapshot` (its files decide on deletion vectors). */
+function negotiateSnapshot(t: ServedTable, caps: Capabilities, snapshot: Snapshot): Negotiated {
+  const deletionVectors = snapshot.files.some((f) => f.deletionVector);
+  return negotiate(caps, { ...snapshot, deletionVectors }, tableName(t));
+}
+
+/** A data change file of these commits has a deletion vector. */
+export function commitsHaveDeletionVectors(commits: Commit[]): boolean {
+  return commits.some((c) => c.actions.some((a) => a.add?.deletionVector || a.remove?.deletionVector));
+}
+
+export function tableName(t: ServedTable): string {
+  return `${t.share}.${t.schema}.${t.entry.name}`;
 }
 
 export function responseHeaders(
@@ -351,16 +362,6 @@ export function responseHeaders(
     [TABLE_VERSION_HEADER]: String(version),
     [CAPABILITIES_HEADER]: formatCapabilities(caps),
   };
-}
-
-function checkDeletionVectors(caps: Capabilities, files: AddAction[]): void {
-  if (files.some((f) => f.deletionVector) && !caps.readerFeatures.includes("deletionvectors")) {
-    // Answering without them would show deleted rows; a client must say it can apply them.
-    throw new ArcuateError(
-      "UNSUPPORTED_FEATURE",
-      "sharing: the table has deletion vectors; ask with delta-sharing-capabilities: responseformat=delta;readerfeatures=deletionvectors",
-    );
-  }
 }
 
 export function requireHistory(t: ServedTable, what: string): void {

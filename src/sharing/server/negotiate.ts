@@ -1,0 +1,72 @@
+// The response format and protocol of a table answer, from what the client declared in
+// `delta-sharing-capabilities` (PROTOCOL.md #delta-sharing-capabilities-header), as the reference
+// server decides them: one requested format is honoured; with both, parquet when the table needs
+// nothing parquet cannot carry. A client that declared no reader features gets the table as a
+// reader-version-1 table (its other features change nothing in how its data files read), unless
+// the table truly needs a feature to be read right (column mapping, deletion vectors, timestamp
+// without time zone, type widening); then the request is refused with a message naming the feature
+// and how to ask for it.
+import type { MetadataAction, ProtocolAction } from "../../delta/actions.js";
+import { ArcuateError } from "../../errors.js";
+import type { Capabilities, ResponseFormat } from "../protocol.js";
+
+export interface Negotiated {
+  format: ResponseFormat;
+  /** The protocol to report: the table's, or reader version 1 for a client of no reader features. */
+  protocol: ProtocolAction;
+}
+
+/** What about the table decides the answer. */
+export interface TableNeeds {
+  protocol: ProtocolAction;
+  metadata: MetadataAction;
+  /** A file of the answer has a deletion vector (its deleted rows must not be shown). */
+  deletionVectors: boolean;
+}
+
+const VALUE_FEATURES = new Set(["timestampNtz", "typeWidening", "typeWidening-preview"]);
+
+/** Reader features whose absence in a client would make it read wrong rows or wrong columns. */
+export function neededReaderFeatures(table: TableNeeds): string[] {
+  const needed: string[] = [];
+  const mode = table.metadata.configuration?.["delta.columnMapping.mode"];
+  if (mode !== undefined && mode !== "none") needed.push("columnMapping");
+  if (table.deletionVectors) needed.push("deletionVectors");
+  // Types a reader without the feature cannot parse (timestamp_ntz) or reads narrower than the
+  // schema says (data files written before a type was widened).
+  for (const feature of table.protocol.readerFeatures ?? []) {
+    if (VALUE_FEATURES.has(feature)) needed.push(feature);
+  }
+  return needed;
+}
+
+export function negotiate(caps: Capabilities, table: TableNeeds, name: string): Negotiated {
+  const requested: ResponseFormat[] = caps.responseFormat.length > 0 ? caps.responseFormat : ["parquet"];
+  // Reader features are only for the delta format: a parquet answer cannot carry any.
+  const declared = requested.includes("delta") ? caps.readerFeatures : [];
+  const missing = neededReaderFeatures(table).filter((f) => !declared.includes(f.toLowerCase()));
+  if (missing.length > 0) {
+    const what = missing.length === 1 ? "feature" : "features";
+    throw new ArcuateError(
+      "UNSUPPORTED_FEATURE",
+      `sharing: table ${name} needs the reader ${what} ${missing.join(" and ")}, which the request did not declare; ` +
+        `ask with delta-sharing-capabilities: responseformat=delta;readerfeatures=${missing.map((f) => f.toLowerCase()).join(",")}`,
+    );
+  }
+  const protocol = declared.length > 0 ? table.protocol : readerVersionOne(table.protocol);
+  let format: ResponseFormat;
+  if (requested.length === 1) format = requested[0]!;
+  else format = protocol.minReaderVersion === 1 && requested.includes("parquet") ? "parquet" : "delta";
+  return { format, protocol };
+}
+
+/**
+ * The table as a client of no reader features may read it: reader version 1, no features, and a
+ * writer version below the one that lists features (the reference server reports 2 then).
+ */
+function readerVersionOne(protocol: ProtocolAction): ProtocolAction {
+  return {
+    minReaderVersion: 1,
+    minWriterVersion: protocol.minWriterVersion < 7 ? protocol.minWriterVersion : 2,
+  };
+}
