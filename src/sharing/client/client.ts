@@ -19,7 +19,7 @@ import {
 import { decodePool } from "./decode-pool.js";
 import { type HttpOptions, SharingHttp } from "./http.js";
 import { type LoadOptions, loadChanges, loadTable, loadTableBatches } from "./load.js";
-import { loadProfile } from "./profile.js";
+import { loadProfile, parseProfile } from "./profile.js";
 import { CLIENT_READER_FEATURES } from "./read-file.js";
 import {
   type Negotiated,
@@ -93,9 +93,11 @@ export class SharingClient {
   private readonly options: SharingClientOptions;
 
   constructor(profile: Profile, options: SharingClientOptions = {}) {
-    this.profile = profile;
-    this.options = options;
-    this.http = new SharingHttp(profile, options);
+    // Checked here, so that a wrong argument is named at once rather than as an "Invalid URL"
+    // from the first request (a plain-JavaScript caller passing a path, or `{ profile: path }`).
+    this.profile = checkedProfile(profile);
+    this.options = checkedOptions(options);
+    this.http = new SharingHttp(this.profile, this.options);
   }
 
   /** A client for a profile file path, profile JSON text or profile object. */
@@ -386,4 +388,63 @@ function isoTimestamp(value: string | Date | undefined): string | undefined {
     );
   }
   return value;
+}
+
+const FROM_PROFILE_HINT =
+  "use await SharingClient.fromProfile(path) or new SharingClient(await loadProfile(path))";
+
+function checkedProfile(profile: unknown): Profile {
+  if (typeof profile === "string") {
+    throw new ArcuateError(
+      "INVALID_PARAMETER_VALUE",
+      `sharing: new SharingClient takes a loaded profile, not the string '${profile}': ${FROM_PROFILE_HINT}`,
+    );
+  }
+  if (profile === null || typeof profile !== "object" || Array.isArray(profile)) {
+    throw new ArcuateError(
+      "INVALID_PARAMETER_VALUE",
+      `sharing: new SharingClient takes a loaded profile, not ${profile === null ? "null" : typeof profile}: ${FROM_PROFILE_HINT}`,
+    );
+  }
+  const fields = profile as Record<string, unknown>;
+  if (typeof fields["profile"] === "string" && fields["endpoint"] === undefined) {
+    throw new ArcuateError(
+      "INVALID_PARAMETER_VALUE",
+      `sharing: new SharingClient takes the profile itself, not { profile: '${fields["profile"]}' }: ${FROM_PROFILE_HINT}`,
+    );
+  }
+  return parseProfile(fields, "the profile given to new SharingClient");
+}
+
+function checkedOptions(options: unknown): SharingClientOptions {
+  if (options === undefined) return {};
+  if (options === null || typeof options !== "object" || Array.isArray(options)) {
+    throw new ArcuateError("INVALID_PARAMETER_VALUE", "sharing: SharingClient options must be an object");
+  }
+  const given = options as Record<string, unknown>;
+  const count = (name: string, min: number) => {
+    const value = given[name];
+    if (value !== undefined && (typeof value !== "number" || !Number.isInteger(value) || value < min)) {
+      throw new ArcuateError(
+        "INVALID_PARAMETER_VALUE",
+        `sharing: SharingClient option '${name}' must be a whole number >= ${min}, not ${JSON.stringify(value)}`,
+      );
+    }
+  };
+  count("concurrency", 1);
+  count("maxResults", 1);
+  count("decodeWorkers", 0);
+  const formats = given["responseFormats"];
+  if (
+    formats !== undefined &&
+    (!Array.isArray(formats) ||
+      formats.length === 0 ||
+      formats.some((format) => format !== "parquet" && format !== "delta"))
+  ) {
+    throw new ArcuateError(
+      "INVALID_PARAMETER_VALUE",
+      `sharing: SharingClient option 'responseFormats' must list "parquet" and/or "delta", not ${JSON.stringify(formats)}`,
+    );
+  }
+  return options as SharingClientOptions;
 }
