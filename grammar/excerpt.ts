@@ -41,6 +41,10 @@ export function excerpt(text: string, position: Position, length = 1): string {
     prefix = start > 0 ? "…" : "";
     if (start + WINDOW < line.length) shown += "…";
   }
+  // Control characters and U+2028/U+2029 (line breaks to many editors and terminals) would bend
+  // the excerpt out of shape: each is shown as one U+FFFD, so the caret still lands under it.
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: controls are exactly what is replaced
+  shown = shown.replace(/[\u0000-\u0008\u000b-\u001f\u007f\u2028\u2029]/g, "\ufffd");
   const caretAt = position.column - 1 - start;
   const width = Math.max(1, Math.min(length, shown.length - caretAt));
   // Keep tabs in the caret line where the source has them, so the caret lands under the token.

@@ -185,4 +185,11 @@ describe("positions", () => {
       limit: { kind: "parameter", name: "n", span: { line: 2, column: 31, start: 43, end: 45 } },
     });
   });
+
+  it("shows control characters and U+2028 in an excerpt as one mark each, the caret under its own", () => {
+    // found by the fuzz test: a raw U+2028 broke the excerpt's line in two
+    expect(() => parse("\u2028\u0000")).toThrow(
+      'syntax error at line 1, column 2: unexpected character "\\u0000"\n  1 | \ufffd\ufffd\n    |  ^',
+    );
+  });
 });
