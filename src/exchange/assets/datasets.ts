@@ -183,6 +183,13 @@ async function importDatasets(context: AssetImportContext): Promise<AssetSummary
   const experimentId = experiment!.experiment_id;
   const latest = await latestRows(source, "evaluation_datasets", "dataset_id");
   if (latest.size === 0) return summary;
+  const capabilities = await mlflow.capabilities();
+  if (!capabilities.evaluationDatasets) {
+    summary.skipped.push(
+      `evaluation datasets: ${mlflow.trackingUri} has no evaluation dataset API (MLflow ${capabilities.version ?? "2.x"}); ${latest.size} datasets were not imported`,
+    );
+    return summary;
+  }
   const existing = await mlflow.evaluationDatasets.searchAll([experimentId]);
   const targets = new Map<string, string>();
   for (const [sourceId, row] of latest) {

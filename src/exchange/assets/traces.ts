@@ -547,6 +547,15 @@ async function importTraces(context: AssetImportContext): Promise<AssetSummary> 
   const progress = (message: string) => context.onProgress?.({ step: "traces", message });
   const experimentId = experiment!.experiment_id;
   const traces = await latestRows(source, "traces", "trace_id");
+  // An MLflow 2.x recipient has no MLflow 3 trace API to write into: say so, import the rest.
+  const capabilities = await mlflow.capabilities();
+  if (!capabilities.tracesV3) {
+    if (traces.size > 0)
+      summary.skipped.push(
+        `traces: ${mlflow.trackingUri} has no MLflow 3 trace API (MLflow ${capabilities.version ?? "2.x"}); ${traces.size} traces were not imported`,
+      );
+    return summary;
+  }
   const assessments = await latestRows(source, "assessments", "assessment_id");
   const byTrace = new Map<string, Row[]>();
   for (const row of [...assessments.values()].sort((a, b) => Number(a.create_time) - Number(b.create_time))) {
