@@ -168,13 +168,18 @@ describe("golden tables: the client's rows equal load_as_pandas's", () => {
     } catch (error) {
       failure = error as Error;
     }
-    if (!("error" in expected)) {
+    // The connector and delta-rs hand variant columns over as their raw binary encoding, so
+    // neither is an oracle for them: arcuate's own disk read is, which test/delta/golden.test.ts
+    // compares with Spark.
+    const variant = key.startsWith("spark-variant");
+    if (variant && failure) throw failure;
+    if (!("error" in expected) && !variant) {
       if (failure) throw failure;
       note("equal to load_as_pandas", key);
       expect(actual).toEqual(pythonRows(expected));
       return;
     }
-    if (failure) {
+    if (failure && !variant) {
       // Both refuse: the table is not readable through sharing (the server refuses it, or it is
       // corrupt). Our refusal must be a clear, arcuate-style message.
       note(`both refuse`, key);
@@ -187,7 +192,7 @@ describe("golden tables: the client's rows equal load_as_pandas's", () => {
     // delta-kernel build it bundles); arcuate can. Then delta-rs reading the table straight from
     // disk is the oracle.
     const direct = deltaRs[key]!;
-    if (!("error" in direct)) {
+    if (!variant && !("error" in direct)) {
       note("python fails, equal to delta-rs from disk", key);
       expect(actual).toEqual(pythonRows(direct));
       return;

@@ -28,6 +28,9 @@ export const CLIENT_READER_FEATURES: readonly string[] = [
   "typeWidening-preview",
   "v2Checkpoint",
   "vacuumProtocolCheck",
+  // variants decode to JSON text, as src/delta reads them (docs/delta.md)
+  "variantType",
+  "variantType-preview",
 ];
 
 /** How to read the data files of one table: its schema and column mapping. */
