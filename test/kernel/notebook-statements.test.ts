@@ -30,6 +30,7 @@ describe.each(["provider.ipynb", "recipient.ipynb"])("%s", (name) => {
     const variables: Record<string, string> = {
       trackingUri: "http://127.0.0.1:5000",
       profile: "/tmp/partner_lab.share",
+      experimentName: "churn-prediction",
     };
     // EXPLAIN runs nothing, USE included: the session starts where the notebook's USE cells lead.
     const session = createSession({

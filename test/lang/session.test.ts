@@ -180,7 +180,7 @@ describe("statements of the language alone work with the default runtime", () =>
         "  1. createShare: create share s",
         '     share="s" comment=null ifNotExists=false workDir="/work/arcuate"',
         "  2. addExperimentToShare: export experiment '/Users/me/churn' from http://a:5000 into share s as schema churn",
-        '     share="s" experiment="/Users/me/churn" schema="churn" mlflowUri="http://a:5000" workDir="/work/arcuate"',
+        '     share="s" experiment="/Users/me/churn" schema="churn" mlflowUri="http://a:5000" traces=true workDir="/work/arcuate"',
       ].join("\n"),
     });
     expect(session.explain("SHOW SHARES")).toBe(
