@@ -325,7 +325,7 @@ describe("table version and metadata", () => {
     expect(info.protocol).toEqual({ minReaderVersion: 1 });
     expect(info.metadata.schemaString).toBe(SCHEMA);
     expect(seen[0]!.headers["delta-sharing-capabilities"]).toBe(
-      "responseformat=parquet,delta;readerfeatures=columnMapping,deletionVectors,timestampNtz,typeWidening,typeWidening-preview,v2Checkpoint,vacuumProtocolCheck;includeendstreamaction=true",
+      "responseformat=parquet,delta;readerfeatures=columnMapping,deletionVectors,timestampNtz,typeWidening,typeWidening-preview,v2Checkpoint,vacuumProtocolCheck,variantType,variantType-preview;includeendstreamaction=true",
     );
   });
 
@@ -370,7 +370,7 @@ describe("table version and metadata", () => {
               deltaProtocol: {
                 minReaderVersion: 3,
                 minWriterVersion: 7,
-                readerFeatures: ["variantType", "columnMapping", "fancyNewThing"],
+                readerFeatures: ["variantShredding-preview", "columnMapping", "fancyNewThing"],
               },
             },
           },
@@ -389,7 +389,7 @@ describe("table version and metadata", () => {
         { "delta-sharing-capabilities": "responseformat=delta" },
       );
     await expect(client().tableMetadata(table)).rejects.toThrow(
-      "sharing: GET /shares/s/schemas/x/tables/t/metadata: the table uses reader features this client cannot honour: variantType, fancyNewThing",
+      "sharing: GET /shares/s/schemas/x/tables/t/metadata: the table uses reader features this client cannot honour: variantShredding-preview, fancyNewThing",
     );
   });
 
