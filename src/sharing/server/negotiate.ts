@@ -4,8 +4,8 @@
 // nothing parquet cannot carry. A client that declared no reader features gets the table as a
 // reader-version-1 table (its other features change nothing in how its data files read), unless
 // the table truly needs a feature to be read right (column mapping, deletion vectors, timestamp
-// without time zone, type widening); then the request is refused with a message naming the feature
-// and how to ask for it.
+// without time zone, type widening) or to be parsed at all (variant); then the request is refused
+// with a message naming the feature and how to ask for it.
 import type { MetadataAction, ProtocolAction } from "../../delta/actions.js";
 import { ArcuateError } from "../../errors.js";
 import type { Capabilities, ResponseFormat } from "../protocol.js";
@@ -25,6 +25,13 @@ export interface TableNeeds {
 }
 
 const VALUE_FEATURES = new Set(["timestampNtz", "typeWidening", "typeWidening-preview"]);
+/**
+ * Features whose types a reader that declared no reader features cannot parse in the schema (the
+ * Python connector's parquet path fails with "Could not parse datatype: variant"). A delta-format
+ * client is handed the table's own protocol and checks these itself, so only a parquet answer,
+ * which reports reader version 1, is refused for them.
+ */
+const SCHEMA_FEATURES = new Set(["variantType", "variantType-preview"]);
 
 /** Reader features whose absence in a client would make it read wrong rows or wrong columns. */
 export function neededReaderFeatures(table: TableNeeds): string[] {
@@ -44,7 +51,13 @@ export function negotiate(caps: Capabilities, table: TableNeeds, name: string): 
   const requested: ResponseFormat[] = caps.responseFormat.length > 0 ? caps.responseFormat : ["parquet"];
   // Reader features are only for the delta format: a parquet answer cannot carry any.
   const declared = requested.includes("delta") ? caps.readerFeatures : [];
-  const missing = neededReaderFeatures(table).filter((f) => !declared.includes(f.toLowerCase()));
+  const needed = neededReaderFeatures(table);
+  if (declared.length === 0) {
+    for (const feature of table.protocol.readerFeatures ?? []) {
+      if (SCHEMA_FEATURES.has(feature)) needed.push(feature);
+    }
+  }
+  const missing = needed.filter((f) => !declared.includes(f.toLowerCase()));
   if (missing.length > 0) {
     const what = missing.length === 1 ? "feature" : "features";
     throw new ArcuateError(
