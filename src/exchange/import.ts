@@ -1,10 +1,9 @@
-// Import: an arcuate export → the recipient's MLflow, faithfully and idempotently. Runs keep
 // their names, statuses, times, params, tags, inputs, nested-run links, every metric point and
 // every artifact; ids the recipient's server assigns are recorded as `arcuate.source.*` tags,
 // which is also how a second import (or one after a crash) finds what is already there and adds
 // only what is missing. A run's status and end time are set last, so an interrupted import
 // leaves it RUNNING until an import completes it.
-import { createHash } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { createWriteStream } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -690,9 +689,16 @@ export async function importRunsAndModels(
     return await importInto();
   } catch (error) {
     // Nothing of the import landed: the experiments it made go again (a rerun makes them anew).
+    // MLflow's REST API only soft-deletes, and a deleted experiment keeps its name from being
+    // made again ("already exists in deleted state"), so it is renamed out of the way first.
     if (targets.createdRuns.size === 0) {
-      for (const experiment of created)
-        await mlflow.experiments.delete(experiment.experiment_id).catch(() => {});
+      for (const experiment of created) {
+        const aside = `${experiment.name} (failed import ${randomUUID().slice(0, 8)})`;
+        await mlflow.experiments
+          .rename(experiment.experiment_id, aside)
+          .then(() => mlflow.experiments.delete(experiment.experiment_id))
+          .catch(() => {});
+      }
     }
     throw error;
   }

@@ -109,6 +109,12 @@ export class Experiments {
   async restore(experimentId: string): Promise<void> {
     await this.http.call("POST", "/mlflow/experiments/restore", { body: { experiment_id: experimentId } });
   }
+
+  async rename(experimentId: string, newName: string): Promise<void> {
+    await this.http.call("POST", "/mlflow/experiments/update", {
+      body: { experiment_id: experimentId, new_name: newName },
+    });
+  }
 }
 
 export interface CreateRunOptions {
