@@ -38,7 +38,13 @@ export interface ShareObject {
   span: Span;
 }
 
-export type Alteration = { kind: "add"; object: ShareObject } | { kind: "remove"; alias: Value };
+export type Alteration =
+  | { kind: "add"; object: ShareObject }
+  | { kind: "remove"; alias: Value }
+  /** What recipients see besides the name (SET DISPLAYNAME / COMMENT / PROPERTIES). */
+  | { kind: "setDisplayName" | "setComment"; value: Value }
+  /** `value: null` removes the property. */
+  | { kind: "setProperties"; properties: Array<{ key: Value; value: Value | null }> };
 
 export type CompareOperator = "=" | "!=" | "<" | "<=" | ">" | ">=";
 

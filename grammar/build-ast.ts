@@ -36,6 +36,7 @@ import type {
   RefreshShareCstNode,
   ScriptCstNode,
   SelectStatementCstNode,
+  ShareDetailCstNode,
   ShareObjectCstNode,
   ShowStatementCstNode,
   StatementCstNode,
@@ -158,12 +159,29 @@ function alterShare(node: AlterShareCstNode): Body {
 function buildAlteration(node: AlterationCstNode): Alteration {
   const c = node.children;
   if (c.REMOVE) return { kind: "remove", alias: name(c.exportName) };
+  if (c.SET) return shareDetail(one(c.shareDetail));
   const kind = c.EXPERIMENT ? "experiment" : c.PROMPT ? "prompt" : "model";
   const alias = c.exportName ? name(c.exportName) : null;
   const without = c.assetName ? name(c.assetName) : null;
   return {
     kind: "add",
     object: shareObject(kind, objectNameOf(c), alias, nodeSpan(node), false, without),
+  };
+}
+
+function shareDetail(node: ShareDetailCstNode): Alteration {
+  const c = node.children;
+  if (c.DISPLAYNAME) return { kind: "setDisplayName", value: stringValue(c.stringValue) };
+  if (c.COMMENT) return { kind: "setComment", value: stringValue(c.stringValue) };
+  return {
+    kind: "setProperties",
+    properties: (c.shareProperty ?? []).map((p) => {
+      const values = p.children.stringValue ?? [];
+      return {
+        key: stringValue(values.slice(0, 1)),
+        value: p.children.NULL ? null : stringValue(values.slice(1, 2)),
+      };
+    }),
   };
 }
 

@@ -152,6 +152,35 @@ export type AlterationCstChildren = {
   WITHOUT?: IToken[];
   assetName?: AssetNameCstNode[];
   REMOVE?: IToken[];
+  SET?: IToken[];
+  shareDetail?: ShareDetailCstNode[];
+};
+
+export interface ShareDetailCstNode extends CstNode {
+  name: "shareDetail";
+  children: ShareDetailCstChildren;
+}
+
+export type ShareDetailCstChildren = {
+  DISPLAYNAME?: IToken[];
+  stringValue?: StringValueCstNode[];
+  COMMENT?: IToken[];
+  PROPERTIES?: IToken[];
+  LParen?: IToken[];
+  shareProperty?: SharePropertyCstNode[];
+  Comma?: IToken[];
+  RParen?: IToken[];
+};
+
+export interface SharePropertyCstNode extends CstNode {
+  name: "shareProperty";
+  children: SharePropertyCstChildren;
+}
+
+export type SharePropertyCstChildren = {
+  stringValue: StringValueCstNode[];
+  Equals: IToken[];
+  NULL?: IToken[];
 };
 
 export interface RefreshShareCstNode extends CstNode {

@@ -18,6 +18,9 @@
 //   alteration     = ADD ( EXPERIMENT experimentName | MODEL modelName | PROMPT promptName )
 //                    [AS exportName] [WITHOUT assetName]       -- assetName: traces
 //                  | REMOVE exportName
+//                  | SET ( DISPLAYNAME stringValue | COMMENT stringValue
+//                        | PROPERTIES "(" shareProperty { "," shareProperty } ")" )
+//   shareProperty  = stringValue "=" ( stringValue | NULL )   -- NULL removes the property
 //   refreshShare   = REFRESH SHARE shareName [exportName]
 //   dropStatement  = DROP ( SHARE [IF EXISTS] shareName | RECIPIENT [IF EXISTS] recipientName )
 //   grantStatement = GRANT SELECT ON SHARE shareName TO RECIPIENT recipientName
@@ -295,7 +298,48 @@ export class ArcuateParser extends CstParser {
           this.SUBRULE2(this.exportName);
         },
       },
+      {
+        ALT: () => {
+          this.CONSUME(K.SET);
+          this.SUBRULE(this.shareDetail);
+        },
+      },
     ]);
+  });
+
+  shareDetail = this.RULE("shareDetail", () => {
+    this.OR([
+      {
+        ALT: () => {
+          this.CONSUME(K.DISPLAYNAME);
+          this.SUBRULE(this.stringValue);
+        },
+      },
+      {
+        ALT: () => {
+          this.CONSUME(K.COMMENT);
+          this.SUBRULE2(this.stringValue);
+        },
+      },
+      {
+        ALT: () => {
+          this.CONSUME(K.PROPERTIES);
+          this.CONSUME(LParen);
+          this.SUBRULE(this.shareProperty);
+          this.MANY(() => {
+            this.CONSUME(Comma);
+            this.SUBRULE2(this.shareProperty);
+          });
+          this.CONSUME(RParen);
+        },
+      },
+    ]);
+  });
+
+  shareProperty = this.RULE("shareProperty", () => {
+    this.SUBRULE(this.stringValue);
+    this.CONSUME(Equals);
+    this.OR([{ ALT: () => this.SUBRULE2(this.stringValue) }, { ALT: () => this.CONSUME(K.NULL) }]);
   });
 
   refreshShare = this.RULE("refreshShare", () => {

@@ -19,7 +19,7 @@ import {
 } from "../exchange/index.js";
 
 import { allPages, MlflowClient } from "../mlflow/index.js";
-import { Catalog } from "../sharing/catalog/catalog.js";
+import { Catalog, type ShareDetailsChange } from "../sharing/catalog/catalog.js";
 import { resolveCatalogLocation } from "../sharing/catalog/location.js";
 import { loadProfile, SharingClient } from "../sharing/client/index.js";
 import { ModelSharingClient } from "../sharing/client/models.js";
@@ -490,6 +490,15 @@ export function arcuateRuntime(): Runtime {
           throw error;
         });
       return exportMessage(`model '${args.model}'`, summary, args.share);
+    },
+    async alterShareDetails(args) {
+      const change: ShareDetailsChange = {};
+      if (args.displayName !== undefined) change.displayName = args.displayName;
+      if (args.comment !== undefined) change.comment = args.comment;
+      if (args.properties !== undefined) change.properties = args.properties;
+      const info = await (await openCatalog(args.workDir)).alterShare(args.share, change);
+      const props = Object.keys(info.properties ?? {}).length;
+      return `share ${info.name}: display name ${info.displayName === undefined ? "not set" : `'${info.displayName}'`}, ${props} ${props === 1 ? "property" : "properties"}`;
     },
     async removeFromShare(args) {
       const catalog = await openCatalog(args.workDir);

@@ -1,7 +1,7 @@
 // AST → plan. Pure: binds :parameters, checks names and coordinates, fills in the defaults a
 // statement leaves out (MLflow server, profile, working folder, export names), and returns data.
 // A USE statement changes the defaults of the statements after it in the same script.
-import type { Script, ShareObject, Statement, StatementOf, Value } from "../../grammar/ast.js";
+import type { Alteration, Script, ShareObject, Statement, StatementOf, Value } from "../../grammar/ast.js";
 import { ConfigurationError } from "../errors.js";
 import { nameProblem } from "../sharing/protocol.js";
 import {
@@ -11,7 +11,14 @@ import {
   parseTableCoordinate,
 } from "./coordinates.js";
 import { compileFilter } from "./filter.js";
-import { type ChartAxis, DEFAULT_PREVIEW_ROWS, type Plan, type PlanStep, type RuntimeStep } from "./plan.js";
+import {
+  type AlterShareDetailsArgs,
+  type ChartAxis,
+  DEFAULT_PREVIEW_ROWS,
+  type Plan,
+  type PlanStep,
+  type RuntimeStep,
+} from "./plan.js";
 import { statementTitle } from "./titles.js";
 import { type BindContext, bindCount, bindString, statementError } from "./values.js";
 
@@ -76,14 +83,25 @@ class StatementCompiler {
       }
       case "alterShare": {
         const share = this.shareName(s.share);
-        return s.alterations.map((alteration) =>
-          alteration.kind === "add"
-            ? this.addObject(share, alteration.object, s)
-            : {
-                step: "removeFromShare",
-                args: { share, schema: this.schemaName(alteration.alias), workDir },
-              },
-        );
+        const steps: RuntimeStep[] = [];
+        let details: AlterShareDetailsArgs | undefined;
+        for (const alteration of s.alterations) {
+          if (alteration.kind === "add") steps.push(this.addObject(share, alteration.object, s));
+          else if (alteration.kind === "remove")
+            steps.push({
+              step: "removeFromShare",
+              args: { share, schema: this.schemaName(alteration.alias), workDir },
+            });
+          else {
+            // Every SET of one statement is one catalog change, made in one step.
+            if (!details) {
+              details = { share, workDir };
+              steps.push({ step: "alterShareDetails", args: details });
+            }
+            this.shareDetails(details, alteration);
+          }
+        }
+        return steps;
       }
       case "refreshShare":
         return [
@@ -360,6 +378,24 @@ class StatementCompiler {
       );
     }
     return uri.replace(/\/+$/, "");
+  }
+
+  private shareDetails(
+    details: AlterShareDetailsArgs,
+    alteration: Extract<Alteration, { kind: "setDisplayName" | "setComment" | "setProperties" }>,
+  ): void {
+    if (alteration.kind === "setProperties") {
+      details.properties ??= {};
+      for (const p of alteration.properties) {
+        details.properties[bindString(p.key, this.bind, "a property key")] =
+          p.value === null ? null : bindString(p.value, this.bind, "a property value");
+      }
+    } else if (alteration.kind === "setDisplayName") {
+      const text = bindString(alteration.value, this.bind, "a display name");
+      details.displayName = text === "" ? null : text;
+    } else {
+      details.comment = bindString(alteration.value, this.bind, "a comment");
+    }
   }
 
   private optionalString(value: Value | null, what: string): string | null {

@@ -126,6 +126,8 @@ function callRuntime(
       return runtime.addModelToShare(step.args, context);
     case "addPromptToShare":
       return runtime.addPromptToShare(step.args, context);
+    case "alterShareDetails":
+      return runtime.alterShareDetails(step.args, context);
     case "removeFromShare":
       return runtime.removeFromShare(step.args, context);
     case "refreshShare":

@@ -30,6 +30,14 @@ export function describeStep(step: PlanStep): string {
       return `export prompt '${step.args.prompt}' (every version, aliases) from ${server(step.args.mlflowUri)} into share ${step.args.share} as schema ${step.args.schema}`;
     case "addModelToShare":
       return `export registered model '${step.args.model}' from ${server(step.args.mlflowUri)} into share ${step.args.share} as schema ${step.args.schema}`;
+    case "alterShareDetails": {
+      const parts = [
+        ...(step.args.displayName !== undefined ? ["display name"] : []),
+        ...(step.args.comment !== undefined ? ["comment"] : []),
+        ...Object.keys(step.args.properties ?? {}).map((k) => `property '${k}'`),
+      ];
+      return `set the ${parts.join(", ")} recipients see of share ${step.args.share}`;
+    }
     case "removeFromShare":
       return `remove schema ${step.args.schema} from share ${step.args.share}`;
     case "refreshShare":

@@ -29,11 +29,14 @@ export const HELP_ENTRIES: readonly HelpEntry[] = [
     topic: "ALTER SHARE",
     syntax: [
       "ALTER SHARE share ADD EXPERIMENT 'name' [AS schema] | ADD MODEL 'name' [AS schema] | REMOVE schema, …",
+      "ALTER SHARE share SET DISPLAYNAME 'text' | SET COMMENT 'text' | SET PROPERTIES ('key' = 'value' | NULL, …)",
     ],
-    summary: "Adds exports to a share, or removes one (the exported tables stay in the working folder).",
+    summary:
+      "Adds exports to a share, or removes one (the exported tables stay in the working folder). SET changes what recipients see of the share besides its name: its display name, comment and properties (NULL removes a property, '' clears the display name).",
     examples: [
       "ALTER SHARE churn_share ADD MODEL 'churn-classifier' AS classifier",
       "ALTER SHARE churn_share REMOVE churn",
+      "ALTER SHARE churn_share SET DISPLAYNAME 'Churn models', SET PROPERTIES ('team' = 'growth')",
     ],
   },
   {

@@ -66,6 +66,13 @@ export interface AddModelToShareArgs extends Provider {
   /** null only in a plan EXPLAIN prints: no MLflow server is set yet (running it is refused). */
   mlflowUri: string | null;
 }
+/** SET DISPLAYNAME / COMMENT / PROPERTIES: a string sets, null clears (a property: removes). */
+export interface AlterShareDetailsArgs extends Provider {
+  share: string;
+  displayName?: string | null;
+  comment?: string | null;
+  properties?: Record<string, string | null>;
+}
 export interface RemoveFromShareArgs extends Provider {
   share: string;
   schema: string;
@@ -202,6 +209,7 @@ export type RuntimeStep =
   | { step: "addModelToShare"; args: AddModelToShareArgs }
   | { step: "addPromptToShare"; args: AddPromptToShareArgs }
   | { step: "removeFromShare"; args: RemoveFromShareArgs }
+  | { step: "alterShareDetails"; args: AlterShareDetailsArgs }
   | { step: "refreshShare"; args: RefreshShareArgs }
   | { step: "createRecipient"; args: CreateRecipientArgs }
   | { step: "dropRecipient"; args: DropRecipientArgs }

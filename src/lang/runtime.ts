@@ -9,6 +9,7 @@ import type {
   AddExperimentToShareArgs,
   AddModelToShareArgs,
   AddPromptToShareArgs,
+  AlterShareDetailsArgs,
   CreateRecipientArgs,
   CreateShareArgs,
   DescribeHistoryArgs,
@@ -87,6 +88,7 @@ export interface Runtime {
   addModelToShare(args: AddModelToShareArgs, context: StepContext): Promise<ActionOutput>;
   addPromptToShare(args: AddPromptToShareArgs, context: StepContext): Promise<ActionOutput>;
   removeFromShare(args: RemoveFromShareArgs, context: StepContext): Promise<ActionOutput>;
+  alterShareDetails(args: AlterShareDetailsArgs, context: StepContext): Promise<ActionOutput>;
   refreshShare(args: RefreshShareArgs, context: StepContext): Promise<ActionOutput>;
   // Recipient: a Delta Sharing client on a profile (src/sharing/client) and imports into MLflow.
   showRemoteShares(args: ShowRemoteSharesArgs, context: StepContext): Promise<TableOutput>;

@@ -12,7 +12,8 @@ export function statementTitle(s: Statement): string {
       const added = [
         ...new Set(s.alterations.flatMap((a) => (a.kind === "add" ? [a.object.kind.toUpperCase()] : []))),
       ];
-      return added.length === 0 ? "ALTER SHARE … REMOVE" : `ALTER SHARE … ADD ${added.join(", ")}`;
+      if (added.length > 0) return `ALTER SHARE … ADD ${added.join(", ")}`;
+      return s.alterations.some((a) => a.kind === "remove") ? "ALTER SHARE … REMOVE" : "ALTER SHARE … SET";
     }
     case "refreshShare":
       return "REFRESH SHARE";

@@ -11,6 +11,11 @@ import type { AddAction, CdcAction, MetadataAction, ProtocolAction, RemoveAction
 export interface Share {
   name: string;
   id?: string;
+  /** The name to show people; at most 255 characters. */
+  displayName?: string;
+  comment?: string;
+  /** At most 50 pairs; keys up to 255 characters, values up to 1000. */
+  properties?: Record<string, string>;
 }
 
 export interface Schema {
@@ -57,6 +62,23 @@ export interface QueryRequest {
   timestamp?: string;
   startingVersion?: number;
   endingVersion?: number;
+  /** With startingVersion and the delta format: inline each later `protocol` action, with its version. */
+  includeHistoricalProtocol?: boolean;
+  /** With `asyncquery=true`: a retried submission with the same key maps to the same queryId. */
+  idempotencyKey?: string;
+}
+
+/** POST …/queries/{queryId} body (#get-query-info). */
+export interface QueryInfoRequest {
+  maxFiles?: number;
+  pageToken?: string;
+}
+
+/** The first line of an asynchronous query's answer while it is not done (#get-query-info). */
+export interface QueryStatus {
+  queryId: string;
+  status: "pending" | "failed";
+  errorMessage?: string;
 }
 
 /** GET …/changes query parameters: a start (version or timestamp) is required. */
@@ -66,6 +88,8 @@ export interface ChangesRequest {
   endingVersion?: number;
   endingTimestamp?: string;
   includeHistoricalMetadata?: boolean;
+  /** Delta format only: inline each later `protocol` action, with its version. */
+  includeHistoricalProtocol?: boolean;
 }
 
 /** #json-predicates-for-filtering */
@@ -89,6 +113,8 @@ export interface Capabilities {
   responseFormat: ResponseFormat[];
   readerFeatures: string[];
   includeEndStreamAction: boolean;
+  /** `asyncquery=true` (#asyncquery): the client can poll for a query's answer. */
+  asyncQuery?: boolean;
 }
 
 /** Parses `responseformat=delta,parquet;readerfeatures=deletionvectors;includeendstreamaction=true`. */
@@ -116,6 +142,8 @@ export function parseCapabilities(header: string | null | undefined): Capabiliti
       capabilities.readerFeatures = values;
     } else if (key === "includeendstreamaction") {
       capabilities.includeEndStreamAction = values[0] === "true";
+    } else if (key === "asyncquery") {
+      capabilities.asyncQuery = values[0] === "true";
     }
   }
   return capabilities;
@@ -130,6 +158,7 @@ export function formatCapabilities(capabilities: Partial<Capabilities>): string 
   if (capabilities.includeEndStreamAction !== undefined) {
     parts.push(`includeendstreamaction=${capabilities.includeEndStreamAction}`);
   }
+  if (capabilities.asyncQuery !== undefined) parts.push(`asyncquery=${capabilities.asyncQuery}`);
   return parts.join(";");
 }
 
@@ -196,6 +225,7 @@ export interface ParquetLine {
   cdf?: ParquetChangeFile;
   remove?: ParquetChangeFile;
   endStreamAction?: EndStreamAction;
+  queryStatus?: QueryStatus;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -228,6 +258,7 @@ export interface DeltaLine {
   metaData?: DeltaFormatMetadata;
   file?: DeltaFormatFile;
   endStreamAction?: EndStreamAction;
+  queryStatus?: QueryStatus;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -10,15 +10,20 @@
 import type { Profile } from "../protocol.js";
 import { FolderStore } from "./folder-store.js";
 import { isPostgresLocation, PostgresStore } from "./postgres-store.js";
+import type { ShareDetailsChange } from "./share-details.js";
 import type { CatalogState, CatalogView, SharingCatalog } from "./state.js";
 import { StoredCatalog } from "./stored.js";
 
+export type { ShareDetailsChange } from "./share-details.js";
 export { DEFAULT_ENDPOINT } from "./state.js";
 
 export interface ShareInfo {
   name: string;
   id: string;
+  /** Served to recipients with the share (PROTOCOL.md #list-shares), as `comment` is. */
+  displayName?: string;
   comment?: string;
+  properties?: Record<string, string>;
   createdAt: string;
   tables: TableInfo[];
   /** Names of the recipients holding a grant on this share. */
@@ -88,6 +93,8 @@ export interface Catalog extends SharingCatalog {
 
   setEndpoint(endpoint: string): Promise<void>;
   createShare(name: string, options?: { comment?: string; ifNotExists?: boolean }): Promise<ShareInfo>;
+  /** Sets or clears what recipients see of a share besides its name; limits as PROTOCOL.md sets them. */
+  alterShare(name: string, change: ShareDetailsChange): Promise<ShareInfo>;
   /**
    * Adds the Delta table at `location` to `share` as `schema.table` (the schema is created when
    * needed). With `replace`, an existing entry of that name is pointed at the new location.

@@ -25,7 +25,10 @@ export interface SchemaEntry {
 export interface ShareEntry {
   name: string;
   id: string;
+  /** Served as the share's `displayName`, `comment` and `properties` (PROTOCOL.md #list-shares). */
+  displayName?: string;
   comment?: string;
+  properties?: Record<string, string>;
   createdAt: string;
   schemas: SchemaEntry[];
 }

@@ -19,6 +19,7 @@ import type {
 import { writeFileAtomic } from "./files.js";
 import { checkEndpoint, checkName, checkRecipientName, expiry, tableLocationPath } from "./rules.js";
 import type { Secrets } from "./secrets.js";
+import { applyShareDetails, type ShareDetailsChange } from "./share-details.js";
 import {
   byNameKey,
   type CatalogState,
@@ -120,6 +121,14 @@ export class StoredCatalog implements Catalog {
       const share: ShareEntry = { name, id: randomUUID(), createdAt: new Date().toISOString(), schemas: [] };
       if (options.comment !== undefined) share.comment = options.comment;
       state.shares.push(share);
+      return shareInfo(state, share);
+    });
+  }
+
+  async alterShare(name: string, change: ShareDetailsChange): Promise<ShareInfo> {
+    return this.update((state) => {
+      const share = requireShare(state, name);
+      applyShareDetails(share, change);
       return shareInfo(state, share);
     });
   }
@@ -354,7 +363,9 @@ function shareInfo(state: CatalogState, share: ShareEntry): ShareInfo {
     ),
     recipients: state.grants.filter((g) => nameKey(g.share) === nameKey(share.name)).map((g) => g.recipient),
   };
+  if (share.displayName !== undefined) info.displayName = share.displayName;
   if (share.comment !== undefined) info.comment = share.comment;
+  if (share.properties !== undefined) info.properties = { ...share.properties };
   return info;
 }
 

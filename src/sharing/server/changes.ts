@@ -43,6 +43,7 @@ export async function prepareChanges(
     throw badRequest("sharing: changes need startingVersion or startingTimestamp");
   }
   const historicalMetadata = query.get("includeHistoricalMetadata")?.toLowerCase() === "true";
+  const historicalProtocol = query.get("includeHistoricalProtocol")?.toLowerCase() === "true";
   const maxFilesText = query.get("maxFiles");
   const maxFiles = maxFilesText === null ? undefined : optionalVersion(maxFilesText, "maxFiles");
   if (maxFiles === 0) throw badRequest("sharing: maxFiles must be positive");
@@ -97,10 +98,12 @@ export async function prepareChanges(
     tableName(t),
   );
   const endAction = caps.includeEndStreamAction || maxFiles !== undefined;
+  // Delta format only; a parquet answer ignores the flag (#read-change-data-feed-from-a-table).
+  const protocols = historicalProtocol && format === "delta";
   return {
     headers: responseHeaders(start, format, caps.includeEndStreamAction),
     lines: function* () {
-      yield protocolLine(format, protocol);
+      yield protocolLine(format, protocol, protocols ? head.version : undefined);
       yield metadataLine(format, head.metadata, head.version, undefined);
       const lines = new FileLines(t, format);
       let count = 0;
@@ -108,9 +111,11 @@ export async function prepareChanges(
       pages: for (const commit of commits) {
         const extra = { version: commit.version, timestamp: commit.timestamp };
         const resumed = page !== undefined && commit.version === page.v;
-        if (historicalMetadata && commit.version > start && !(resumed && page.i > 0)) {
+        if ((historicalMetadata || protocols) && commit.version > start && !(resumed && page.i > 0)) {
           for (const action of commit.actions) {
-            if (action.metaData) yield metadataLine(format, action.metaData, commit.version, undefined);
+            if (action.protocol && protocols) yield protocolLine(format, action.protocol, commit.version);
+            if (action.metaData && historicalMetadata)
+              yield metadataLine(format, action.metaData, commit.version, undefined);
           }
         }
         // A commit with change files describes its changes there; otherwise its adds and removes do.

@@ -15,8 +15,12 @@ import { deletionVectorPath, withSignedPath } from "./deletion-vectors.js";
 import type { ServedTable } from "./query.js";
 import { type FileUrls, objectStoreUrls, selfServedUrls } from "./signing.js";
 
-export function protocolLine(format: ResponseFormat, protocol: ProtocolAction): unknown {
-  if (format === "delta") return { protocol: { deltaProtocol: protocol } };
+/** `version` only for includeHistoricalProtocol answers (#protocol-in-delta-format). */
+export function protocolLine(format: ResponseFormat, protocol: ProtocolAction, version?: number): unknown {
+  if (format === "delta")
+    return {
+      protocol: version === undefined ? { deltaProtocol: protocol } : { deltaProtocol: protocol, version },
+    };
   return { protocol: { minReaderVersion: 1 } };
 }
 

@@ -100,6 +100,10 @@ export interface QueryBody {
   /** Asks for a token that later returns fresh URLs of the same snapshot. */
   includeRefreshToken?: boolean;
   refreshToken?: string;
+  /** With startingVersion, delta format: each later protocol action is sent, with its version. */
+  includeHistoricalProtocol?: boolean;
+  /** Asynchronous submissions only (async-queries.ts); Spark's client spells it `idempotency_key`. */
+  idempotencyKey?: string;
 }
 
 /** Checks the types of a query body; a wrong type is MALFORMED_REQUEST, as a JSON mapping error is in the reference server. */
@@ -151,14 +155,36 @@ export function parseQueryBody(body: Record<string, unknown>): QueryBody {
     if (typeof body.includeRefreshToken !== "boolean") throw malformed("includeRefreshToken", "a boolean");
     out.includeRefreshToken = body.includeRefreshToken;
   }
+  if (body.includeHistoricalProtocol !== undefined && body.includeHistoricalProtocol !== null) {
+    if (typeof body.includeHistoricalProtocol !== "boolean")
+      throw malformed("includeHistoricalProtocol", "a boolean");
+    if (body.includeHistoricalProtocol) out.includeHistoricalProtocol = true;
+  }
+  const key = str("idempotencyKey") ?? str("idempotency_key");
+  if (key !== undefined && key !== "") {
+    if (key.length > 256) throw badRequest("sharing: 'idempotencyKey' must be at most 256 characters");
+    out.idempotencyKey = key;
+  }
   return out;
 }
 
-export async function prepareQuery(t: ServedTable, caps: Capabilities, body: QueryBody): Promise<Prepared> {
+/** `pin`: the snapshot version an asynchronous query resolved when it was submitted. */
+export async function prepareQuery(
+  t: ServedTable,
+  caps: Capabilities,
+  body: QueryBody,
+  pin?: number,
+): Promise<Prepared> {
   const set = [body.version, body.timestamp, body.startingVersion].filter((v) => v !== undefined).length;
   if (set > 1) throw badRequest("sharing: only one of version, timestamp and startingVersion may be set");
   if (body.startingVersion !== undefined)
-    return prepareStreamingQuery(t, caps, body.startingVersion, body.endingVersion);
+    return prepareStreamingQuery(
+      t,
+      caps,
+      body.startingVersion,
+      pin ?? body.endingVersion,
+      body.includeHistoricalProtocol === true,
+    );
   if (set > 0 && (body.refreshToken !== undefined || body.includeRefreshToken)) {
     throw badRequest(
       "sharing: refresh tokens are for queries of the latest snapshot, without version or timestamp",
@@ -171,7 +197,7 @@ export async function prepareQuery(t: ServedTable, caps: Capabilities, body: Que
     body.pageToken === undefined
       ? undefined
       : (JSON.parse(t.tokens.verify(body.pageToken, t.principalId, pageListing)) as { v: number; i: number });
-  let pinned = page?.v;
+  let pinned = page?.v ?? pin;
   if (pinned === undefined && body.refreshToken !== undefined) {
     const refresh = JSON.parse(t.tokens.verify(body.refreshToken, t.principalId, `refresh\n${table}`)) as {
       v: number;
@@ -240,7 +266,14 @@ const REFRESH_TOKEN_TTL_MS = 3_600_000;
 
 /** What a page token is bound to besides recipient and table: the query's parameters, paging aside. */
 function queryChecksum(body: QueryBody): string {
-  const { pageToken: _p, maxFiles: _m, refreshToken: _r, includeRefreshToken: _i, ...params } = body;
+  const {
+    pageToken: _p,
+    maxFiles: _m,
+    refreshToken: _r,
+    includeRefreshToken: _i,
+    idempotencyKey: _k,
+    ...params
+  } = body;
   return createHash("sha256").update(JSON.stringify(params)).digest("base64url");
 }
 
@@ -288,6 +321,7 @@ async function prepareStreamingQuery(
   caps: Capabilities,
   start: number,
   ending: number | undefined,
+  historicalProtocol: boolean,
 ): Promise<Prepared> {
   requireHistory(t, "startingVersion");
   if (ending !== undefined && ending < start) {
@@ -307,16 +341,20 @@ async function prepareStreamingQuery(
     tableName(t),
   );
   const endAction = caps.includeEndStreamAction;
+  // The flag only exists for the delta format; parquet answers ignore it (#read-data-from-a-table).
+  const protocols = historicalProtocol && format === "delta";
   return {
     headers: responseHeaders(start, format, endAction),
     lines: function* () {
-      yield protocolLine(format, protocol);
+      yield protocolLine(format, protocol, protocols ? start : undefined);
       yield metadataLine(format, snapshot.metadata, start, undefined);
       const lines = new FileLines(t, format);
       let files = 0;
       for (const commit of commits) {
         const extra = { version: commit.version, timestamp: commit.timestamp };
         for (const action of commit.actions) {
+          if (action.protocol && protocols && commit.version > start)
+            yield protocolLine(format, action.protocol, commit.version);
           if (action.metaData && commit.version > start)
             yield metadataLine(format, action.metaData, commit.version, undefined);
           const file = action.add ?? action.remove;

@@ -11,6 +11,7 @@
 //   GET  {prefix}/shares/{s}/schemas/{c}/tables/{t}/metadata
 //   POST {prefix}/shares/{s}/schemas/{c}/tables/{t}/query
 //   GET  {prefix}/shares/{s}/schemas/{c}/tables/{t}/changes
+//   POST {prefix}/shares/{s}/schemas/{c}/tables/{t}/queries/{queryId}   (async-queries.ts)
 //   GET  {prefix}/files/{signed}                           pre-signed file URLs (HEAD too)
 //   GET  /healthz, /readyz                                 probes (health.ts)
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
@@ -25,8 +26,10 @@ import {
   nameKey,
   nameProblem,
   parseCapabilities,
+  type Share,
   TABLE_VERSION_HEADER,
 } from "../protocol.js";
+import { AsyncQueries } from "./async-queries.js";
 import { prepareChanges } from "./changes.js";
 import {
   accessFields,
@@ -113,6 +116,7 @@ export async function startSharingServer(options: SharingServerOptions): Promise
     publicUrl: options.publicUrl?.replace(/\/+$/, ""),
     log,
     directory: directoryAccessFrom(options.temporaryCredentialsRoleArn, ttlSeconds),
+    asyncQueries: new AsyncQueries(key),
   });
   const server = createServer({ requestTimeout: 300_000 }, (req, res) => void app.handle(req, res));
   server.keepAliveTimeout = 65_000;
@@ -144,6 +148,7 @@ interface AppOptions {
   publicUrl: string | undefined;
   log: Logger;
   directory: DirectoryAccess | undefined;
+  asyncQueries: AsyncQueries;
 }
 
 /** Routes and handlers; `handle` never throws and never leaves a request unanswered. */
@@ -173,6 +178,16 @@ class SharingApp {
       on("GET", `${T}/metadata`, (ctx) => this.metadata(ctx)),
       on("POST", `${T}/query`, (ctx) => this.query(ctx)),
       on("GET", `${T}/changes`, (ctx) => this.changes(ctx)),
+      on("POST", `${T}/queries/:queryId`, async (ctx) => {
+        const caps = parseCapabilities(header(ctx.req, CAPABILITIES_HEADER));
+        const answer = await options.asyncQueries.info(
+          this.served(ctx),
+          caps,
+          ctx.params.queryId!,
+          await readJsonBody(ctx.req),
+        );
+        await this.stream(ctx, answer, caps.includeEndStreamAction);
+      }),
       on("POST", `${T}/temporary-table-credentials`, async (ctx) => {
         const body = await readJsonBody(ctx.req);
         sendJson(
@@ -295,6 +310,11 @@ class SharingApp {
     const body = parseQueryBody(await readJsonBody(ctx.req));
     const caps = parseCapabilities(header(ctx.req, CAPABILITIES_HEADER));
     const idScheme = fileIdHash(ctx.req);
+    const submitted = caps.asyncQuery ? await this.options.asyncQueries.submit(t, caps, body) : undefined;
+    if (submitted) {
+      await this.stream(ctx, withFileIdHash(submitted, idScheme), false);
+      return;
+    }
     await this.stream(
       ctx,
       withFileIdHash(await prepareQuery(t, caps, body), idScheme),
@@ -446,8 +466,14 @@ function header(req: IncomingMessage, name: string): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
-function shareItem(share: ShareEntry): { name: string; id: string } {
-  return { name: share.name, id: share.id };
+/** #list-shares: displayName, comment and properties only when the provider set them. */
+function shareItem(share: ShareEntry): Share {
+  const item: Share = { name: share.name, id: share.id };
+  if (share.displayName !== undefined) item.displayName = share.displayName;
+  if (share.comment !== undefined) item.comment = share.comment;
+  if (share.properties !== undefined && Object.keys(share.properties).length > 0)
+    item.properties = share.properties;
+  return item;
 }
 
 function tableItem(
