@@ -1,12 +1,15 @@
 // Writing classic single-file checkpoints (PROTOCOL.md "Checkpoints"): the table state at a
 // version as one Parquet file of actions, one action per row, in the column layout Spark and
-// delta-rs read; then `_last_checkpoint` pointing at it. Remove tombstones are left out: they
-// matter only to VACUUM, which arcuate does not run.
+// delta-rs read; then `_last_checkpoint` pointing at it. `remove` tombstones younger than the
+// table's `delta.deletedFileRetentionDuration` are kept (PROTOCOL.md: a checkpoint holds the
+// tombstones that have not expired), so a VACUUM after a checkpoint still knows which removed
+// files a reader of a recent version may need; older ones are dropped, as Spark drops them.
 import * as arrow from "apache-arrow";
 import { Compression, Table as WasmTable, WriterPropertiesBuilder, writeParquet } from "parquet-wasm/node";
-import type { AddAction, MetadataAction, ProtocolAction, TxnAction } from "./actions.js";
+import type { AddAction, MetadataAction, ProtocolAction, RemoveAction, TxnAction } from "./actions.js";
 import { LOG_DIR, listLog, readLastCheckpoint } from "./log.js";
 import { replay } from "./replay.js";
+import { deletedFileRetentionMs } from "./retention.js";
 import type { Storage } from "./storage.js";
 
 const f = (name: string, type: arrow.DataType) => new arrow.Field(name, type, true);
@@ -90,6 +93,17 @@ function addRow(a: AddAction) {
   };
 }
 
+function removeRow(r: RemoveAction) {
+  return {
+    path: r.path,
+    deletionTimestamp: big(r.deletionTimestamp ?? 0),
+    dataChange: false,
+    extendedFileMetadata: r.extendedFileMetadata ?? false,
+    partitionValues: map(r.partitionValues ?? {}),
+    size: big(r.size),
+  };
+}
+
 function metaRow(m: MetadataAction) {
   return {
     id: m.id,
@@ -117,14 +131,17 @@ function txnRow(t: TxnAction) {
 }
 
 /** Writes the checkpoint of `version` and points `_last_checkpoint` at it (unless a newer one is there). */
-export async function writeCheckpoint(storage: Storage, version: number): Promise<void> {
+export async function writeCheckpoint(storage: Storage, version: number, now = Date.now()): Promise<void> {
   const state = await replay(storage, await listLog(storage), version);
+  const cutoff = now - deletedFileRetentionMs(state.metadata);
+  const tombstones = state.tombstones.filter((r) => (r.deletionTimestamp ?? 0) > cutoff);
   type Row = Record<string, unknown>;
   const rows: Row[] = [
     { protocol: protocolRow(state.protocol) },
     { metaData: metaRow(state.metadata) },
     ...state.txns.map((t) => ({ txn: txnRow(t) })),
     ...state.files.map((a) => ({ add: addRow(a) })),
+    ...tombstones.map((r) => ({ remove: removeRow(r) })),
   ];
   const columns: Record<string, arrow.Vector> = {};
   for (const field of CHECKPOINT_SCHEMA.fields) {

@@ -1,4 +1,5 @@
-// `arcuate delta cat|history`: a table's rows or commits as JSON Lines, for people and for checks.
+// `arcuate delta cat|history|vacuum`: a table's rows or commits as JSON Lines, for people and for
+// checks; and the deletion of files no recent version needs.
 import { Command, InvalidArgumentError } from "commander";
 import { ArcuateError } from "../errors.js";
 import { batchRows } from "./json.js";
@@ -82,5 +83,34 @@ export function deltaCommand(): Command {
     .action(async (location: string) => {
       await printHistory(location);
     });
+  delta
+    .command("vacuum")
+    .description(
+      "Delete the data files no version of the retention window needs (the table's delta.deletedFileRetentionDuration, one week unless set); versions older than the window stop being readable",
+    )
+    .argument("<table>", "the table: a folder, or s3://bucket/prefix")
+    .option(
+      "--retain-hours <n>",
+      "keep what versions current in the last <n> hours need (at least 2)",
+      positiveNumber,
+    )
+    .option("--dry-run", "list the files that would be deleted, delete nothing")
+    .action(async (location: string, options: { retainHours?: number; dryRun?: boolean }) => {
+      const table = await DeltaTable.open(location);
+      const result = await table.vacuum({
+        ...(options.retainHours === undefined ? {} : { retentionMs: options.retainHours * 3_600_000 }),
+        dryRun: options.dryRun === true,
+      });
+      if (result.dryRun) for (const file of result.files) await write(`${file}\n`);
+      await write(
+        `${result.dryRun ? "would delete" : "deleted"} ${result.files.length} files (${result.bytes} bytes); versions ${result.oldestVersionKept} and later stay readable\n`,
+      );
+    });
   return delta;
+}
+
+function positiveNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`not a positive number: ${value}`);
+  return n;
 }

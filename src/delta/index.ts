@@ -37,4 +37,5 @@ export type { FileInfo, Storage } from "./storage.js";
 export { LocalStorage, storageForLocation } from "./storage.js";
 export type { Commit, CommitSummary, OpenOptions, TimestampInput } from "./table.js";
 export { DeltaTable } from "./table.js";
+export { MIN_RETENTION_MS, type VacuumOptions, type VacuumResult } from "./vacuum.js";
 export type { CreateTableOptions, WriteOptions } from "./writer.js";

@@ -2,7 +2,14 @@
 // before the wanted version, through the contiguous commits after it, to the table state at that
 // version: protocol, metadata, active files. Pure over the listing and the storage reads.
 import { ArcuateError, NotFoundError } from "../errors.js";
-import type { Action, AddAction, MetadataAction, ProtocolAction, TxnAction } from "./actions.js";
+import type {
+  Action,
+  AddAction,
+  MetadataAction,
+  ProtocolAction,
+  RemoveAction,
+  TxnAction,
+} from "./actions.js";
 import { type CheckpointFiles, type LogListing, readCheckpoint, readCommit } from "./log.js";
 import type { Storage } from "./storage.js";
 
@@ -15,6 +22,8 @@ export interface TableState {
   files: AddAction[];
   /** Latest `txn` per application id (idempotent writers). */
   txns: TxnAction[];
+  /** `remove` actions of files not added again since: kept by checkpoints while retained, read by VACUUM. */
+  tombstones: RemoveAction[];
 }
 
 /** The canonical form of a file path in the log, for matching `remove` against `add`. */
@@ -87,11 +96,18 @@ export async function replay(storage: Storage, listing: LogListing, version?: nu
   let metadata: MetadataAction | undefined;
   const files = new Map<string, AddAction>();
   const txns = new Map<string, TxnAction>();
+  const tombstones = new Map<string, RemoveAction>();
   const apply = (actions: Action[]): void => {
     for (const action of actions) {
-      if (action.add) files.set(fileKey(action.add.path, action.add.deletionVector), action.add);
-      else if (action.remove) files.delete(fileKey(action.remove.path, action.remove.deletionVector));
-      else if (action.protocol) protocol = action.protocol;
+      if (action.add) {
+        const key = fileKey(action.add.path, action.add.deletionVector);
+        files.set(key, action.add);
+        tombstones.delete(key);
+      } else if (action.remove) {
+        const key = fileKey(action.remove.path, action.remove.deletionVector);
+        files.delete(key);
+        tombstones.set(key, action.remove);
+      } else if (action.protocol) protocol = action.protocol;
       else if (action.metaData) metadata = action.metaData;
       else if (action.txn) txns.set(action.txn.appId, action.txn);
     }
@@ -127,6 +143,7 @@ export async function replay(storage: Storage, listing: LogListing, version?: nu
     metadata,
     files: [...files.values()],
     txns: [...txns.values()],
+    tombstones: [...tombstones.values()],
   };
 }
 

@@ -15,8 +15,8 @@ import {
 } from "./replay.js";
 import { Snapshot } from "./snapshot.js";
 import { type Storage, storageForLocation } from "./storage.js";
+import { type VacuumOptions, type VacuumResult, vacuum } from "./vacuum.js";
 import { type CreateTableOptions, createTable, type WriteOptions, writeTable } from "./writer.js";
-
 export interface OpenOptions {
   /** Where the table's files are; its root is the table root. Default: by the location's scheme (storageForLocation). */
   storage?: Storage;
@@ -208,6 +208,11 @@ export class DeltaTable {
   /** Writes a checkpoint of `version` (default: the latest) and updates `_last_checkpoint`. */
   async checkpoint(version?: number): Promise<void> {
     await writeCheckpoint(this.storage, version ?? (await this.latestVersion()));
+  }
+
+  /** Deletes the files no version inside the retention window needs (vacuum.ts). */
+  vacuum(options: VacuumOptions = {}): Promise<VacuumResult> {
+    return vacuum(this, options);
   }
 
   /** Convenience: the latest snapshot's rows. */

@@ -1,7 +1,9 @@
 // Writing Delta tables: create (version 0), append and overwrite. Data files are written first,
 // under new unique names; the commit is one create-if-absent of the next `_delta_log/N.json`, so a
 // writer that dies before it leaves the table as it was, and of two writers racing for version N
-// exactly one wins. The loser re-reads the log and tries N+1 (PROTOCOL.md "Optimistic concurrency").
+// exactly one wins. The loser re-reads the log and tries N+1 (PROTOCOL.md "Optimistic concurrency"):
+// an append adds its files to whatever won; an overwrite removes every file of the version it
+// lost to, so the table afterwards holds exactly the overwrite's rows, as if it had come last.
 import { randomUUID } from "node:crypto";
 import * as arrow from "apache-arrow";
 import { Compression, Table as WasmTable, WriterPropertiesBuilder, writeParquet } from "parquet-wasm/node";
@@ -422,11 +424,6 @@ export async function writeTable(
       ) {
         throw new ConflictError(
           `delta: the table's metadata or protocol changed at version ${snapshot.version} while writing; write again`,
-        );
-      }
-      if (options.mode === "overwrite") {
-        throw new ConflictError(
-          `delta: concurrent commit ${snapshot.version} while overwriting (read version ${base.version}); write again`,
         );
       }
     }

@@ -151,7 +151,7 @@ function shareCommand(io: CommandIo): Command {
     .command("create <name>")
     .description("create a share")
     .addOption(dirOption())
-    .option("--comment <text>", "a comment shown to the provider")
+    .option("--comment <text>", "a comment, served to recipients with the share")
     .option("--if-not-exists", "do nothing when the share exists")
     .action(async (name: string, options: { workdir?: string; comment?: string; ifNotExists?: boolean }) => {
       const catalog = await openCatalog(options);
