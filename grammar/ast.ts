@@ -77,6 +77,12 @@ export type Statement = (
   | { kind: "showTables"; share: Value }
   | { kind: "showRemoteTables"; coordinate: Value }
   | { kind: "showRemoteModels"; coordinate: Value }
+  | {
+      kind: "showTrace";
+      traceId: Value;
+      /** A shared experiment ('profile#share.schema'), or an experiment in MLflow. */
+      from: { kind: "share"; coordinate: Value } | { kind: "experiment"; name: Value };
+    }
   | { kind: "describeShare"; share: Value }
   | { kind: "describeRecipient"; recipient: Value }
   | { kind: "describeHistory"; share: Value; alias: Value; table: Value }

@@ -206,6 +206,16 @@ function grantOrRevoke(
 
 function showStatement(node: ShowStatementCstNode): Body {
   const c = node.children;
+  if (c.TRACE) {
+    const [traceId, coordinate] = c.stringValue ?? [];
+    return {
+      kind: "showTrace",
+      traceId: stringValue(traceId ? [traceId] : undefined),
+      from: c.EXPERIMENT
+        ? { kind: "experiment", name: name(c.experimentName) }
+        : { kind: "share", coordinate: stringValue(coordinate ? [coordinate] : undefined) },
+    };
+  }
   if (c.SHARES)
     return c.stringValue
       ? { kind: "showRemoteShares", profile: stringValue(c.stringValue) }

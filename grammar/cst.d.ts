@@ -261,6 +261,10 @@ export type ShowStatementCstChildren = {
   RECIPIENT?: IToken[];
   recipientName?: RecipientNameCstNode[];
   TABLES?: IToken[];
+  TRACE?: IToken[];
+  FROM?: IToken[];
+  EXPERIMENT?: IToken[];
+  experimentName?: ExperimentNameCstNode[];
   MODELS?: IToken[];
 };
 

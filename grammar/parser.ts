@@ -27,7 +27,8 @@
 //   revokeStatement= REVOKE SELECT ON SHARE shareName FROM RECIPIENT recipientName
 //   showStatement  = SHOW ( SHARES [IN stringValue] | RECIPIENTS
 //                         | GRANTS ( ON SHARE shareName | TO RECIPIENT recipientName )
-//                         | TABLES IN ( SHARE shareName | stringValue ) | MODELS IN stringValue )
+//                         | TABLES IN ( SHARE shareName | stringValue ) | MODELS IN stringValue
+//                         | TRACE stringValue FROM ( EXPERIMENT experimentName | stringValue ) )
 //   describeStatement = DESCRIBE ( SHARE shareName | RECIPIENT recipientName | HISTORY tableRef )
 //   tableRef       = shareName "." exportName "." tableName
 //   selectStatement= SELECT ( "*" | columnName { "," columnName } ) FROM stringValue
@@ -443,6 +444,22 @@ export class ArcuateParser extends CstParser {
               },
             },
             { ALT: () => this.SUBRULE2(this.stringValue) },
+          ]);
+        },
+      },
+      {
+        ALT: () => {
+          this.CONSUME(K.TRACE);
+          this.SUBRULE4(this.stringValue);
+          this.CONSUME(K.FROM);
+          this.OR4([
+            {
+              ALT: () => {
+                this.CONSUME(K.EXPERIMENT);
+                this.SUBRULE(this.experimentName);
+              },
+            },
+            { ALT: () => this.SUBRULE5(this.stringValue) },
           ]);
         },
       },

@@ -64,6 +64,7 @@ export const KEYWORDS = [
   "TABLE",
   "TABLES",
   "TO",
+  "TRACE",
   "TRUE",
   "USE",
   "USING",

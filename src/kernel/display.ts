@@ -32,6 +32,7 @@ const MAX_CELL_CHARS = 200;
 
 type TableResult = Extract<StatementResult, { kind: "table" }>;
 type ChartResult = Extract<StatementResult, { kind: "chart" }>;
+type TraceResult = Extract<StatementResult, { kind: "trace" }>;
 
 /** JupyterLab draws this MIME type with its built-in Vega renderer. */
 export const VEGA_LITE_MIME = "application/vnd.vegalite.v5+json";
@@ -138,8 +139,15 @@ export function chartBundle(result: ChartResult): DisplayBundle {
   };
 }
 
+/** A trace's span tree as one bundle: nested HTML lists, and the same tree drawn in text. */
+export function traceBundle(result: TraceResult): TextBundle {
+  return { data: { "text/html": result.html, "text/plain": result.text }, metadata: {}, transient: {} };
+}
+
 export function resultBundle(result: StatementResult, maxRows = DEFAULT_MAX_ROWS): DisplayBundle {
   switch (result.kind) {
+    case "trace":
+      return traceBundle(result);
     case "chart":
       return chartBundle(result);
     case "table":

@@ -33,7 +33,9 @@ type ArcuateResult =
   | { kind: "table"; title?: string; columns: string[]; rows: unknown[][]; totalRows?: number }
   | { kind: "message"; text: string }
   | { kind: "plan"; text: string }
-  | { kind: "chart"; title: string; metric: string; x: "step" | "time"; runs: number; points: number; drawnPoints: number; spec: Record<string, unknown>; svg: string; text: string };
+  | { kind: "chart"; title: string; metric: string; x: "step" | "time"; runs: number; points: number; drawnPoints: number; spec: Record<string, unknown>; svg: string; text: string }
+  | { kind: "trace"; traceId: string; from: string; state: string | null; spans: number; errors: number; durationMs: number | null; roots: ArcuateSpan[]; html: string; text: string };
+type ArcuateSpan = { spanId: string; name: string; spanType: string | null; status: string; statusMessage: string | null; startMs: number; durationMs: number | null; children: ArcuateSpan[] };
 `;
 
 export class Results implements NotebookResults {

@@ -33,6 +33,7 @@ import type {
   SelectFromShareArgs,
 } from "./plan.js";
 import type { NameContext, Runtime, StepContext, TableOutput } from "./runtime.js";
+import { readExperimentTrace, readSharedTrace } from "./trace-runtime.js";
 
 /** Where the provider's catalog lives: the working folder itself (exports go under `tables/`). */
 export function catalogDir(workDir: string): string {
@@ -587,6 +588,12 @@ export function arcuateRuntime(): Runtime {
     },
     plotSharedMetric,
     plotExperimentMetric,
+    async showSharedTrace(args, context) {
+      return readSharedTrace(await sharingClient(args.source.profile), args, context);
+    },
+    async showExperimentTrace(args) {
+      return readExperimentTrace(mlflowAt(args.mlflowUri), args);
+    },
     async importExperiment(args, context) {
       const exchange = new Exchange({ mlflow: mlflowAt(args.mlflowUri) });
       const summary = await exchange.importExperiments(coordinate(args.source), args.experiment, {

@@ -192,6 +192,8 @@ class StatementCompiler {
       }
       case "showRemoteModels":
         return [{ step: "showRemoteModels", args: this.coordinate(s.coordinate, parseShareCoordinate) }];
+      case "showTrace":
+        return [this.traceStep(s)];
       case "importExperiment":
       case "importModel":
       case "importPrompt":
@@ -321,6 +323,17 @@ class StatementCompiler {
     }
     const source = this.coordinate(s.from.coordinate, parseSchemaCoordinate);
     return { step: "plotSharedMetric", args: { source, metric, x } };
+  }
+
+  private traceStep(s: StatementOf<"showTrace">): RuntimeStep {
+    const traceId = bindString(s.traceId, this.bind, "a trace id");
+    if (traceId.trim() === "") throw statementError(this.bind, s.traceId.span, "a trace id cannot be empty");
+    if (s.from.kind === "experiment") {
+      const experiment = bindString(s.from.name, this.bind, "an experiment name");
+      return { step: "showExperimentTrace", args: { traceId, experiment, mlflowUri: this.mlflowUri(s) } };
+    }
+    const source = this.coordinate(s.from.coordinate, parseSchemaCoordinate);
+    return { step: "showSharedTrace", args: { traceId, source } };
   }
 
   /**

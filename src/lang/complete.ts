@@ -115,13 +115,14 @@ function fromCoordinate(text: string, at: number): string | undefined {
 
 /**
  * How deep a coordinate the statement wants next, by the words before it: a table after SELECT …
- * FROM, a schema after USING SHARE and PLOT … FROM, a share after SHOW TABLES IN.
+ * FROM, a schema after USING SHARE, PLOT … FROM and SHOW TRACE … FROM, a share after SHOW TABLES IN.
  */
 function coordinateDepth(statement: IToken[]): CoordinateDepth | undefined {
   const words = statement.map((t) => t.tokenType.name);
   const previous = words[words.length - 1];
   if (previous === "FROM" && words[0] === "SELECT") return 3;
   if (previous === "FROM" && words[0] === "PLOT") return 2;
+  if (previous === "FROM" && words[0] === "SHOW" && words[1] === "TRACE") return 2;
   if (previous === "SHARE" && words[words.length - 2] === "USING") return 2;
   if (previous === "IN" && words[words.length - 2] === "TABLES") return 1;
   return undefined;

@@ -15,6 +15,7 @@ import { describeStep, formatPlan } from "./explain.js";
 import { help } from "./help.js";
 import type { Plan, RuntimeStep } from "./plan.js";
 import type { ActionOutput, Runtime, StepContext, TableOutput } from "./runtime.js";
+import { type TraceOutput, type TraceResult, traceResult } from "./span-tree.js";
 
 const SESSION_STEPS = new Set<string>(["useMlflow", "useProfile", "explain", "help"]);
 
@@ -22,7 +23,11 @@ export type StatementResult =
   | { kind: "table"; title?: string; columns: string[]; rows: unknown[][]; totalRows?: number }
   | { kind: "message"; text: string }
   | { kind: "plan"; text: string }
-  | ChartResult;
+  | ChartResult
+  | TraceResult;
+
+/** What one Runtime step returns. */
+type StepOutput = ActionOutput | TableOutput | ChartOutput | TraceOutput;
 
 export interface ProgressEvent {
   step: string;
@@ -57,6 +62,7 @@ export async function executePlan(plan: Plan, options: ExecuteOptions): Promise<
   const messages: string[] = [];
   let table: TableOutput | undefined;
   let chart: ChartOutput | undefined;
+  let trace: TraceOutput | undefined;
   for (const step of plan.steps) {
     options.signal?.throwIfAborted();
     switch (step.step) {
@@ -77,20 +83,18 @@ export async function executePlan(plan: Plan, options: ExecuteOptions): Promise<
         const output = await runStep(step, plan, options);
         if (typeof output === "string") messages.push(output);
         else if (isChart(output)) chart = output;
+        else if (isTrace(output)) trace = output;
         else table = output;
       }
     }
   }
   if (chart) return chartResult(chart);
+  if (trace) return traceResult(trace);
   if (table) return { kind: "table", ...table };
   return { kind: "message", text: messages.join("\n") };
 }
 
-async function runStep(
-  step: RuntimeStep,
-  plan: Plan,
-  options: ExecuteOptions,
-): Promise<ActionOutput | TableOutput | ChartOutput> {
+async function runStep(step: RuntimeStep, plan: Plan, options: ExecuteOptions): Promise<StepOutput> {
   const emit = options.onProgress ?? (() => {});
   emit({ step: step.step, message: describeStep(step) });
   const context: StepContext = {
@@ -110,11 +114,7 @@ async function runStep(
   }
 }
 
-function callRuntime(
-  runtime: Runtime,
-  step: RuntimeStep,
-  context: StepContext,
-): Promise<ActionOutput | TableOutput | ChartOutput> {
+function callRuntime(runtime: Runtime, step: RuntimeStep, context: StepContext): Promise<StepOutput> {
   switch (step.step) {
     case "createShare":
       return runtime.createShare(step.args, context);
@@ -174,11 +174,19 @@ function callRuntime(
       return runtime.plotSharedMetric(step.args, context);
     case "plotExperimentMetric":
       return runtime.plotExperimentMetric(step.args, context);
+    case "showSharedTrace":
+      return runtime.showSharedTrace(step.args, context);
+    case "showExperimentTrace":
+      return runtime.showExperimentTrace(step.args, context);
   }
 }
 
-function isChart(output: TableOutput | ChartOutput): output is ChartOutput {
+function isChart(output: Exclude<StepOutput, string>): output is ChartOutput {
   return (output as Partial<ChartOutput>).kind === "chart";
+}
+
+function isTrace(output: Exclude<StepOutput, string>): output is TraceOutput {
+  return (output as Partial<TraceOutput>).kind === "trace";
 }
 
 /** A PLOT step's histories as the notebook shows them: downsampled, as a spec, an SVG and text. */

@@ -93,6 +93,10 @@ export function describeStep(step: PlanStep): string {
       return `draw metric '${step.args.metric}' of every run in ${coordinate(step.args.source)} by ${step.args.x}, one line per run`;
     case "plotExperimentMetric":
       return `draw metric '${step.args.metric}' of every run of experiment '${step.args.experiment}' at ${server(step.args.mlflowUri)} by ${step.args.x}, one line per run`;
+    case "showSharedTrace":
+      return `show trace '${step.args.traceId}' of ${coordinate(step.args.source)} as its span tree`;
+    case "showExperimentTrace":
+      return `show trace '${step.args.traceId}' of experiment '${step.args.experiment}' at ${server(step.args.mlflowUri)} as its span tree`;
     case "useMlflow":
       return `use the MLflow server at ${step.args.uri} from now on`;
     case "useProfile":

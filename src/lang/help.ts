@@ -93,6 +93,19 @@ export const HELP_ENTRIES: readonly HelpEntry[] = [
     ],
   },
   {
+    topic: "SHOW TRACE",
+    syntax: [
+      "SHOW TRACE 'trace id' FROM '[profile#]share.schema'",
+      "SHOW TRACE 'trace id' FROM EXPERIMENT 'name'",
+    ],
+    summary:
+      "Shows a trace as its span tree: every span under its parent, with its type, duration and status (an error's message beside it). From a shared experiment's spans table (before importing it) or from an experiment in MLflow.",
+    examples: [
+      "SHOW TRACE 'tr-7f3a…' FROM 'acme.share#agent_share.agent'",
+      "SHOW TRACE 'tr-7f3a…' FROM EXPERIMENT '/Shared/agent-from-partner'",
+    ],
+  },
+  {
     topic: "DESCRIBE",
     syntax: ["DESCRIBE SHARE share | DESCRIBE RECIPIENT recipient | DESCRIBE HISTORY share.schema.table"],
     summary: "Shows a share's exports, a recipient's details, or the versions of an exported table.",
@@ -179,9 +192,10 @@ export function help(topic?: string): string {
     return [...GENERAL, "", ...HELP_ENTRIES.map((entry) => `  ${entry.syntax[0]}`)].join("\n");
   }
   const wanted = topic.trim().replace(/\s+/g, " ").toUpperCase();
-  const entries = HELP_ENTRIES.filter(
-    (entry) => entry.topic.startsWith(wanted) || wanted.startsWith(entry.topic),
-  );
+  // Every form the topic starts (HELP SHOW: SHOW and SHOW TRACE); else the forms it is part of
+  // (HELP SHOW TABLES: SHOW).
+  const forms = HELP_ENTRIES.filter((entry) => entry.topic.startsWith(wanted));
+  const entries = forms.length > 0 ? forms : HELP_ENTRIES.filter((entry) => wanted.startsWith(entry.topic));
   if (entries.length > 0) return entries.map(formatEntry).join("\n\n");
   const nearest = nearestWord(
     wanted,

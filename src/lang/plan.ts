@@ -201,6 +201,19 @@ export interface PlotExperimentMetricArgs {
   mlflowUri: string | null;
 }
 
+/** SHOW TRACE 'id' FROM 'share.schema': a trace's spans from a shared experiment's `spans` table. */
+export interface ShowSharedTraceArgs {
+  traceId: string;
+  source: SchemaCoordinate;
+}
+/** SHOW TRACE 'id' FROM EXPERIMENT 'name': a trace of an experiment in MLflow. */
+export interface ShowExperimentTraceArgs {
+  traceId: string;
+  experiment: string;
+  /** null only in a plan EXPLAIN prints: no MLflow server is set yet (running it is refused). */
+  mlflowUri: string | null;
+}
+
 /** Steps the Runtime performs (one Runtime method each, same name). */
 export type RuntimeStep =
   | { step: "createShare"; args: CreateShareArgs }
@@ -231,7 +244,9 @@ export type RuntimeStep =
   | { step: "importPrompt"; args: ImportPromptArgs }
   | { step: "selectFromShare"; args: SelectFromShareArgs }
   | { step: "plotSharedMetric"; args: PlotSharedMetricArgs }
-  | { step: "plotExperimentMetric"; args: PlotExperimentMetricArgs };
+  | { step: "plotExperimentMetric"; args: PlotExperimentMetricArgs }
+  | { step: "showSharedTrace"; args: ShowSharedTraceArgs }
+  | { step: "showExperimentTrace"; args: ShowExperimentTraceArgs };
 
 /** Steps the session performs itself: they only change or describe the session. */
 export type SessionStep =

@@ -28,14 +28,17 @@ import type {
   RemoveFromShareArgs,
   RuntimeStep,
   SelectFromShareArgs,
+  ShowExperimentTraceArgs,
   ShowGrantsArgs,
   ShowRecipientsArgs,
   ShowRemoteSharesArgs,
   ShowRemoteTablesArgs,
+  ShowSharedTraceArgs,
   ShowSharesArgs,
   ShowTablesArgs,
   TableCoordinate,
 } from "./plan.js";
+import type { TraceOutput } from "./span-tree.js";
 
 /** Rows for SHOW, DESCRIBE and SELECT. `totalRows` is set when `rows` is a cut of a larger result. */
 export interface TableOutput {
@@ -103,6 +106,9 @@ export interface Runtime {
   // Charts: a metric's history of every run, from a share (before import) or from MLflow.
   plotSharedMetric(args: PlotSharedMetricArgs, context: StepContext): Promise<ChartOutput>;
   plotExperimentMetric(args: PlotExperimentMetricArgs, context: StepContext): Promise<ChartOutput>;
+  // Traces: a trace's spans, from a share (before import) or from MLflow, shown as a span tree.
+  showSharedTrace(args: ShowSharedTraceArgs, context: StepContext): Promise<TraceOutput>;
+  showExperimentTrace(args: ShowExperimentTraceArgs, context: StepContext): Promise<TraceOutput>;
   /**
    * Checks what a statement's steps need (sources exist, servers answer) before the first of them
    * runs, so a statement that cannot succeed changes nothing. Optional, called when it is an own

@@ -35,7 +35,7 @@ it("explains, helps and reports a syntax error with a caret", async () => {
   await expect(failed).rejects.toMatchObject({
     code: 1,
     stderr: expect.stringContaining(
-      "arcuate: syntax error at line 1, column 6: expected SHARES, RECIPIENTS, GRANTS, TABLES or MODELS after SHOW, found SHARE; did you mean SHARES?\n  1 | SHOW SHARE\n    |      ^^^^^",
+      "arcuate: syntax error at line 1, column 6: expected SHARES, RECIPIENTS, GRANTS, TABLES, TRACE or MODELS after SHOW, found SHARE; did you mean SHARES?\n  1 | SHOW SHARE\n    |      ^^^^^",
     ),
   });
 });

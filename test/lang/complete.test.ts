@@ -26,7 +26,14 @@ describe("completion", () => {
   it("completes a keyword being typed, in the case typed", async () => {
     expect(await at("CREATE SH")).toEqual({ matches: ["SHARE"], cursorStart: 7, cursorEnd: 9 });
     expect((await at("create sh")).matches).toEqual(["share"]);
-    expect((await at("SHOW ")).matches).toEqual(["SHARES", "RECIPIENTS", "GRANTS", "TABLES", "MODELS"]);
+    expect((await at("SHOW ")).matches).toEqual([
+      "SHARES",
+      "RECIPIENTS",
+      "GRANTS",
+      "TABLES",
+      "TRACE",
+      "MODELS",
+    ]);
   });
 
   it("offers what may follow WITH", async () => {
@@ -143,6 +150,9 @@ describe("completion that knows the data", () => {
       expect.arrayContaining(["EXPERIMENT", "'churn_share.churn'"]),
     );
     expect((await here("SHOW TABLES IN ")).matches).toEqual(["SHARE", "'churn_share'"]);
+    expect((await here("SHOW TRACE 'tr-1' FROM ")).matches).toEqual(
+      expect.arrayContaining(["EXPERIMENT", "'churn_share.churn'"]),
+    );
   });
 
   it("keeps a profile typed in the coordinate", async () => {
