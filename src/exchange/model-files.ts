@@ -6,8 +6,13 @@
 //
 // Versions are immutable in MLflow, so a version whose manifest names the same source is skipped;
 // a version whose source changed (a model deleted and registered again) is written afresh.
-import { createHash } from "node:crypto";
-import type { Storage } from "../delta/index.js";
+import { createHash, randomUUID } from "node:crypto";
+import { createWriteStream } from "node:fs";
+import { mkdir, rename, rm } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { Readable, Transform } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { LocalStorage, S3Storage, type Storage } from "../delta/index.js";
 import { NotFoundError } from "../errors.js";
 import type { LoggedModel, MlflowClient, ModelVersion, Run } from "../mlflow/index.js";
 import {
@@ -74,11 +79,47 @@ async function readManifest(storage: Storage, version: number): Promise<ModelFil
   }
 }
 
-async function readAll(stream: AsyncIterable<Uint8Array | string>): Promise<Uint8Array> {
-  const pieces: Buffer[] = [];
-  for await (const piece of stream)
-    pieces.push(typeof piece === "string" ? Buffer.from(piece) : Buffer.from(piece));
-  return Buffer.concat(pieces);
+/**
+ * Streams `source` to `path` in `storage`, hashing as it goes: a multipart upload on S3, a
+ * temporary file renamed into place on a local disk. No file is ever held whole in memory.
+ */
+async function writeStreamed(
+  storage: Storage,
+  path: string,
+  source: AsyncIterable<Uint8Array | string>,
+): Promise<{ size: number; sha256: string }> {
+  const hash = createHash("sha256");
+  let size = 0;
+  const tap = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      hash.update(chunk);
+      size += chunk.length;
+      done(null, chunk);
+    },
+  });
+  const input = source instanceof Readable ? source : Readable.from(source);
+  input.on("error", (error) => tap.destroy(error)); // pipe() alone would not pass it on
+  const bytes = input.pipe(tap);
+  if (storage instanceof S3Storage) {
+    await storage.writeStream(path, bytes);
+  } else if (storage instanceof LocalStorage) {
+    const target = join(storage.rootDir, ...path.split("/"));
+    const temp = `${target}.${randomUUID()}.tmp`;
+    await mkdir(dirname(target), { recursive: true });
+    try {
+      await pipeline(bytes, createWriteStream(temp));
+      await rename(temp, target);
+    } catch (error) {
+      await rm(temp, { force: true });
+      throw error;
+    }
+  } else {
+    // Other stores (the in-memory one of unit tests) take whole files.
+    const pieces: Buffer[] = [];
+    for await (const piece of bytes) pieces.push(piece as Buffer);
+    await storage.write(path, Buffer.concat(pieces));
+  }
+  return { size, sha256: hash.digest("hex") };
 }
 
 /**
@@ -124,15 +165,10 @@ export async function exportModelFiles(
     }
     for (const file of listed) {
       const relative = directory.under ? file.path.slice(directory.under.length + 1) : file.path;
-      // Storage writes whole files; the S3 store streams its uploads in parts.
-      const bytes = await readAll(await mlflow.artifacts.download(directory.root, file.path));
-      await storage.write(`${prefix}${relative}`, bytes);
-      files.push({
-        path: relative,
-        size: bytes.length,
-        sha256: createHash("sha256").update(bytes).digest("hex"),
-      });
-      summary.bytes += bytes.length;
+      const download = await mlflow.artifacts.download(directory.root, file.path);
+      const { size, sha256 } = await writeStreamed(storage, `${prefix}${relative}`, download);
+      files.push({ path: relative, size, sha256 });
+      summary.bytes += size;
     }
     const manifest: ModelFilesManifest = {
       version: number,

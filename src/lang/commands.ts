@@ -2,6 +2,7 @@
 // notebook, results printed as text (tables aligned), progress on stderr when it is a terminal.
 import { readFileSync } from "node:fs";
 import { Command } from "commander";
+import { parseS3Location } from "../delta/index.js";
 import { ArcuateError } from "../errors.js";
 import { CATALOG_VARIABLE, catalogOption } from "../sharing/catalog/location.js";
 import { resolveWorkDir, workDirOption } from "../workdir.js";
@@ -20,6 +21,7 @@ interface RunFlags {
   file?: string;
   workdir?: string;
   catalog?: string;
+  tables?: string;
   mlflow?: string;
   profile?: string;
   var: string[];
@@ -33,12 +35,17 @@ export function runCommand(options: RunCommandOptions = {}): Command {
     .option("-f, --file <path>", "read the statements from a file ('-' for standard input)")
     .addOption(workDirOption())
     .addOption(catalogOption())
+    .option(
+      "--tables <location>",
+      "where exports write their tables: a folder or s3://bucket/prefix (default: $ARCUATE_TABLES, else <workdir>/tables)",
+    )
     .option("--mlflow <uri>", "MLflow tracking server (default: $MLFLOW_TRACKING_URI)")
     .option("--profile <path>", "profile file for coordinates written without 'profile#'")
     .option("--var <name=value>", "bind :name to value (repeatable; numbers stay numbers)", collect, [])
     .action(async (statements: string | undefined, flags: RunFlags) => {
       // The kernel and the API read the catalog's location from the variable; so does run.
       if (flags.catalog) process.env[CATALOG_VARIABLE] = flags.catalog;
+      if (flags.tables) process.env.ARCUATE_TABLES = checkedTablesLocation(flags.tables);
       const text = readStatements(statements, flags.file);
       const variables = parseVariables(flags.var);
       const session = createSession({
@@ -58,6 +65,17 @@ export function runCommand(options: RunCommandOptions = {}): Command {
         onResult: (result) => write(`${printed++ > 0 ? "\n" : ""}${formatResult(result)}\n`),
       });
     });
+}
+
+/** `--tables`: a folder, or an `s3://`/`s3a://` location with a bucket (checked before any work). */
+function checkedTablesLocation(location: string): string {
+  if (/^s3a?:/i.test(location)) parseS3Location(location);
+  else if (/^[a-z][a-z0-9+.-]*:\/\//i.test(location))
+    throw new ArcuateError(
+      "INVALID_PARAMETER_VALUE",
+      `run: --tables '${location}' is neither a folder nor an s3:// location`,
+    );
+  return location;
 }
 
 function collect(value: string, previous: string[]): string[] {

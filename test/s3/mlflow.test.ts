@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { S3Storage } from "../../src/delta/index.js";
 import { Exchange } from "../../src/exchange/index.js";
+import { runCommand } from "../../src/lang/commands.js";
 import { MlflowClient } from "../../src/mlflow/index.js";
 import { type MlflowServer, startMlflowServer } from "../../src/peers/mlflow-server.js";
 import { seedExperiment } from "../../src/peers/seed.js";
@@ -107,4 +108,37 @@ it("an experiment goes from one S3-backed MLflow to another through a share in t
     );
   expect(Object.keys(shape(theirs)).length).toBeGreaterThanOrEqual(3);
   expect(shape(ours)).toEqual(shape(theirs));
+});
+
+it("`arcuate run --tables s3://…` writes the export's tables there, over $ARCUATE_TABLES", {
+  timeout: 300_000,
+}, async () => {
+  const [providerServer] = servers as [MlflowServer];
+  const before = process.env.ARCUATE_TABLES;
+  const out: string[] = [];
+  const run = (...args: string[]) =>
+    runCommand({ write: (text) => out.push(text) }).parseAsync(["node", "run", ...args]);
+  try {
+    await run(
+      "--workdir",
+      join(dir, "cli"),
+      "--mlflow",
+      providerServer.uri,
+      "--tables",
+      `s3://${BUCKET}/cli-exports`,
+      "CREATE SHARE cli_share WITH EXPERIMENT 's3-exchange' AS cli_exp",
+    );
+    const bucket = new S3Storage(`s3://${BUCKET}`);
+    const keys = (await bucket.list("")).map((f) => f.path);
+    expect(keys).toContain("cli-exports/cli_share/cli_exp/runs/_delta_log/00000000000000000000.json");
+    expect(keys.some((k) => k.startsWith("exports/cli_share/"))).toBe(false);
+    await expect(
+      run("--workdir", join(dir, "cli"), "--tables", "ftp://host/x", "SHOW SHARES"),
+    ).rejects.toThrow("run: --tables 'ftp://host/x' is neither a folder nor an s3:// location");
+    await expect(run("--workdir", join(dir, "cli"), "--tables", "s3://A_B/x", "SHOW SHARES")).rejects.toThrow(
+      "'A_B' is not a valid bucket name in s3://A_B/x",
+    );
+  } finally {
+    process.env.ARCUATE_TABLES = before;
+  }
 });

@@ -33,7 +33,15 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 
 const ROLE_ARN = "arn:aws:iam::role/ArcuateReader";
 
-function iamConfig(accessKeyId: string, secretAccessKey: string): string {
+export interface SeaweedFsOptions {
+  /**
+   * The longest STS session, in seconds (default 12 h). SeaweedFS accepts `DurationSeconds` from
+   * 900 and caps the session at this length, so a short one lets a test watch credentials expire.
+   */
+  maxSessionSeconds?: number;
+}
+
+function iamConfig(accessKeyId: string, secretAccessKey: string, options: SeaweedFsOptions): string {
   return JSON.stringify({
     identities: [
       {
@@ -44,7 +52,7 @@ function iamConfig(accessKeyId: string, secretAccessKey: string): string {
     ],
     sts: {
       tokenDuration: "1h",
-      maxSessionLength: "12h",
+      maxSessionLength: options.maxSessionSeconds === undefined ? "12h" : `${options.maxSessionSeconds}s`,
       issuer: "seaweedfs-sts",
       signingKey: randomBytes(32).toString("base64"),
     },
@@ -78,7 +86,7 @@ async function distinctFreePorts(n: number): Promise<number[]> {
   return [...ports];
 }
 
-export async function startSeaweedFs(): Promise<SeaweedFs> {
+export async function startSeaweedFs(options: SeaweedFsOptions = {}): Promise<SeaweedFs> {
   const binary = seaweedfsBinary() as string;
   if (!existsSync(binary))
     throw new Error(
@@ -88,7 +96,7 @@ export async function startSeaweedFs(): Promise<SeaweedFs> {
   const accessKeyId = "arcuate-admin";
   const secretAccessKey = randomBytes(18).toString("base64url");
   const iam = join(dir, "iam.json");
-  writeFileSync(iam, iamConfig(accessKeyId, secretAccessKey));
+  writeFileSync(iam, iamConfig(accessKeyId, secretAccessKey, options));
   const [master, masterGrpc, volume, volumeGrpc, filer, filerGrpc, s3, s3Grpc, admin, adminGrpc] =
     await distinctFreePorts(10);
   const args = [

@@ -7,7 +7,7 @@ import { mkdir } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { fileURLToPath } from "node:url";
-import { LocalStorage } from "../../delta/index.js";
+import { isS3Location, LocalStorage, S3Storage, type Storage } from "../../delta/index.js";
 import { ArcuateError, ProtocolError } from "../../errors.js";
 import {
   MODEL_ALIASES_HEADER,
@@ -35,8 +35,13 @@ export type VersionFileReader = (
 export interface ModelClientOptions extends HttpOptions {
   /** Page size asked of listings (the server may return fewer). */
   maxResults?: number;
-  /** Readers by URL scheme (`s3`, `file`, …), beside the built-in `file:` reader. */
+  /** Readers by URL scheme, beside (or instead of) the built-in `file:`, `s3:` and `s3a:` readers. */
   readers?: Record<string, VersionFileReader>;
+  /**
+   * Endpoint of the S3-compatible server behind `s3://` locations. Default: AWS_ENDPOINT_URL_S3,
+   * else AWS_ENDPOINT_URL, else AWS itself (the spec's credentials carry no endpoint).
+   */
+  s3Endpoint?: string;
 }
 
 const MAX_PAGES = 100_000;
@@ -133,11 +138,17 @@ export class ModelSharingClient {
       throw new ProtocolError(
         `sharing: version ${version.version} has no storage location URL: '${location}'`,
       );
-    const reader = this.options.readers?.[scheme] ?? (scheme === "file" ? readLocalFiles : undefined);
+    const readers: Record<string, VersionFileReader> = {
+      file: readLocalFiles,
+      s3: s3Reader(this.options.s3Endpoint),
+      s3a: s3Reader(this.options.s3Endpoint),
+      ...this.options.readers,
+    };
+    const reader = readers[scheme];
     if (!reader) {
       throw new ArcuateError(
         "UNSUPPORTED_FEATURE",
-        `sharing: version ${version.version} of ${ref.share}.${ref.schema}.${ref.model} is stored at '${location}', which this client cannot read (supported: ${["file", ...Object.keys(this.options.readers ?? {})].join(", ")})`,
+        `sharing: version ${version.version} of ${ref.share}.${ref.schema}.${ref.model} is stored at '${location}', which this client cannot read (supported: ${Object.keys(readers).join(", ")})`,
       );
     }
     const credentials = scheme === "file" ? undefined : await this.temporaryCredentials(ref, version.version);
@@ -176,17 +187,43 @@ export class ModelSharingClient {
 }
 
 /** Copies the files of a local (`file:`) storage location, streamed. */
-export const readLocalFiles: VersionFileReader = async (storageLocation, _credentials, targetDir) => {
-  const source = new LocalStorage(fileURLToPath(storageLocation));
+export const readLocalFiles: VersionFileReader = (storageLocation, _credentials, targetDir) =>
+  copyFiles(new LocalStorage(fileURLToPath(storageLocation)), targetDir);
+
+/**
+ * Reads an `s3://` (or `s3a://`) location with the vended `awsTempCredentials` (or R2's, which
+ * speak the same protocol): lists the prefix and streams each object to disk, one at a time.
+ */
+export function s3Reader(endpoint?: string): VersionFileReader {
+  return (storageLocation, credentials, targetDir) => {
+    const vended = credentials?.awsTempCredentials ?? credentials?.r2Credentials;
+    if (!vended)
+      throw new ArcuateError(
+        "UNSUPPORTED_FEATURE",
+        `sharing: the server vended no AWS credentials for '${storageLocation}' (${Object.keys(credentials ?? {}).join(", ") || "none"})`,
+      );
+    if (!isS3Location(storageLocation))
+      throw new ProtocolError(`sharing: '${storageLocation}' is not an s3:// location`);
+    const storage = new S3Storage(storageLocation, {
+      ...(endpoint ? { endpoint } : {}),
+      credentials: { ...vended, expiration: credentials!.expirationTime },
+    });
+    return copyFiles(storage, targetDir);
+  };
+}
+
+async function copyFiles(source: Storage, targetDir: string): Promise<string[]> {
   const paths: string[] = [];
   for (const file of await source.list("")) {
+    if (file.path.split("/").some((part) => part === ".." || part === "." || part === ""))
+      throw new ProtocolError(`sharing: refusing the file name '${file.path.slice(0, 200)}'`);
     const target = join(targetDir, ...file.path.split("/"));
     await mkdir(dirname(target), { recursive: true });
     await pipeline(source.readStream(file.path), createWriteStream(target));
     paths.push(file.path);
   }
   return paths;
-};
+}
 
 function checkVersion(v: ModelVersionInfo, ref: ModelRef): ModelVersionInfo {
   if (typeof v.version !== "number" || !Number.isInteger(v.version) || typeof v.storageLocation !== "string")
