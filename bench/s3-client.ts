@@ -3,9 +3,12 @@
 // Parquet files straight from the bucket with pyarrow, in one run. Prints medians and ratios.
 // Targets (issue 14): arcuate faster than the connector, within 1.5x of pyarrow's direct read.
 //
-//   npx tsx bench/s3-client.ts [--rows 1000000] [--files 10] [--runs 3]
+//   npx tsx bench/s3-client.ts [--rows 1000000] [--files 10] [--runs 3] [--cpu-prof <file>]
 //
-// Not measured here yet: the sharing server's CPU and memory per query from 100 to 10,000 files.
+// --cpu-prof writes a V8 CPU profile of arcuate's warm client runs only (open it in Chrome's
+// DevTools or speedscope). The sharing server's CPU and memory as files grow: bench/s3-server.ts.
+import { writeFileSync } from "node:fs";
+import { Session } from "node:inspector/promises";
 import * as arrow from "apache-arrow";
 import { DeltaTable } from "../src/delta/index.js";
 import { SharingClient } from "../src/sharing/client/index.js";
@@ -76,11 +79,25 @@ try {
 
   const client = new SharingClient(profile);
   const ours: number[] = [];
+  const profileFile = process.argv.includes("--cpu-prof")
+    ? process.argv[process.argv.indexOf("--cpu-prof") + 1]
+    : undefined;
+  const inspector = profileFile ? new Session() : undefined;
   for (let i = 0; i <= RUNS; i += 1) {
+    if (i === 1 && inspector) {
+      inspector.connect();
+      await inspector.post("Profiler.enable");
+      await inspector.post("Profiler.start");
+    }
     const t0 = performance.now();
     const loaded = await client.queryTable({ share: "bench", schema: "s", name: "t" });
     if (loaded.numRows !== ROWS) throw new Error(`arcuate loaded ${loaded.numRows} rows`);
     if (i > 0) ours.push(performance.now() - t0); // the first run warms the JIT
+  }
+  if (inspector && profileFile) {
+    const { profile: cpu } = await inspector.post("Profiler.stop");
+    writeFileSync(profileFile, JSON.stringify(cpu));
+    inspector.disconnect();
   }
   const python = await runPythonJson<{ connector: number[]; pyarrow: number[] }>(
     `
