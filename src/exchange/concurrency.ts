@@ -17,3 +17,25 @@ export async function* mapOrdered<T, R>(
   }
   while (inFlight.length > 0) yield await inFlight.shift()!;
 }
+
+/** Bounded in-flight promises: `add` waits while `limit` are running; the first failure wins. */
+export class Pool {
+  private readonly running = new Set<Promise<void>>();
+  private failure: unknown;
+  constructor(private readonly limit: number) {}
+  async add(task: () => Promise<void>): Promise<void> {
+    if (this.failure) throw this.failure;
+    while (this.running.size >= this.limit) await Promise.race(this.running);
+    if (this.failure) throw this.failure;
+    const promise: Promise<void> = task()
+      .catch((error: unknown) => {
+        this.failure ??= error;
+      })
+      .finally(() => this.running.delete(promise));
+    this.running.add(promise);
+  }
+  async drain(): Promise<void> {
+    await Promise.all(this.running);
+    if (this.failure) throw this.failure;
+  }
+}

@@ -1,16 +1,16 @@
-// Import of an exported registered model: its runs and logged models (through import.ts), then
-// every version in order, with stage, description, tags and aliases. Version numbers are kept:
-// where the provider's numbering has gaps (deleted versions), placeholder versions are created
-// and deleted again so the next real version gets the provider's number.
+// Import of an exported registered model, in order: its runs and logged models (through
+// import.ts), the registered model itself (refused when of another origin, unless OR REPLACE),
+// then its versions (assets/versions.ts: in order, with the provider's numbers, stages, tags and
+// aliases).
 import { ArcuateError } from "../errors.js";
-import type { MlflowClient, ModelVersion } from "../mlflow/index.js";
+import type { MlflowClient } from "../mlflow/index.js";
+import { importVersions } from "./assets/versions.js";
 import {
   type ImportOptions,
   type ImportSummary,
   importRunsAndModels,
   readAnchor,
   TAG_SOURCE_MODEL,
-  TAG_SOURCE_VERSION,
 } from "./import.js";
 import { checkExport, type ExportSource } from "./source.js";
 
@@ -21,44 +21,6 @@ const toTags = (map: Record<string, string>) => Object.entries(map).map(([key, v
 async function readRuns(source: ExportSource, maxSeq: number): Promise<Row[]> {
   const { rows } = await readAnchor(source, "runs", undefined);
   return rows.filter((r) => Number(r.export_seq) <= maxSeq);
-}
-
-/** The source of a version at the recipient: its logged model, or the same path in its run. */
-function targetSource(
-  row: Row,
-  runs: Map<string, Row>,
-  ids: {
-    runIds: Map<string, string>;
-    modelIds: Map<string, string>;
-    modelArtifactRoots: Map<string, string>;
-  },
-  runRoots: Map<string, string>,
-): { source: string; runId?: string; modelId?: string } {
-  const sourceRun = row.source_run_id ? String(row.source_run_id) : undefined;
-  const runId = sourceRun ? ids.runIds.get(sourceRun) : undefined;
-  const loggedModel = row.logged_model_id ? ids.modelIds.get(String(row.logged_model_id)) : undefined;
-  if (loggedModel)
-    return { source: `models:/${loggedModel}`, modelId: loggedModel, ...(runId ? { runId } : {}) };
-  // An MLflow 2.x recipient: the logged model's files were put into its run (see import.ts).
-  const filesInRun = row.logged_model_id
-    ? ids.modelArtifactRoots.get(String(row.logged_model_id))
-    : undefined;
-  if (filesInRun && runId) return { source: filesInRun, runId };
-  const original = String(row.source ?? "");
-  if (sourceRun && runId) {
-    const runsPrefix = `runs:/${sourceRun}/`;
-    if (original.startsWith(runsPrefix))
-      return { source: `runs:/${runId}/${original.slice(runsPrefix.length)}`, runId };
-    const sourceRoot = String(runs.get(sourceRun)?.artifact_uri ?? "");
-    const targetRoot = runRoots.get(sourceRun);
-    if (sourceRoot && targetRoot && original.startsWith(sourceRoot)) {
-      return { source: targetRoot + original.slice(sourceRoot.length), runId };
-    }
-  }
-  throw new ArcuateError(
-    "UNSUPPORTED_FEATURE",
-    `exchange: version ${row.version} of model '${row.model_name}' comes from '${original}', which the export does not carry`,
-  );
 }
 
 /** Imports an exported registered model as `modelName` at the recipient's MLflow. */
@@ -129,57 +91,15 @@ export async function importModel(
     }
   }
 
-  const present = new Map<string, ModelVersion>();
-  for (const version of await mlflow.versions.listAll(modelName)) {
-    const sourceVersion = version.tags?.find((t) => t.key === TAG_SOURCE_VERSION)?.value;
-    if (sourceVersion) present.set(sourceVersion, version);
-  }
-  const runsById = new Map(runs.map((r) => [String(r.run_id), r]));
-  let created = 0;
-  for (const row of versions) {
-    const number = String(row.version);
-    if (present.has(number)) continue;
-    const target = targetSource(row, runsById, result.targets, result.targets.runArtifactRoots);
-    const placeholders = await skipToVersion(
-      mlflow,
-      modelName,
-      Number(row.version),
-      target.source,
-      target.runId,
-    );
-    const version = await mlflow.versions.create(modelName, {
-      source: target.source,
-      ...(target.runId ? { runId: target.runId } : {}),
-      ...(target.modelId ? { modelId: target.modelId } : {}),
-      ...(row.description ? { description: String(row.description) } : {}),
-      tags: toTags({ ...asMap(row.tags), [TAG_SOURCE_VERSION]: number }),
-    });
-    for (const placeholder of placeholders) await mlflow.versions.delete(modelName, placeholder);
-    present.set(number, version);
-    created++;
-    options.onProgress?.({
-      step: "versions",
-      message: `versions: ${created} created`,
-      done: created,
-      total: versions.length,
-    });
-  }
-  // Stages, descriptions, tags and aliases: set on every import, so a re-import converges.
-  for (const row of versions) {
-    const version = present.get(String(row.version))!;
-    const stage = String(row.stage ?? "None");
-    if ((version.current_stage ?? "None") !== stage) {
-      await mlflow.versions.transitionStage(modelName, version.version, stage);
-    }
-    for (const [key, value] of Object.entries(asMap(row.tags))) {
-      if (version.tags?.find((t) => t.key === key)?.value !== value)
-        await mlflow.versions.setTag(modelName, version.version, key, value);
-    }
-    for (const alias of (row.aliases as string[] | null) ?? []) {
-      const current = existing?.aliases?.find((a) => a.alias === alias)?.version;
-      if (current !== version.version) await mlflow.models.setAlias(modelName, alias, version.version);
-    }
-  }
+  const created = await importVersions(
+    mlflow,
+    modelName,
+    versions,
+    runs,
+    result.targets,
+    existing,
+    options.onProgress,
+  );
   return {
     experiment: result.experiments.map((e) => e.name).join(", "),
     experimentId: result.experiments[0]?.experiment_id ?? "",
@@ -194,29 +114,4 @@ export async function importModel(
   };
 }
 
-/**
- * Creates placeholder versions until the next version MLflow assigns is `wanted`; returns them
- * for deletion once the real version exists. A model that already went past `wanted` keeps
- * MLflow's numbering (the source number stays in the `arcuate.source.version` tag).
- */
-export async function skipToVersion(
-  mlflow: MlflowClient,
-  modelName: string,
-  wanted: number,
-  source: string,
-  runId: string | undefined,
-): Promise<string[]> {
-  const existing = await mlflow.versions.listAll(modelName);
-  let next = existing.reduce((max, v) => Math.max(max, Number(v.version)), 0) + 1;
-  const placeholders: string[] = [];
-  while (next < wanted) {
-    const placeholder = await mlflow.versions.create(modelName, {
-      source,
-      ...(runId ? { runId } : {}),
-      description: "arcuate placeholder, deleted once the next version exists",
-    });
-    placeholders.push(placeholder.version);
-    next = Number(placeholder.version) + 1;
-  }
-  return placeholders;
-}
+export { skipToVersion } from "./assets/versions.js";

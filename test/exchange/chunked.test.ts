@@ -2,7 +2,7 @@
 // download stream hands out: a property test over random piece sizes and chunk sizes.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { chunked } from "../../src/exchange/export.js";
+import { chunked } from "../../src/exchange/assets/artifacts.js";
 
 async function* stream(pieces: Uint8Array[]): AsyncGenerator<Uint8Array> {
   for (const piece of pieces) yield piece;

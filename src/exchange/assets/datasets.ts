@@ -10,8 +10,6 @@
 import { createHash } from "node:crypto";
 import { Schema } from "apache-arrow";
 import type { DatasetRecord } from "../../mlflow/index.js";
-import { buildBatch, columnValues } from "../columns.js";
-import type { ExportTable } from "../tables.js";
 import {
   type AssetExportContext,
   type AssetImportContext,
@@ -20,7 +18,7 @@ import {
   isMissingApi,
 } from "./asset.js";
 import { exportSeq, int64, stringMap, utf8 } from "./fields.js";
-import { appendAll, latestRows } from "./traces.js";
+import { appendAll, groupBy, latestRows, latestShas, once, type Row, rowsToBatch } from "./rows.js";
 
 export const DATASET_SCHEMAS = {
   evaluation_datasets: new Schema([
@@ -57,29 +55,9 @@ export const DATASET_SCHEMAS = {
 
 export const TAG_SOURCE_DATASET = "arcuate.source.dataset_id";
 
-type Row = Record<string, unknown>;
 const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
 const json = (value: unknown) => (value === undefined ? null : JSON.stringify(value));
 const num = (value: unknown) => (value === undefined || value === null ? null : Number(value));
-
-function batchOf(table: keyof typeof DATASET_SCHEMAS, rows: Row[], seq: number) {
-  const schema = DATASET_SCHEMAS[table];
-  const columns: Record<string, unknown[]> = {};
-  for (const field of schema.fields)
-    columns[field.name] =
-      field.name === "export_seq" ? rows.map(() => seq) : rows.map((r) => r[field.name] ?? null);
-  return buildBatch(schema, columns);
-}
-
-async function latestShas(table: ExportTable, key: string): Promise<Map<string, string>> {
-  const latest = new Map<string, string>();
-  for await (const batch of table.scan([key, "record_sha256"])) {
-    const keys = columnValues(batch, key);
-    const shas = columnValues(batch, "record_sha256");
-    for (let i = 0; i < keys.length; i++) latest.set(String(keys[i]), String(shas[i]));
-  }
-  return latest;
-}
 
 function recordRow(datasetId: string, r: DatasetRecord): Row {
   const row: Row = {
@@ -142,11 +120,11 @@ async function exportDatasets(context: AssetExportContext): Promise<AssetSummary
         rows.push(row);
         counts.records!++;
         if (rows.length >= 1000) {
-          yield batchOf("dataset_records", rows, seq);
+          yield rowsToBatch(DATASET_SCHEMAS.dataset_records, rows, seq);
           rows = [];
         }
       }
-      if (rows.length > 0) yield batchOf("dataset_records", rows, seq);
+      if (rows.length > 0) yield rowsToBatch(DATASET_SCHEMAS.dataset_records, rows, seq);
     }
   }
   await appendAll(tables.dataset_records!, recordBatches(), seq);
@@ -156,9 +134,7 @@ async function exportDatasets(context: AssetExportContext): Promise<AssetSummary
   if (changed.length > 0) {
     await appendAll(
       tables.evaluation_datasets!,
-      (async function* () {
-        yield batchOf("evaluation_datasets", changed, seq);
-      })(),
+      once(rowsToBatch(DATASET_SCHEMAS.evaluation_datasets, changed, seq)),
       seq,
     );
   }
@@ -210,12 +186,10 @@ async function importDatasets(context: AssetImportContext): Promise<AssetSummary
   }
   // Latest copy of each record, then upserted a thousand at a time per dataset.
   const records = await latestRows(source, "dataset_records", "dataset_record_id");
-  const perDataset = new Map<string, Row[]>();
-  for (const row of [...records.values()].sort((a, b) => Number(a.created_time) - Number(b.created_time))) {
-    const list = perDataset.get(String(row.dataset_id)) ?? [];
-    list.push(row);
-    perDataset.set(String(row.dataset_id), list);
-  }
+  const perDataset = groupBy(
+    [...records.values()].sort((a, b) => Number(a.created_time) - Number(b.created_time)),
+    "dataset_id",
+  );
   for (const [sourceId, rows] of perDataset) {
     const target = targets.get(sourceId);
     if (!target) continue;

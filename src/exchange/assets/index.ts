@@ -1,6 +1,8 @@
-// The asset kinds of the exchange, and the two loops that run them in order. Runs, metrics,
-// artifacts, logged models and model versions still travel through export.ts and import.ts;
-// the GenAI kinds (traces, evaluation datasets, prompts) are modules here.
+// The asset kinds of the exchange, one module each (its columns, its export, its import):
+// runs.ts, metrics.ts, artifacts.ts, logged-models.ts, versions.ts (the run family, ordered by
+// ../export.ts and ../import.ts, sharing the recipient's id maps of targets.ts), and traces/,
+// datasets.ts, prompts.ts (AssetKind implementations, run in order by the two loops below).
+// rows.ts and fields.ts are what every kind shares: row batching and column builders.
 import type { Experiment, MlflowClient } from "../../mlflow/index.js";
 import type { ProgressEvent } from "../export.js";
 import type { ExportKind } from "../format.js";
@@ -9,7 +11,7 @@ import { ExportTable, exportLocation, lastExportSeq } from "../tables.js";
 import type { AssetKind, AssetSummary } from "./asset.js";
 import { datasetsAsset } from "./datasets.js";
 import { promptsAsset } from "./prompts.js";
-import { tracesAsset } from "./traces.js";
+import { tracesAsset } from "./traces/index.js";
 
 export type { AssetExportContext, AssetImportContext, AssetKind, AssetSummary } from "./asset.js";
 export { datasetsAsset, TAG_SOURCE_DATASET } from "./datasets.js";
@@ -20,7 +22,7 @@ export {
   META_SOURCE_RUN,
   splitText,
   tracesAsset,
-} from "./traces.js";
+} from "./traces/index.js";
 
 /** The asset kinds an experiment export carries beyond its runs, in export order. */
 export function experimentAssets(options: { traces?: boolean } = {}): AssetKind[] {

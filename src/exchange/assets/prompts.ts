@@ -10,14 +10,13 @@
 // the table keeps the provider's. The prompt's `_mlflow_experiment_ids` tag (experiment ids of
 // the provider) is kept as `arcuate.source.experiment_ids`.
 import { createHash } from "node:crypto";
-import { Field, List, Schema, Utf8 } from "apache-arrow";
+import { Schema } from "apache-arrow";
 import { ArcuateError } from "../../errors.js";
 import type { ModelVersion, Tag } from "../../mlflow/index.js";
 import { PROMPT_TAG, toNumber } from "../../mlflow/index.js";
-import { buildBatch, columnValues } from "../columns.js";
 import type { AssetExportContext, AssetImportContext, AssetKind, AssetSummary } from "./asset.js";
-import { exportSeq, int64, stringMap, utf8 } from "./fields.js";
-import { latestRows } from "./traces.js";
+import { exportSeq, int64, stringList, stringMap, utf8 } from "./fields.js";
+import { latestRows, type Row, replaceIfChanged } from "./rows.js";
 
 export const PROMPT_SCHEMAS = {
   prompt_versions: new Schema([
@@ -31,7 +30,7 @@ export const PROMPT_SCHEMAS = {
     utf8("model_config_json"),
     utf8("commit_message"),
     stringMap("tags"),
-    new Field("aliases", new List(new Field("element", new Utf8(), true)), true),
+    stringList("aliases"),
     utf8("user_id"),
     int64("creation_timestamp"),
     int64("last_updated_timestamp"),
@@ -51,7 +50,6 @@ const EXPERIMENT_IDS_TAG = "_mlflow_experiment_ids";
 export const TAG_SOURCE_PROMPT = "arcuate.source.prompt";
 const TAG_SOURCE_EXPERIMENT_IDS = "arcuate.source.experiment_ids";
 
-type Row = Record<string, unknown>;
 const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
 const tagMap = (tags: Tag[] | undefined) => Object.fromEntries((tags ?? []).map((t) => [t.key, t.value]));
 
@@ -115,31 +113,13 @@ async function exportPrompt(context: AssetExportContext): Promise<AssetSummary> 
   }
   const versions = await mlflow.prompts.listVersions(name);
   const rows = versions.map((v) => versionRow(prompt, v));
-  const table = tables.prompt_versions!;
-  const previous = new Map<number, string>();
-  let exists = false;
-  for await (const batch of table.scan(["version", "record_sha256"])) {
-    exists = true;
-    const numbers = columnValues(batch, "version");
-    const shas = columnValues(batch, "record_sha256");
-    for (let i = 0; i < numbers.length; i++) previous.set(Number(numbers[i]), String(shas[i]));
-  }
-  const changed = rows.filter((r) => previous.get(Number(r.version)) !== r.record_sha256).length;
-  const removed = [...previous.keys()].filter((v) => !rows.some((r) => r.version === v)).length;
-  if (!exists || changed + removed > 0) {
-    const schema = PROMPT_SCHEMAS.prompt_versions;
-    const columns: Record<string, unknown[]> = {};
-    for (const field of schema.fields)
-      columns[field.name] =
-        field.name === "export_seq" ? rows.map(() => seq) : rows.map((r) => r[field.name] ?? null);
-    await table.write(
-      (async function* () {
-        yield buildBatch(schema, columns);
-      })(),
-      "overwrite",
-      seq,
-    );
-  }
+  const { changed } = await replaceIfChanged(
+    tables.prompt_versions!,
+    PROMPT_SCHEMAS.prompt_versions,
+    "version",
+    rows,
+    seq,
+  );
   context.onProgress?.({
     step: "prompt",
     message: `prompt '${name}': ${versions.length} versions (${changed} new or changed)`,

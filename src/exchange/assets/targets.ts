@@ -1,0 +1,130 @@
+// What the recipient already has of an import, shared by the run-family asset kinds (runs,
+// logged models, metrics, artifacts): the target experiment, and the recipient's ids of what an
+// earlier import brought, by the provider's ids (kept in `arcuate.source.*` tags). A second
+// import (or one after a crash) finds what is there through these and adds only what is missing.
+import { ArcuateError } from "../../errors.js";
+import type { Experiment, MlflowClient, Run, ServerCapabilities } from "../../mlflow/index.js";
+import type { ExportSource } from "../source.js";
+
+export const TAG_SOURCE_RUN = "arcuate.source.run_id";
+export const TAG_SOURCE_EXPERIMENT = "arcuate.source.experiment_id";
+export const TAG_SOURCE_MODEL = "arcuate.source.model_id";
+export const TAG_SOURCE_VERSION = "arcuate.source.version";
+export const TAG_SOURCE_USER = "arcuate.source.user_id";
+
+/** What the recipient already has of an import: target ids by source id. */
+export interface Targets {
+  capabilities: ServerCapabilities;
+  experiments: Map<string, Experiment>;
+  runIds: Map<string, string>;
+  runArtifactRoots: Map<string, string>;
+  modelIds: Map<string, string>;
+  modelArtifactRoots: Map<string, string>;
+  createdRuns: Set<string>;
+  createdModels: Set<string>;
+  /** Runs already at the recipient, as its search returned them: compared, so unchanged ones cost no writes. */
+  existingRuns: Map<string, Run>;
+}
+
+/** What a run-family kind's import step reads from and writes to. */
+export interface ImportStep {
+  mlflow: MlflowClient;
+  source: ExportSource;
+  /** Rows of exports up to this sequence number (the anchor's) are imported. */
+  maxSeq: number;
+  targets: Targets;
+  /** Requests in flight at the recipient. */
+  concurrency: number;
+  progress: (message: string) => void;
+}
+
+export function newTargets(capabilities: ServerCapabilities): Targets {
+  return {
+    capabilities,
+    experiments: new Map(),
+    runIds: new Map(),
+    runArtifactRoots: new Map(),
+    modelIds: new Map(),
+    modelArtifactRoots: new Map(),
+    createdRuns: new Set(),
+    createdModels: new Set(),
+    existingRuns: new Map(),
+  };
+}
+
+/**
+ * The experiment to import into: found (restored if deleted) or created. One of another origin
+ * (its `arcuate.source.experiment_id` differs, or it holds runs arcuate did not bring) is refused
+ * unless `replace`: merging two sources' runs silently would be worse than an error.
+ */
+export async function targetExperiment(
+  mlflow: MlflowClient,
+  name: string,
+  tags: Record<string, string>,
+  sourceId: string | null,
+  origin: { check: boolean; replace: boolean },
+): Promise<{ experiment: Experiment; created: boolean }> {
+  const existing = await mlflow.experiments.findByName(name);
+  if (existing) {
+    if (origin.check && sourceId) {
+      const theirs = existing.tags?.find((t) => t.key === TAG_SOURCE_EXPERIMENT)?.value;
+      const foreign =
+        theirs !== undefined
+          ? theirs !== sourceId
+          : (await mlflow.runs.search({ experimentIds: [existing.experiment_id], maxResults: 1 })).items
+              .length > 0;
+      if (foreign && !origin.replace) {
+        throw new ArcuateError(
+          "CONFLICT",
+          `exchange: experiment '${name}' at ${mlflow.trackingUri} ${theirs !== undefined ? `was imported from another source (experiment ${theirs}, this export's is ${sourceId})` : "holds runs that were not imported from this export"}; import into another name, or use CREATE OR REPLACE EXPERIMENT to replace it`,
+        );
+      }
+      if (foreign) await mlflow.experiments.setTag(existing.experiment_id, TAG_SOURCE_EXPERIMENT, sourceId);
+    }
+    if (existing.lifecycle_stage === "deleted") await mlflow.experiments.restore(existing.experiment_id);
+    return { experiment: existing, created: false };
+  }
+  const experimentTags = Object.entries(tags).map(([key, value]) => ({ key, value }));
+  if (sourceId) experimentTags.push({ key: TAG_SOURCE_EXPERIMENT, value: sourceId });
+  const id = await mlflow.experiments.create(name, { tags: experimentTags });
+  return { experiment: await mlflow.experiments.get(id), created: true };
+}
+
+/** Finds what earlier imports brought into the experiment (by source id). */
+export async function indexExisting(
+  mlflow: MlflowClient,
+  experiment: Experiment,
+  targets: Targets,
+): Promise<void> {
+  for await (const run of mlflow.runs.searchAll({ experimentIds: [experiment.experiment_id] })) {
+    const source = run.data.tags?.find((t) => t.key === TAG_SOURCE_RUN)?.value;
+    if (source && !targets.runIds.has(source)) {
+      targets.runIds.set(source, run.info.run_id);
+      targets.runArtifactRoots.set(source, run.info.artifact_uri ?? "");
+      targets.existingRuns.set(source, run);
+    }
+  }
+  if (!targets.capabilities.loggedModels) return;
+  for await (const model of mlflow.loggedModels.searchAll({ experimentIds: [experiment.experiment_id] })) {
+    const source = model.info.tags?.find((t) => t.key === TAG_SOURCE_MODEL)?.value;
+    if (source && !targets.modelIds.has(source)) {
+      targets.modelIds.set(source, model.info.model_id);
+      targets.modelArtifactRoots.set(source, model.info.artifact_uri ?? "");
+    }
+  }
+}
+
+/** Soft-deletes every run and logged model a previous import brought into the experiment. */
+export async function clearImported(
+  mlflow: MlflowClient,
+  experiment: Experiment,
+  targets: Targets,
+): Promise<void> {
+  for await (const run of mlflow.runs.searchAll({ experimentIds: [experiment.experiment_id] })) {
+    await mlflow.runs.delete(run.info.run_id);
+  }
+  if (!targets.capabilities.loggedModels) return;
+  for await (const model of mlflow.loggedModels.searchAll({ experimentIds: [experiment.experiment_id] })) {
+    await mlflow.loggedModels.delete(model.info.model_id);
+  }
+}
