@@ -175,4 +175,4 @@ it("serves Spark's variant and type-widening tables to the Python connector (del
   // Every version of the variant table but the last, and the type-widening versions before the
   // nested widenings (0..2 of 0..4), at least.
   expect(compared).toBeGreaterThanOrEqual(latest("spark-variant-written") + 3);
-}, 4_200_000); // a cold Spark run (no cached answers) first: up to an hour, see support/spark.ts
+}, 4_800_000); // a cold Spark run (no cached answers) first: up to 75 minutes, see support/spark.ts

@@ -33,10 +33,20 @@ def read(spark, path, version):
             reader = reader.option("versionAsOf", version)
         df = reader.load(path)
         schema = df.schema
-        rows = [
-            canonical({f.name: conv(row[i], f.dataType) for i, f in enumerate(schema.fields)})
-            for row in df.collect()
-        ]
+        try:
+            rows = [
+                canonical({f.name: conv(row[i], f.dataType) for i, f in enumerate(schema.fields)})
+                for row in df.collect()
+            ]
+        except TypeError as e:
+            if "unhashable" not in str(e):
+                raise
+            # pyspark's rows hold a map as a dict, which cannot have a key of an array or struct
+            # (table-with-columnmapping-*): Arrow's rows hold it as (key, value) pairs.
+            rows = [
+                canonical({f.name: conv(row[f.name], f.dataType) for f in schema.fields})
+                for row in df.toArrow().to_pylist()
+            ]
     except Exception as e:  # Spark refuses: its message is the answer
         return {"error": message_of(e)}
     result = {"schema": strip_metadata(json.loads(schema.json())), "count": len(rows), "digest": digest(rows)}
@@ -70,17 +80,21 @@ def main():
         .getOrCreate()
     )
     spark.sparkContext.setLogLevel("ERROR")
-    print("spark session %.1fs" % (time.time() - started), file=sys.stderr)
+    # Seconds per step, kept with the answers: what a cold run costs (docs/delta.md).
+    timings = {"session": round(time.time() - started, 1)}
+    print("spark session %.1fs" % timings["session"], file=sys.stderr)
     tables = list(job["tables"])
     if job.get("write_dir"):
         import spark_tables
 
         for name, path, latest in spark_tables.write_all(spark, job["write_dir"]):
             tables.append({"name": name, "path": path, "versions": list(range(latest + 1))})
+        timings["write"] = round(time.time() - started - timings["session"], 1)
     def read_table(entry):
         t0 = time.time()
         answers = {("null" if v is None else str(v)): read(spark, entry["path"], v) for v in entry["versions"]}
-        print("%s %.2fs" % (entry["name"], time.time() - t0), file=sys.stderr, flush=True)
+        timings[entry["name"]] = round(time.time() - t0, 2)
+        print("%s %.2fs" % (entry["name"], timings[entry["name"]]), file=sys.stderr, flush=True)
         return entry["name"], answers
 
     # Two tables at a time: one thread's Python work overlaps the other's Spark job.
@@ -89,7 +103,7 @@ def main():
     spark.stop()
     partial = sys.argv[2] + ".partial-%d" % os.getpid()
     with open(partial, "w") as f:
-        json.dump({"seconds": round(time.time() - started, 1), "tables": out}, f)
+        json.dump({"seconds": round(time.time() - started, 1), "timings": timings, "tables": out}, f)
     os.replace(partial, sys.argv[2])
     print(json.dumps({"ok": True, "seconds": round(time.time() - started, 1)}))
 
