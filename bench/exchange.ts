@@ -1,12 +1,19 @@
-// Moving an experiment from one MLflow server to another, side by side in one run:
-//   arcuate:               export into a share → arcuate's sharing server → client → import
-//   mlflow-export-import:  export-experiment to a folder → import-experiment
-// between the same two servers, on the same seeded experiment (runs × metrics × steps, with
-// artifacts). Prints both times, the ratio (target: arcuate ≥ 5× faster) and both tools' peak RSS.
+// Moving an experiment from one MLflow server to another, side by side in one run, on
+// PostgreSQL-backed servers (as teams run MLflow) and on SQLite-backed ones:
+//   arcuate:               export into a share → arcuate's sharing server → client → import,
+//                          then the same import again (the share unchanged);
+//   ceiling:               the fastest a short dedicated program reads the experiment from the
+//                          provider and replays it into the recipient over MLflow's REST API
+//                          (bench/exchange-ceiling.ts), at the concurrency its sweep found best;
+//   mlflow-export-import:  export-experiment to a folder → import-experiment.
+// All between servers with MLflow's default workers, on the same seeded experiment (runs ×
+// metrics × steps, 4 artifact files per run). Prints the times, the ratios against the targets
+// of issue 17, arcuate's peak RSS growth and the peer's peak RSS.
 //
-// Usage: tsx bench/exchange.ts [--runs 1000] [--metrics 10] [--steps 100] [--keep]
-// The DESIGN.md target is 1000 × 10 × 100; seeding that many points into a SQLite-backed MLflow
-// takes a while, so smaller shapes are useful for a quick look.
+// Usage: tsx bench/exchange.ts [--runs 1000] [--metrics 10] [--steps 100] [--backend both]
+//          [--concurrency N] [--no-peer] [--no-ceiling] [--export-only] [--keep]
+// --backend postgresql|sqlite|both. --export-only times arcuate's export alone (and its RSS
+// growth), for the 10,000-run memory comparison. Seeding 1,000 runs takes minutes.
 import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -14,9 +21,11 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { Exchange } from "../src/exchange/index.js";
 import { MlflowClient } from "../src/mlflow/index.js";
-import { startMlflowServer } from "../src/peers/mlflow-server.js";
+import { startPostgresMlflow } from "../src/peers/mlflow-postgres.js";
+import { type MlflowServer, startMlflowServer } from "../src/peers/mlflow-server.js";
 import { seedExperiment } from "../src/peers/seed.js";
 import { Catalog, startSharingServer } from "../src/sharing/index.js";
+import { ceilingRead, ceilingWrite, sweep } from "./exchange-ceiling.js";
 
 const ROOT = join(import.meta.dirname, "..");
 const VENV_BIN = join(ROOT, ".venv", "bin");
@@ -26,12 +35,18 @@ const { values } = parseArgs({
     runs: { type: "string", default: "1000" },
     metrics: { type: "string", default: "10" },
     steps: { type: "string", default: "100" },
+    backend: { type: "string", default: "both" },
+    concurrency: { type: "string" },
+    "no-peer": { type: "boolean", default: false },
+    "no-ceiling": { type: "boolean", default: false },
+    "export-only": { type: "boolean", default: false },
     keep: { type: "boolean", default: false },
-    // Time arcuate alone (no ratio): for profiling between full runs.
-    "arcuate-only": { type: "boolean", default: false },
   },
 });
 const shape = { runs: Number(values.runs), metrics: Number(values.metrics), steps: Number(values.steps) };
+const backends = values.backend === "both" ? ["postgresql", "sqlite"] : [String(values.backend)];
+const explicitConcurrency = values.concurrency ? Number(values.concurrency) : undefined;
+const SWEEP = [4, 8, 16, 32, 64];
 
 /** mlflow-export-import is a benchmark peer only: installed on demand, pinned, into .venv. */
 function ensureMlflowExportImport(): void {
@@ -49,14 +64,11 @@ function ensureMlflowExportImport(): void {
   }
 }
 
-/** Peak RSS (MB) of the peer's processes, the largest seen over its runs. */
-let peerPeakMb = 0;
-
 /**
  * Runs one of the peer's commands under a small Python wrapper that reports the command's peak
  * RSS (getrusage of its children), so the peer's memory is printed beside arcuate's.
  */
-function runTool(tool: string, args: string[], trackingUri: string): Promise<number> {
+function runTool(tool: string, args: string[], trackingUri: string): Promise<{ ms: number; peakMb: number }> {
   const wrapper =
     "import resource, subprocess, sys\n" +
     "code = subprocess.run(sys.argv[1:]).returncode\n" +
@@ -75,8 +87,7 @@ function runTool(tool: string, args: string[], trackingUri: string): Promise<num
     child.on("error", reject);
     child.on("exit", (code) => {
       const peak = /peak-kb (\d+)/.exec(stderr);
-      if (peak) peerPeakMb = Math.max(peerPeakMb, Number(peak[1]) / 1024);
-      if (code === 0) resolve(performance.now() - started);
+      if (code === 0) resolve({ ms: performance.now() - started, peakMb: peak ? Number(peak[1]) / 1024 : 0 });
       else reject(new Error(`${tool} exited with ${code}:\n${stderr}`));
     });
   });
@@ -86,99 +97,164 @@ let peakRss = 0;
 const sampler = setInterval(() => {
   peakRss = Math.max(peakRss, process.memoryUsage().rss);
 }, 50);
+/** Runs `work`, returning its time and the process's peak RSS growth during it. */
+async function measured<T>(work: () => Promise<T>): Promise<{ result: T; ms: number; growthMb: number }> {
+  global.gc?.();
+  const before = process.memoryUsage().rss;
+  peakRss = before;
+  const started = performance.now();
+  const result = await work();
+  return { result, ms: performance.now() - started, growthMb: (peakRss - before) / 1048576 };
+}
 
-async function main(): Promise<void> {
-  ensureMlflowExportImport();
-  const dir = mkdtempSync(join(tmpdir(), "arcuate-bench-exchange-"));
+/** arcuate's client as a user gets it: adaptive concurrency unless --concurrency is given. */
+function client(trackingUri: string): MlflowClient {
+  return new MlflowClient({
+    trackingUri,
+    ...(explicitConcurrency ? { concurrency: explicitConcurrency } : {}),
+  });
+}
+
+/** Requests sent, overload answers (retried) and requests given up, and the limit reached. */
+function trafficText(mlflow: MlflowClient, since = { sent: 0, overloaded: 0, gaveUp: 0 }): string {
+  const t = mlflow.traffic();
+  return `${t.sent - since.sent} requests, ${t.overloaded - since.overloaded} overload answers retried, ${t.gaveUp - since.gaveUp} given up; limit now ${t.limit}`;
+}
+
+const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}×`;
+
+async function startServers(
+  backend: string,
+  dir: string,
+): Promise<{ servers: MlflowServer[]; stop: () => Promise<void> }> {
   const mlflowBin = join(VENV_BIN, "mlflow");
-  // MLflow's own default of 4 workers, as a team would run its server: a tool that fans out
-  // (arcuate) is not held to one request at a time, one that does not (the peer) loses nothing.
-  const [source, target] = await Promise.all([
-    startMlflowServer({ dir: join(dir, "provider"), mlflowBin, workers: 4 }),
-    startMlflowServer({ dir: join(dir, "recipient"), mlflowBin, workers: 4 }),
-  ]);
+  if (backend === "postgresql") {
+    const peers = await startPostgresMlflow({ dir, mlflowBin, names: ["provider", "recipient"] });
+    return { servers: peers.servers, stop: () => peers.stop() };
+  }
+  const servers = await Promise.all(
+    ["provider", "recipient"].map((name) =>
+      startMlflowServer({ dir: join(dir, name), mlflowBin, workers: "mlflow-default" }),
+    ),
+  );
+  return { servers, stop: async () => void (await Promise.all(servers.map((server) => server.stop()))) };
+}
+
+async function benchBackend(backend: string): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), `arcuate-bench-exchange-${backend}-`));
+  process.stderr.write(`bench: starting ${backend}-backed MLflow servers…\n`);
+  const { servers, stop } = await startServers(backend, dir);
+  const [source, target] = servers as [MlflowServer, MlflowServer];
   try {
-    const provider = new MlflowClient({ trackingUri: source.uri });
-    const recipient = new MlflowClient({ trackingUri: target.uri });
+    const seeder = new MlflowClient({ trackingUri: source.uri });
     const name = "bench-experiment";
     process.stderr.write(
       `bench: seeding ${shape.runs} runs × ${shape.metrics} metrics × ${shape.steps} steps…\n`,
     );
     const seedStart = performance.now();
     // Top-level runs only (the seed adds two children to every third run).
-    await seedExperiment(provider, {
+    const seeded = await seedExperiment(seeder, {
       experimentName: name,
       runs: Math.ceil(shape.runs / (5 / 3)),
       metricsPerRun: shape.metrics,
       stepsPerMetric: shape.steps,
-      concurrency: 4,
+      concurrency: 8,
     });
-    const runs = (
-      await collect(
-        provider.runs.searchAll({
-          experimentIds: [(await provider.experiments.getByName(name)).experiment_id],
-        }),
-      )
-    ).length;
-    process.stderr.write(
-      `bench: seeded ${runs} runs in ${((performance.now() - seedStart) / 1000).toFixed(1)} s\n`,
-    );
+    const runs = seeded.runIds.length;
+    process.stderr.write(`bench: seeded ${runs} runs in ${s(performance.now() - seedStart)}\n`);
+    const points = runs * shape.metrics * shape.steps;
+    console.log(`\n== ${backend}-backed MLflow 3 servers (MLflow's default workers) ==`);
+    console.log(`experiment: ${runs} runs, ${points} metric points, ${runs * 4} artifact files`);
 
-    // arcuate: export → share → sharing server → client → import.
+    // arcuate: export → share → sharing server → client → import; then the import again.
     const workDir = join(dir, "arcuate");
     const catalog = await Catalog.open(workDir);
     const server = await startSharingServer({ catalog, host: "127.0.0.1", port: 0, log: () => {} });
     await catalog.setEndpoint(server.url);
-    peakRss = process.memoryUsage().rss;
-    const rssBefore = peakRss;
-    let started = performance.now();
     await catalog.createShare("bench");
-    await new Exchange({ mlflow: provider, catalog, workDir }).exportExperiments(name, "experiment", "bench");
-    const exportMs = performance.now() - started;
-    const exportPeakMb = (peakRss - rssBefore) / 1048576;
+    const provider = client(source.uri);
+    const exported = await measured(() =>
+      new Exchange({ mlflow: provider, catalog, workDir }).exportExperiments(name, "experiment", "bench"),
+    );
+    console.log(
+      `arcuate export:        ${s(exported.ms)}  (${trafficText(provider)}; peak RSS growth ${exported.growthMb.toFixed(0)} MB)`,
+    );
+    if (values["export-only"]) {
+      await server.close();
+      return;
+    }
     const credentials = await catalog.createRecipient("bench-recipient");
     await catalog.grant("bench", "bench-recipient");
-    const imported = await new Exchange({ mlflow: recipient }).importExperiments(
-      `${credentials.profilePath}#bench.experiment`,
-      `${name}-arcuate`,
-    );
-    const arcuateMs = performance.now() - started;
-    const arcuatePeakMb = (peakRss - rssBefore) / 1048576;
-    const arcuatePeakTotalMb = peakRss / 1048576;
+    const coordinate = `${credentials.profilePath}#bench.experiment`;
+    const recipient = client(target.uri);
+    const importer = new Exchange({ mlflow: recipient });
+    const imported = await measured(() => importer.importExperiments(coordinate, `${name}-arcuate`));
+    const afterImport = recipient.traffic();
+    const importTraffic = trafficText(recipient);
+    const again = await measured(() => importer.importExperiments(coordinate, `${name}-arcuate`));
     await server.close();
-    const points = runs * shape.metrics * shape.steps;
-    console.log(`experiment: ${runs} runs, ${points} metric points, ${runs * 4} artifact files`);
     console.log(
-      `arcuate (export + share + import):      ${(arcuateMs / 1000).toFixed(1)} s  (export ${(exportMs / 1000).toFixed(1)} s, peak RSS growth ${exportPeakMb.toFixed(0)} MB by then; ${imported.runs} runs, ${imported.metricPoints} points; peak RSS ${arcuatePeakTotalMb.toFixed(0)} MB, growth ${arcuatePeakMb.toFixed(0)} MB; the sharing server runs in the same process)`,
+      `arcuate import:        ${s(imported.ms)}  (${imported.result.runs} runs, ${imported.result.metricPoints} points, ${imported.result.artifactFiles} files; ${importTraffic}; peak RSS growth ${imported.growthMb.toFixed(0)} MB)`,
     );
-    if (values["arcuate-only"]) return;
-
-    // mlflow-export-import: export to a folder, import from it.
-    const exportDir = join(dir, "mlflow-export-import");
-    started = performance.now();
-    await runTool("export-experiment", ["--experiment", name, "--output-dir", exportDir], source.uri);
-    await runTool(
-      "import-experiment",
-      ["--experiment-name", `${name}-mei`, "--input-dir", exportDir],
-      target.uri,
-    );
-    const peerMs = performance.now() - started;
-    const peerRuns = (
-      await collect(
-        recipient.runs.searchAll({
-          experimentIds: [(await recipient.experiments.getByName(`${name}-mei`)).experiment_id],
-        }),
-      )
-    ).length;
-
     console.log(
-      `mlflow-export-import (export + import):  ${(peerMs / 1000).toFixed(1)} s  (${peerRuns} runs; peak RSS ${peerPeakMb.toFixed(0)} MB, the larger of its export and import processes)`,
+      `arcuate re-import:     ${s(again.ms)}  (${again.result.createdRuns} runs created, ${again.result.metricPoints} points; ${trafficText(recipient, afterImport)}) = ${((100 * again.ms) / imported.ms).toFixed(1)}% of the import (target < 5%)`,
     );
-    console.log(`ratio (mlflow-export-import / arcuate): ${(peerMs / arcuateMs).toFixed(2)}× (target ≥ 5×)`);
+    const arcuateMs = exported.ms + imported.ms;
+    console.log(`arcuate transfer:      ${s(arcuateMs)}  (export + import)`);
+
+    if (!values["no-ceiling"]) {
+      const readDir = join(dir, "ceiling");
+      const slice = Math.max(30, Math.ceil(runs / 10));
+      const readSweep = await sweep(SWEEP, async (c) => {
+        await ceilingRead(source.uri, name, join(readDir, `sweep-${c}`), c, slice);
+      });
+      const read = await measured(() => ceilingRead(source.uri, name, readDir, readSweep.best));
+      let trial = 0;
+      const writeSweep = await sweep(SWEEP, async (c) => {
+        const part = read.result.runs.filter(
+          (r) => !r.run.data.tags?.some((t) => t.key === "mlflow.parentRunId"),
+        );
+        await ceilingWrite(target.uri, part.slice(0, slice), readDir, `${name}-sweep-${trial++}`, c);
+      });
+      const write = await measured(() =>
+        ceilingWrite(target.uri, read.result.runs, readDir, `${name}-ceiling`, writeSweep.best),
+      );
+      const sweepText = (times: Map<number, number>) =>
+        [...times].map(([c, ms]) => `${c}: ${s(ms)}`).join(", ");
+      console.log(
+        `ceiling read:          ${s(read.ms)}  (at ${readSweep.best} in flight; sweep on ${slice} runs: ${sweepText(readSweep.timesMs)}; ${read.result.stats.requests} requests, ${read.result.stats.retried} retried)`,
+      );
+      console.log(
+        `ceiling write:         ${s(write.ms)}  (at ${writeSweep.best} in flight; sweep on ${slice} top-level runs: ${sweepText(writeSweep.timesMs)}; ${write.result.requests} requests, ${write.result.retried} retried)`,
+      );
+      console.log(
+        `arcuate / ceiling:     export ${ratio(exported.ms, read.ms)} of the read, import ${ratio(imported.ms, write.ms)} of the write (targets ≤ 1.25×)`,
+      );
+    }
+
+    if (!values["no-peer"]) {
+      ensureMlflowExportImport();
+      const exportDir = join(dir, "mlflow-export-import");
+      const peerExport = await runTool(
+        "export-experiment",
+        ["--experiment", name, "--output-dir", exportDir],
+        source.uri,
+      );
+      const peerImport = await runTool(
+        "import-experiment",
+        ["--experiment-name", `${name}-mei`, "--input-dir", exportDir],
+        target.uri,
+      );
+      const peerMs = peerExport.ms + peerImport.ms;
+      console.log(
+        `mlflow-export-import:  ${s(peerMs)}  (export ${s(peerExport.ms)}, import ${s(peerImport.ms)}; peak RSS ${Math.max(peerExport.peakMb, peerImport.peakMb).toFixed(0)} MB)`,
+      );
+      console.log(`mlflow-export-import / arcuate transfer: ${ratio(peerMs, arcuateMs)} (target ≥ 20×)`);
+    }
   } finally {
-    clearInterval(sampler);
     if (!values.keep) {
-      await Promise.all([source.stop(), target.stop()]);
+      await stop();
       rmSync(dir, { recursive: true, force: true });
     } else {
       console.log(`kept: provider ${source.uri}, recipient ${target.uri}, folder ${dir}`);
@@ -186,10 +262,9 @@ async function main(): Promise<void> {
   }
 }
 
-async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
-  const items: T[] = [];
-  for await (const item of iterable) items.push(item);
-  return items;
+async function main(): Promise<void> {
+  for (const backend of backends) await benchBackend(backend);
+  clearInterval(sampler);
 }
 
 main().catch((error: unknown) => {

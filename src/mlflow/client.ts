@@ -59,6 +59,22 @@ export class MlflowClient {
     return this.capabilitiesProbe;
   }
 
+  /**
+   * How many requests callers should offer at once to keep this client's limiter full: the most
+   * it lets in flight (a fixed concurrency, or the adaptive limiter's upper bound).
+   */
+  get fanOut(): number {
+    return this.http.limiter.ceiling;
+  }
+
+  /**
+   * Requests sent so far (retries included); overload answers and failed connections (each is
+   * retried), and those given up after all retries; the concurrency limit now.
+   */
+  traffic(): { sent: number; overloaded: number; gaveUp: number; limit: number } {
+    return { ...this.http.stats, limit: this.http.limiter.limit };
+  }
+
   /** True when GET /health answers 200. */
   async healthy(): Promise<boolean> {
     try {

@@ -4,13 +4,14 @@
 //
 // Retries: exponential backoff with full jitter on 429, 5xx and connection errors, never on
 // other 4xx (a bad request stays bad). Concurrency: a single limiter per client bounds the
-// requests in flight, so callers can fan out freely.
+// requests in flight, so callers can fan out freely; by default it adapts to the server
+// (src/mlflow/pacing.ts), told each request's latency and whether the server was overloaded.
 import { request as httpRequest, type IncomingMessage } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import pLimit, { type LimitFunction } from "p-limit";
 import { ArcuateError, type ErrorCode } from "../errors.js";
+import { AdaptiveLimiter, FixedLimiter, type Limiter } from "./pacing.js";
 
 export interface MlflowClientOptions {
   /** Tracking server URI, e.g. http://127.0.0.1:5000. Default: MLFLOW_TRACKING_URI. */
@@ -24,8 +25,11 @@ export interface MlflowClientOptions {
   maxRetries?: number;
   /** First backoff in ms; doubles per retry, capped at 10 s, with full jitter. Default 200. */
   backoffMs?: number;
-  /** Requests in flight at once. Default 16. */
-  concurrency?: number;
+  /**
+   * Requests in flight at once: a number is a fixed limit; "auto" (the default, also from
+   * ARCUATE_MLFLOW_CONCURRENCY=auto or a number there) finds what the server takes, between 1 and 64.
+   */
+  concurrency?: number | "auto";
   /** Per-request timeout in ms for JSON calls. Default 120 s. */
   timeoutMs?: number;
   /** Called as each request (and each retry) is sent: for counting and tracing, never to change it. */
@@ -37,7 +41,7 @@ export interface ResolvedOptions {
   authorization: string | undefined;
   maxRetries: number;
   backoffMs: number;
-  concurrency: number;
+  concurrency: number | "auto";
   timeoutMs: number;
   onRequest: ((method: string, path: string) => void) | undefined;
 }
@@ -69,10 +73,22 @@ export function resolveOptions(options: MlflowClientOptions = {}, env = process.
     authorization,
     maxRetries: options.maxRetries ?? 5,
     backoffMs: options.backoffMs ?? 200,
-    concurrency: options.concurrency ?? 16,
+    concurrency: options.concurrency ?? concurrencyFromEnv(env.ARCUATE_MLFLOW_CONCURRENCY),
     timeoutMs: options.timeoutMs ?? 120_000,
     onRequest: options.onRequest,
   };
+}
+
+function concurrencyFromEnv(value: string | undefined): number | "auto" {
+  if (value === undefined || value === "" || value === "auto") return "auto";
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) {
+    throw new ArcuateError(
+      "INVALID_PARAMETER_VALUE",
+      `mlflow: ARCUATE_MLFLOW_CONCURRENCY is '${value}'; it takes "auto" or a whole number of requests ≥ 1`,
+    );
+  }
+  return n;
 }
 
 /** An error from MLflow, carrying its `error_code`, the HTTP status and the endpoint. */
@@ -116,11 +132,22 @@ const RETRYABLE_STATUS = new Set([429, 500, 502, 503, 504]);
 
 export class Http {
   readonly options: ResolvedOptions;
-  private readonly limit: LimitFunction;
+  /** Bounds the requests in flight; adaptive unless a number was given. */
+  readonly limiter: Limiter;
+  /**
+   * Requests sent (each retry counted), answers that said the server is overloaded (429, 503, 504,
+   * pool timeouts) or connections that failed, and those of them given up after all retries.
+   */
+  readonly stats = { sent: 0, overloaded: 0, gaveUp: 0 };
 
   constructor(options: ResolvedOptions) {
     this.options = options;
-    this.limit = pLimit(options.concurrency);
+    this.limiter =
+      options.concurrency === "auto" ? new AdaptiveLimiter() : new FixedLimiter(options.concurrency);
+  }
+
+  private limit<T>(task: () => Promise<T>): Promise<T> {
+    return this.limiter.run(task);
   }
 
   /**
@@ -185,6 +212,8 @@ export class Http {
     for (let attempt = 0; ; attempt++) {
       let response: Response;
       this.options.onRequest?.(method, path);
+      this.stats.sent++;
+      const sent = performance.now();
       try {
         response = await fetch(url, {
           method,
@@ -193,18 +222,28 @@ export class Http {
           signal: AbortSignal.timeout(options.timeoutMs ?? this.options.timeoutMs),
         });
       } catch (error) {
+        this.limiter.report({ latencyMs: performance.now() - sent, overloaded: true });
+        this.stats.overloaded++;
         if (attempt < retries) {
           await this.backoff(attempt);
           continue;
         }
+        this.stats.gaveUp++;
         throw this.connectionFailed(method, path, attempt + 1, error);
       }
-      if (response.ok) return response;
+      if (response.ok) {
+        this.limiter.report({ latencyMs: performance.now() - sent, overloaded: false });
+        return response;
+      }
       const text = await response.text().catch(() => "");
+      const overloaded = isOverload(response.status, text);
+      this.limiter.report({ latencyMs: performance.now() - sent, overloaded });
+      if (overloaded) this.stats.overloaded++;
       if (isRetryable(response.status, text, path) && attempt < retries) {
         await this.backoff(attempt, response.headers.get("retry-after"));
         continue;
       }
+      if (overloaded) this.stats.gaveUp++;
       throw errorFromReply(
         method,
         path,
@@ -233,20 +272,29 @@ export class Http {
         let status: number;
         let text: string;
         this.options.onRequest?.(method, path);
+        this.stats.sent++;
+        const sent = performance.now();
         try {
           ({ status, text } = await this.streamOnce(method, path, source, options.headers ?? {}));
         } catch (error) {
+          this.limiter.report({ latencyMs: performance.now() - sent, overloaded: true });
+          this.stats.overloaded++;
           if (attempt < retries) {
             await this.backoff(attempt);
             continue;
           }
+          this.stats.gaveUp++;
           throw this.connectionFailed(method, path, attempt + 1, error);
         }
+        const overloaded = isOverload(status, text);
+        this.limiter.report({ latencyMs: performance.now() - sent, overloaded });
         if (status >= 200 && status < 300) return;
+        if (overloaded) this.stats.overloaded++;
         if (isRetryable(status, text, path) && attempt < retries) {
           await this.backoff(attempt);
           continue;
         }
+        if (overloaded) this.stats.gaveUp++;
         throw errorFromReply(method, path, status, "", text, this.options.trackingUri);
       }
     });
@@ -337,6 +385,13 @@ const TRANSIENT_MESSAGE = /QueuePool limit .* reached|database is locked/;
  */
 const DATASET_RACE =
   /UNIQUE constraint failed: datasets\.|duplicate key value violates unique constraint|Duplicate entry .* for key/;
+
+/** The server says it is too busy (not that the request is wrong): fewer requests in flight. */
+function isOverload(status: number, text: string): boolean {
+  return (
+    status === 429 || status === 503 || status === 504 || (status === 400 && TRANSIENT_MESSAGE.test(text))
+  );
+}
 
 function isRetryable(status: number, text: string, path: string): boolean {
   if (RETRYABLE_STATUS.has(status)) return true;

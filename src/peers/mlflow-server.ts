@@ -1,5 +1,6 @@
 // Starts and stops local `mlflow server` processes on free loopback ports, each with its own
-// SQLite store and artifact folder. Used by the demo, the benchmarks and the tests' global setup,
+// store (SQLite in its folder unless `backendStoreUri` names another, e.g. PostgreSQL) and
+// artifact folder. Used by the demo, the benchmarks and the tests' global setup,
 // so all three run MLflow the same way. The interpreter comes from the project's .venv
 // (scripts/setup.mjs) unless `mlflowBin` says otherwise.
 import { type ChildProcess, spawn } from "node:child_process";
@@ -17,8 +18,13 @@ export interface MlflowServerOptions {
   /** Extra arguments, e.g. `["--app-name", "basic-auth"]`. */
   extraArgs?: string[];
   env?: Record<string, string>;
-  /** Server worker processes. Default 1: enough for tests and the demo, and light on two cores. */
-  workers?: number;
+  /**
+   * Server worker processes. Default 1: enough for tests and the demo, and light on two cores.
+   * "mlflow-default" leaves the flag out, so MLflow starts its own default (4), as teams run it.
+   */
+  workers?: number | "mlflow-default";
+  /** The tracking store, e.g. `postgresql+psycopg2://…`. Default: SQLite in `dir`. */
+  backendStoreUri?: string;
   /** How long to wait for GET /health. */
   startTimeoutMs?: number;
 }
@@ -55,7 +61,7 @@ export async function startMlflowServer(options: MlflowServerOptions): Promise<M
   const args = [
     "server",
     "--backend-store-uri",
-    `sqlite:///${join(options.dir, "mlflow.db")}`,
+    options.backendStoreUri ?? `sqlite:///${join(options.dir, "mlflow.db")}`,
     "--artifacts-destination",
     join(options.dir, "artifacts"),
     "--serve-artifacts",
@@ -63,8 +69,7 @@ export async function startMlflowServer(options: MlflowServerOptions): Promise<M
     "127.0.0.1",
     "--port",
     String(port),
-    "--workers",
-    String(options.workers ?? 1),
+    ...(options.workers === "mlflow-default" ? [] : ["--workers", String(options.workers ?? 1)]),
     ...(options.extraArgs ?? []),
   ];
   const child = spawn(options.mlflowBin, args, {

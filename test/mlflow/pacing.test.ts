@@ -1,0 +1,99 @@
+// The adaptive limit's rules on a simulated server (a pure model: the clock and the latencies are
+// given), so each rule is seen alone. The real servers' side is in bench/exchange.ts and in the
+// exchange tests that run with the default (adaptive) concurrency.
+import { describe, expect, it } from "vitest";
+import { AdaptiveLimiter, FixedLimiter } from "../../src/mlflow/pacing.js";
+
+/**
+ * A simulated server that serves `capacity` requests at once in 10 ms each and queues the rest (so
+ * a round of `limit` requests takes 10 ms × ⌈limit / capacity⌉), under full demand: every round
+ * offers more requests than the limit lets through. Returns the limit after `rounds`.
+ */
+async function serve(limiter: AdaptiveLimiter, clock: { now: number }, capacity: number, rounds: number) {
+  for (let round = 0; round < rounds; round++) {
+    let release!: () => void;
+    const barrier = new Promise<void>((resolve) => (release = resolve));
+    const offered = limiter.ceiling + 1;
+    const inFlight = limiter.limit;
+    const tasks = Array.from({ length: offered }, () => limiter.run(() => barrier));
+    // The i-th request of the round waits for the ones ahead of it.
+    clock.now += 10 * Math.ceil(inFlight / capacity);
+    for (let i = 0; i < inFlight; i++)
+      limiter.report({ latencyMs: 10 * Math.ceil((i + 1) / capacity), overloaded: false });
+    release();
+    await Promise.all(tasks);
+  }
+  return limiter.limit;
+}
+
+function limiterAt(initial: number) {
+  const clock = { now: 0 };
+  return { clock, limiter: new AdaptiveLimiter({ initial, now: () => clock.now }) };
+}
+
+describe("the adaptive concurrency limit", () => {
+  it("grows while throughput grows and settles near what the server takes", async () => {
+    const { clock, limiter } = limiterAt(2);
+    const limit = await serve(limiter, clock, 24, 60);
+    // Busy (at least ¾ of what it serves at once), and not flooded: at most 2.5× the capacity,
+    // so a request waits at most about one and a half service rounds.
+    expect(limit).toBeGreaterThanOrEqual(18);
+    expect(limit).toBeLessThanOrEqual(60);
+  });
+
+  it("stays low on a server that takes one request at a time (SQLite's single writer)", async () => {
+    const { clock, limiter } = limiterAt(4);
+    expect(await serve(limiter, clock, 1, 60)).toBeLessThanOrEqual(5);
+  });
+
+  it("halves at an overload answer, once per burst", () => {
+    const { limiter } = limiterAt(32);
+    limiter.report({ latencyMs: 10, overloaded: true });
+    limiter.report({ latencyMs: 10, overloaded: true });
+    limiter.report({ latencyMs: 10, overloaded: true });
+    expect(limiter.limit).toBe(16);
+  });
+
+  it("comes down when latency rises and throughput does not", () => {
+    const { clock, limiter } = limiterAt(32);
+    const tick = (ms: number) => (clock.now += ms);
+    // A first window at low latency sets the baseline.
+    tick(10);
+    for (let i = 0; i < 32; i++) limiter.report({ latencyMs: 10, overloaded: false });
+    // Then the same throughput at four times the latency: requests only queue.
+    for (let w = 0; w < 5; w++) {
+      tick(40);
+      for (let i = 0; i < limiter.limit; i++) limiter.report({ latencyMs: 40, overloaded: false });
+    }
+    expect(limiter.limit).toBeLessThan(32);
+  });
+
+  it("never passes its bounds", async () => {
+    const { clock, limiter } = limiterAt(4);
+    for (let i = 0; i < 20; i++) {
+      limiter.report({ latencyMs: 10, overloaded: true });
+      // A new window each time: each burst may cut once.
+      for (let k = 0; k < 8; k++) limiter.report({ latencyMs: 10, overloaded: false });
+    }
+    expect(limiter.limit).toBe(1);
+    expect(await serve(limiter, clock, 1000, 100)).toBe(64);
+  });
+
+  it("lets no more than its limit run at once", async () => {
+    for (const limiter of [new FixedLimiter(3), new AdaptiveLimiter({ initial: 3 })]) {
+      let running = 0;
+      let most = 0;
+      await Promise.all(
+        Array.from({ length: 20 }, () =>
+          limiter.run(async () => {
+            running++;
+            most = Math.max(most, running);
+            await new Promise((resolve) => setTimeout(resolve, 2));
+            running--;
+          }),
+        ),
+      );
+      expect(most).toBe(3);
+    }
+  });
+});
