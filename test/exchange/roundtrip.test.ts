@@ -117,6 +117,38 @@ print(json.dumps(out))
     }, 600_000);
   });
 
+  describe("the default (adaptive) request concurrency", () => {
+    it(`takes a burst of 120 requests with none failed${backend === "SQLite" ? " and no overload answer" : ""}`, async () => {
+      const mlflow = new MlflowClient({ trackingUri: recipientUri });
+      const experimentId = await mlflow.experiments.create(`burst-${id}`);
+      // 60 runs created at once, then one log-batch of 100 points each, at once.
+      const runs = await Promise.all(
+        Array.from({ length: 60 }, (_, i) => mlflow.runs.create(experimentId, { runName: `burst-${i}` })),
+      );
+      await Promise.all(
+        runs.map((run, r) =>
+          mlflow.runs.logBatch(run.info.run_id, {
+            metrics: Array.from({ length: 100 }, (_, step) => ({
+              key: "loss",
+              value: r + step,
+              step,
+              timestamp: 1,
+            })),
+          }),
+        ),
+      );
+      const traffic = mlflow.traffic();
+      expect(traffic.gaveUp).toBe(0);
+      // A SQLite-backed MLflow serialises its writes: the limit must not crowd it into pool timeouts.
+      if (backend === "SQLite") expect(traffic.overloaded).toBe(0);
+      const sample = await mlflow.runs.get(runs[59]!.info.run_id);
+      expect(sample.data.metrics?.map((m) => [m.key, Number(m.step)])).toEqual([["loss", 99]]);
+      let points = 0;
+      for await (const _ of mlflow.metrics.history(runs[0]!.info.run_id, "loss")) points++;
+      expect(points).toBe(100);
+    }, 600_000);
+  });
+
   describe("model round trip", () => {
     it("recreates the registered model with its versions in order, stages, aliases, descriptions and tags", async () => {
       const recipient = new Exchange({ mlflow: new MlflowClient({ trackingUri: recipientUri }) });
