@@ -79,11 +79,20 @@ class Rest {
     return this.limit(async () => {
       for (let attempt = 0; ; attempt++) {
         this.stats.requests++;
-        const response = await fetch(this.uri + path, {
-          method,
-          ...(body === undefined ? {} : { body }),
-          ...(json && body !== undefined ? { headers: { "content-type": "application/json" } } : {}),
-        });
+        let response: Response;
+        try {
+          response = await fetch(this.uri + path, {
+            method,
+            ...(body === undefined ? {} : { body }),
+            ...(json && body !== undefined ? { headers: { "content-type": "application/json" } } : {}),
+          });
+        } catch (error) {
+          // A connection the server dropped or refused under load: sent again, as any client must.
+          if (attempt >= 8) throw error;
+          this.stats.retried++;
+          await new Promise((resolve) => setTimeout(resolve, Math.random() * 100 * 2 ** attempt));
+          continue;
+        }
         if (response.ok) return response;
         const text = await response.text();
         const overloaded = response.status === 429 || response.status >= 500 || OVERLOAD.test(text);
@@ -96,10 +105,21 @@ class Rest {
   }
 
   async json<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const response = await this.raw(method, path, body === undefined ? undefined : JSON.stringify(body));
-    // Flask's JSON may hold bare NaN/Infinity: quote them before JSON.parse.
-    const text = (await response.text()).replace(/:(\s*)(NaN|-?Infinity)(?=\s*[,}\]])/g, ':$1"$2"');
-    return (text ? JSON.parse(text) : {}) as T;
+    for (let attempt = 0; ; attempt++) {
+      const response = await this.raw(method, path, body === undefined ? undefined : JSON.stringify(body));
+      let text: string;
+      try {
+        text = await response.text();
+      } catch (error) {
+        // The answer cut off mid-body (a worker restarted under load): asked again.
+        if (attempt >= 8) throw error;
+        this.stats.retried++;
+        continue;
+      }
+      // Flask's JSON may hold bare NaN/Infinity: quote them before JSON.parse.
+      text = text.replace(/:(\s*)(NaN|-?Infinity)(?=\s*[,}\]])/g, ':$1"$2"');
+      return (text ? JSON.parse(text) : {}) as T;
+    }
   }
 }
 
@@ -163,13 +183,19 @@ export async function ceilingRead(
       (reply.files ?? []).map(async (file) => {
         const path = sub ? `${sub}/${file.path}` : file.path;
         if (file.is_dir) return listAndFetch(run, root, path);
-        const response = await rest.raw(
-          "GET",
-          `/api/2.0/mlflow-artifacts/artifacts/${encode(`${root}/${path}`)}`,
-        );
         const target = join(dir, run.run.info.run_id, path);
         mkdirSync(dirname(target), { recursive: true });
-        writeFileSync(target, new Uint8Array(await response.arrayBuffer()));
+        for (let attempt = 0; ; attempt++) {
+          const url = `/api/2.0/mlflow-artifacts/artifacts/${encode(`${root}/${path}`)}`;
+          const response = await rest.raw("GET", url);
+          try {
+            writeFileSync(target, new Uint8Array(await response.arrayBuffer()));
+            break;
+          } catch (error) {
+            if (attempt >= 8) throw error;
+            rest.stats.retried++;
+          }
+        }
         run.files.push(path);
       }),
     );

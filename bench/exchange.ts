@@ -11,7 +11,7 @@
 // of issue 17, arcuate's peak RSS growth and the peer's peak RSS.
 //
 // Usage: tsx bench/exchange.ts [--runs 1000] [--metrics 10] [--steps 100] [--backend both]
-//          [--concurrency N] [--no-peer] [--no-ceiling] [--export-only] [--keep]
+//          [--concurrency N] [--no-arcuate] [--no-peer] [--no-ceiling] [--export-only] [--keep]
 // --backend postgresql|sqlite|both. --export-only times arcuate's export alone (and its RSS
 // growth), for the 10,000-run memory comparison. Seeding 1,000 runs takes minutes.
 import { execFileSync, spawn } from "node:child_process";
@@ -21,7 +21,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { Exchange } from "../src/exchange/index.js";
 import { MlflowClient } from "../src/mlflow/index.js";
-import { startPostgresMlflow } from "../src/peers/mlflow-postgres.js";
+import { startPostgresMlflow, UVICORN_PATIENCE } from "../src/peers/mlflow-postgres.js";
 import { type MlflowServer, startMlflowServer } from "../src/peers/mlflow-server.js";
 import { seedExperiment } from "../src/peers/seed.js";
 import { Catalog, startSharingServer } from "../src/sharing/index.js";
@@ -39,6 +39,7 @@ const { values } = parseArgs({
     concurrency: { type: "string" },
     "no-peer": { type: "boolean", default: false },
     "no-ceiling": { type: "boolean", default: false },
+    "no-arcuate": { type: "boolean", default: false },
     "export-only": { type: "boolean", default: false },
     keep: { type: "boolean", default: false },
   },
@@ -135,10 +136,59 @@ async function startServers(
   }
   const servers = await Promise.all(
     ["provider", "recipient"].map((name) =>
-      startMlflowServer({ dir: join(dir, name), mlflowBin, workers: "mlflow-default" }),
+      startMlflowServer({
+        dir: join(dir, name),
+        mlflowBin,
+        workers: "mlflow-default",
+        extraArgs: ["--uvicorn-opts", UVICORN_PATIENCE],
+      }),
     ),
   );
   return { servers, stop: async () => void (await Promise.all(servers.map((server) => server.stop()))) };
+}
+
+/** arcuate: export → share → sharing server → client → import; then the same import again. */
+async function benchArcuate(
+  source: MlflowServer,
+  target: MlflowServer,
+  name: string,
+  dir: string,
+): Promise<{ exportMs: number; importMs: number } | undefined> {
+  // arcuate: export → share → sharing server → client → import; then the import again.
+  const workDir = join(dir, "arcuate");
+  const catalog = await Catalog.open(workDir);
+  const server = await startSharingServer({ catalog, host: "127.0.0.1", port: 0, log: () => {} });
+  await catalog.setEndpoint(server.url);
+  await catalog.createShare("bench");
+  const provider = client(source.uri);
+  const exported = await measured(() =>
+    new Exchange({ mlflow: provider, catalog, workDir }).exportExperiments(name, "experiment", "bench"),
+  );
+  console.log(
+    `arcuate export:        ${s(exported.ms)}  (${trafficText(provider)}; peak RSS growth ${exported.growthMb.toFixed(0)} MB)`,
+  );
+  if (values["export-only"]) {
+    await server.close();
+    return undefined;
+  }
+  const credentials = await catalog.createRecipient("bench-recipient");
+  await catalog.grant("bench", "bench-recipient");
+  const coordinate = `${credentials.profilePath}#bench.experiment`;
+  const recipient = client(target.uri);
+  const importer = new Exchange({ mlflow: recipient });
+  const imported = await measured(() => importer.importExperiments(coordinate, `${name}-arcuate`));
+  const afterImport = recipient.traffic();
+  const importTraffic = trafficText(recipient);
+  const again = await measured(() => importer.importExperiments(coordinate, `${name}-arcuate`));
+  await server.close();
+  console.log(
+    `arcuate import:        ${s(imported.ms)}  (${imported.result.runs} runs, ${imported.result.metricPoints} points, ${imported.result.artifactFiles} files; ${importTraffic}; peak RSS growth ${imported.growthMb.toFixed(0)} MB)`,
+  );
+  console.log(
+    `arcuate re-import:     ${s(again.ms)}  (${again.result.createdRuns} runs created, ${again.result.metricPoints} points; ${trafficText(recipient, afterImport)}) = ${((100 * again.ms) / imported.ms).toFixed(1)}% of the import (target < 5%)`,
+  );
+  console.log(`arcuate transfer:      ${s(exported.ms + imported.ms)}  (export + import)`);
+  return { exportMs: exported.ms, importMs: imported.ms };
 }
 
 async function benchBackend(backend: string): Promise<void> {
@@ -167,41 +217,11 @@ async function benchBackend(backend: string): Promise<void> {
     console.log(`\n== ${backend}-backed MLflow 3 servers (MLflow's default workers) ==`);
     console.log(`experiment: ${runs} runs, ${points} metric points, ${runs * 4} artifact files`);
 
-    // arcuate: export → share → sharing server → client → import; then the import again.
-    const workDir = join(dir, "arcuate");
-    const catalog = await Catalog.open(workDir);
-    const server = await startSharingServer({ catalog, host: "127.0.0.1", port: 0, log: () => {} });
-    await catalog.setEndpoint(server.url);
-    await catalog.createShare("bench");
-    const provider = client(source.uri);
-    const exported = await measured(() =>
-      new Exchange({ mlflow: provider, catalog, workDir }).exportExperiments(name, "experiment", "bench"),
-    );
-    console.log(
-      `arcuate export:        ${s(exported.ms)}  (${trafficText(provider)}; peak RSS growth ${exported.growthMb.toFixed(0)} MB)`,
-    );
-    if (values["export-only"]) {
-      await server.close();
-      return;
+    let arcuate: { exportMs: number; importMs: number } | undefined;
+    if (!values["no-arcuate"]) {
+      arcuate = await benchArcuate(source, target, name, dir);
+      if (!arcuate) return;
     }
-    const credentials = await catalog.createRecipient("bench-recipient");
-    await catalog.grant("bench", "bench-recipient");
-    const coordinate = `${credentials.profilePath}#bench.experiment`;
-    const recipient = client(target.uri);
-    const importer = new Exchange({ mlflow: recipient });
-    const imported = await measured(() => importer.importExperiments(coordinate, `${name}-arcuate`));
-    const afterImport = recipient.traffic();
-    const importTraffic = trafficText(recipient);
-    const again = await measured(() => importer.importExperiments(coordinate, `${name}-arcuate`));
-    await server.close();
-    console.log(
-      `arcuate import:        ${s(imported.ms)}  (${imported.result.runs} runs, ${imported.result.metricPoints} points, ${imported.result.artifactFiles} files; ${importTraffic}; peak RSS growth ${imported.growthMb.toFixed(0)} MB)`,
-    );
-    console.log(
-      `arcuate re-import:     ${s(again.ms)}  (${again.result.createdRuns} runs created, ${again.result.metricPoints} points; ${trafficText(recipient, afterImport)}) = ${((100 * again.ms) / imported.ms).toFixed(1)}% of the import (target < 5%)`,
-    );
-    const arcuateMs = exported.ms + imported.ms;
-    console.log(`arcuate transfer:      ${s(arcuateMs)}  (export + import)`);
 
     if (!values["no-ceiling"]) {
       const readDir = join(dir, "ceiling");
@@ -228,9 +248,11 @@ async function benchBackend(backend: string): Promise<void> {
       console.log(
         `ceiling write:         ${s(write.ms)}  (at ${writeSweep.best} in flight; sweep on ${slice} top-level runs: ${sweepText(writeSweep.timesMs)}; ${write.result.requests} requests, ${write.result.retried} retried)`,
       );
-      console.log(
-        `arcuate / ceiling:     export ${ratio(exported.ms, read.ms)} of the read, import ${ratio(imported.ms, write.ms)} of the write (targets ≤ 1.25×)`,
-      );
+      if (arcuate) {
+        console.log(
+          `arcuate / ceiling:     export ${ratio(arcuate.exportMs, read.ms)} of the read, import ${ratio(arcuate.importMs, write.ms)} of the write (targets ≤ 1.25×)`,
+        );
+      }
     }
 
     if (!values["no-peer"]) {
@@ -250,7 +272,10 @@ async function benchBackend(backend: string): Promise<void> {
       console.log(
         `mlflow-export-import:  ${s(peerMs)}  (export ${s(peerExport.ms)}, import ${s(peerImport.ms)}; peak RSS ${Math.max(peerExport.peakMb, peerImport.peakMb).toFixed(0)} MB)`,
       );
-      console.log(`mlflow-export-import / arcuate transfer: ${ratio(peerMs, arcuateMs)} (target ≥ 20×)`);
+      if (arcuate) {
+        const arcuateMs = arcuate.exportMs + arcuate.importMs;
+        console.log(`mlflow-export-import / arcuate transfer: ${ratio(peerMs, arcuateMs)} (target ≥ 20×)`);
+      }
     }
   } finally {
     if (!values.keep) {

@@ -53,7 +53,7 @@ export class FixedLimiter implements Limiter {
 }
 
 export interface AdaptiveOptions {
-  /** Starting limit. Default 4: what a SQLite-backed server takes without complaint. */
+  /** Starting limit. Default 8: what a SQLite-backed server with its 4 workers takes without complaint. */
   initial?: number;
   /** Default 1. */
   min?: number;
@@ -89,7 +89,7 @@ export class AdaptiveLimiter implements Limiter {
   constructor(options: AdaptiveOptions = {}) {
     this.min = options.min ?? 1;
     this.ceiling = options.max ?? 64;
-    this.current = Math.min(this.ceiling, Math.max(this.min, options.initial ?? 4));
+    this.current = Math.min(this.ceiling, Math.max(this.min, options.initial ?? 8));
     this.now = options.now ?? (() => performance.now());
     this.window.started = this.now();
     this.history.push([this.window.started, this.current]);

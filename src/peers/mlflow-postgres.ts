@@ -28,6 +28,13 @@ export interface PostgresMlflow {
   stop(): Promise<void>;
 }
 
+/**
+ * uvicorn ends a worker that does not answer its supervisor's ping within 5 s, mid-request; on a
+ * loaded two-core machine a worker busy with a large log-batch misses it, and its clients see the
+ * connection cut. A minute of patience keeps MLflow's defaults otherwise.
+ */
+export const UVICORN_PATIENCE = "--timeout-worker-healthcheck 60";
+
 /** The SQLAlchemy store URI of a database in the cluster. */
 export function mlflowStoreUri(postgres: PostgresServer, database: string): string {
   return postgres.url(database).replace(/^postgres:/, "postgresql+psycopg2:");
@@ -47,6 +54,7 @@ export async function startPostgresMlflow(options: PostgresMlflowOptions): Promi
           backendStoreUri: mlflowStoreUri(postgres, name),
           workers: options.workers ?? "mlflow-default",
           startTimeoutMs: options.startTimeoutMs ?? 300_000,
+          extraArgs: ["--uvicorn-opts", UVICORN_PATIENCE],
         }),
       ),
     );
