@@ -7,14 +7,18 @@
 //
 // --cpu-prof writes a V8 CPU profile of arcuate's warm client runs only (open it in Chrome's
 // DevTools or speedscope). The sharing server's CPU and memory as files grow: bench/s3-server.ts.
-import { writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { Session } from "node:inspector/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
 import * as arrow from "apache-arrow";
 import { DeltaTable } from "../src/delta/index.js";
 import { SharingClient } from "../src/sharing/client/index.js";
+import { Catalog } from "../src/sharing/index.js";
 import { runPythonJson } from "../test/support/python.js";
 import { startSeaweedFs } from "../test/support/seaweedfs.js";
-import { startTestSharingServer } from "../test/support/sharing-server.js";
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -52,7 +56,10 @@ async function* batches(): AsyncGenerator<arrow.RecordBatch> {
 }
 
 const weed = await startSeaweedFs();
-const sharing = await startTestSharingServer();
+// The sharing server in its own process, as a provider's server is: its work (the query answer,
+// signing URLs) is not charged to the recipient's client, nor the client's to it.
+const dir = mkdtempSync(join(tmpdir(), "arcuate-bench-s3-client-"));
+let server: ReturnType<typeof spawn> | undefined;
 try {
   await weed.createBucket(BUCKET);
   Object.assign(process.env, weed.env);
@@ -72,10 +79,28 @@ try {
   const files = (await table.snapshot()).files.map(
     (f) => `${BUCKET}/bench/table/${decodeURIComponent(f.path)}`,
   );
-  const { profile, profilePath } = await sharing.shareTables({
-    share: "bench",
-    tables: [{ schema: "s", table: "t", location }],
-  });
+  const catalog = await Catalog.open(join(dir, "catalog"));
+  await catalog.createShare("bench");
+  await catalog.addTable("bench", "s", "t", location);
+  const { token } = await catalog.createRecipient("bench");
+  await catalog.grant("bench", "bench");
+  server = spawn(
+    process.execPath,
+    ["--import", "tsx", join(import.meta.dirname, "server-child.ts"), catalog.dir],
+    {
+      stdio: ["ignore", "pipe", "inherit"],
+    },
+  );
+  const line = await new Promise<string>((resolve) =>
+    createInterface({ input: server!.stdout! }).once("line", resolve),
+  );
+  const profile = {
+    shareCredentialsVersion: 1,
+    endpoint: (JSON.parse(line) as { url: string }).url,
+    bearerToken: token,
+  };
+  const profilePath = join(dir, "bench.share");
+  writeFileSync(profilePath, JSON.stringify(profile));
 
   const client = new SharingClient(profile);
   const ours: number[] = [];
@@ -129,6 +154,11 @@ print(json.dumps(out))
     `  pyarrow straight from the bucket     ${p.toFixed(0)} ms  (arcuate at ${(a / p).toFixed(2)}x of it)`,
   );
 } finally {
-  await sharing.close();
+  if (server && server.exitCode === null) {
+    const gone = new Promise((r) => server!.once("exit", r));
+    server.kill("SIGTERM");
+    await gone;
+  }
+  rmSync(dir, { recursive: true, force: true });
   await weed.stop();
 }
