@@ -1,45 +1,50 @@
 // Moving an experiment's traces from one MLflow server to another, side by side in one run:
 //   arcuate:  export into a share → arcuate's sharing server → client → import
-//   the peer: python/bench_copy_traces.py, a copy on MLflow's Python client (mlflow-export-import's
-//             newest release, 1.2.0, has no trace export), replaying spans and assessments
+//             (bench/traces-move.ts, in a process of its own so its peak RSS is arcuate's alone)
+//   the peer: python/bench_copy_traces.py, a copy on MLflow's Python client: mlflow-export-import's
+//             newest PyPI release (1.2.0) has no trace export, so this is the straightforward
+//             copy a user would write, replaying spans and assessments
 // between the same two servers, on the same seeded traces (N traces × 10 spans, 2 assessments
-// each). Prints both times, the ratio (target: arcuate ≥ 10× faster) and both peak RSS.
+// each), for each size asked. Prints both times, the ratio (target: arcuate ≥ 10× faster) and
+// both peak RSS per size, and how arcuate's peak RSS grows from the smallest size to the largest
+// (target: flat).
 //
-// Usage: tsx bench/traces.ts [--traces 10000] [--spans 10] [--arcuate-only] [--keep]
-// The DESIGN.md target is 10,000 traces × 10 spans; run `--traces 1000` and `--traces 10000`
-// to see whether arcuate's peak RSS stays flat.
+// Usage: tsx bench/traces.ts [--traces 1000,10000] [--spans 10] [--peer-up-to N] [--arcuate-only] [--keep]
+// The DESIGN.md target is 10,000 traces × 10 spans. --peer-up-to runs the peer only at sizes up to
+// N (it takes about ten times as long as arcuate).
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { Exchange } from "../src/exchange/index.js";
 import { type Assessment, MlflowClient, type OtlpSpan } from "../src/mlflow/index.js";
 import { startMlflowServer } from "../src/peers/mlflow-server.js";
-import { Catalog, startSharingServer } from "../src/sharing/index.js";
 
 const ROOT = join(import.meta.dirname, "..");
 const VENV_BIN = join(ROOT, ".venv", "bin");
 
 const { values } = parseArgs({
   options: {
-    traces: { type: "string", default: "10000" },
+    traces: { type: "string", default: "1000,10000" },
     spans: { type: "string", default: "10" },
+    "peer-up-to": { type: "string" },
     keep: { type: "boolean", default: false },
     "arcuate-only": { type: "boolean", default: false },
   },
 });
-const shape = { traces: Number(values.traces), spans: Number(values.spans) };
+const sizes = values.traces.split(",").map(Number);
+const shape = { spans: Number(values.spans) };
+const peerUpTo = values["arcuate-only"] ? 0 : Number(values["peer-up-to"] ?? Number.POSITIVE_INFINITY);
 
 const hex = (bytes: number) => randomBytes(bytes).toString("hex");
 const str = (value: string) => ({ string_value: value });
 
 /** Seeds traces through MLflow's own write path (OTLP spans, then StartTraceV3), 50 at a time. */
-async function seedTraces(mlflow: MlflowClient, experimentId: string): Promise<void> {
+async function seedTraces(mlflow: MlflowClient, experimentId: string, traces: number): Promise<void> {
   const start = BigInt(Date.now() - 3_600_000) * 1_000_000n;
-  for (let done = 0; done < shape.traces; ) {
-    const group = Math.min(50, shape.traces - done);
+  for (let done = 0; done < traces; ) {
+    const group = Math.min(50, traces - done);
     const spans: OtlpSpan[] = [];
     const infos: Array<{ traceId: string; time: bigint }> = [];
     for (let t = 0; t < group; t++) {
@@ -103,13 +108,12 @@ async function seedTraces(mlflow: MlflowClient, experimentId: string): Promise<v
       }),
     );
     done += group;
-    if (done % 1000 === 0 || done === shape.traces) process.stderr.write(`bench: seeded ${done} traces\n`);
+    if (done % 1000 === 0 || done === traces) process.stderr.write(`bench: seeded ${done} traces\n`);
   }
 }
 
-/** Runs the peer script, returning its time; records its peak RSS (getrusage of the child). */
-let peerPeakMb = 0;
-function runPeer(args: string[]): Promise<number> {
+/** Runs the peer script: its time and peak RSS (getrusage of the child). */
+function runPeer(args: string[]): Promise<{ ms: number; peakRssMb: number }> {
   const wrapper =
     "import resource, subprocess, sys\n" +
     "code = subprocess.run(sys.argv[1:]).returncode\n" +
@@ -129,17 +133,12 @@ function runPeer(args: string[]): Promise<number> {
     child.on("error", reject);
     child.on("exit", (code) => {
       const peak = /peak-kb (\d+)/.exec(stderr);
-      if (peak) peerPeakMb = Math.max(peerPeakMb, Number(peak[1]) / 1024);
-      if (code === 0) resolve(performance.now() - started);
+      const peakRssMb = peak ? Number(peak[1]) / 1024 : Number.NaN;
+      if (code === 0) resolve({ ms: performance.now() - started, peakRssMb });
       else reject(new Error(`the copy script exited with ${code}:\n${stderr}`));
     });
   });
 }
-
-let peakRss = 0;
-const sampler = setInterval(() => {
-  peakRss = Math.max(peakRss, process.memoryUsage().rss);
-}, 50);
 
 async function countTraces(mlflow: MlflowClient, experiment: string): Promise<number> {
   const { experiment_id } = await mlflow.experiments.getByName(experiment);
@@ -148,7 +147,44 @@ async function countTraces(mlflow: MlflowClient, experiment: string): Promise<nu
   return n;
 }
 
-async function main(): Promise<void> {
+interface Move {
+  exportMs: number;
+  totalMs: number;
+  counts: Record<string, number>;
+  skipped: string[];
+  rssBeforeMb: number;
+  peakRssMb: number;
+}
+
+/** arcuate's move, in a child process of its own (bench/traces-move.ts). */
+function runArcuate(args: string[]): Promise<Move> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      [...process.execArgv, join(import.meta.dirname, "traces-move.ts"), ...args],
+      {
+        stdio: ["ignore", "pipe", "inherit"],
+      },
+    );
+    let stdout = "";
+    child.stdout.on("data", (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    child.on("error", reject);
+    child.on("exit", (code) => {
+      if (code === 0) resolve(JSON.parse(stdout.trim().split("\n").at(-1)!) as Move);
+      else reject(new Error(`bench/traces-move.ts exited with ${code}`));
+    });
+  });
+}
+
+interface Result {
+  traces: number;
+  arcuate: Move;
+  peer?: { ms: number; peakRssMb: number; copied: number };
+}
+
+async function measure(traces: number): Promise<Result> {
   const dir = mkdtempSync(join(tmpdir(), "arcuate-bench-traces-"));
   const mlflowBin = join(VENV_BIN, "mlflow");
   const [source, target] = await Promise.all([
@@ -160,54 +196,61 @@ async function main(): Promise<void> {
     const recipient = new MlflowClient({ trackingUri: target.uri });
     const name = "bench-traces";
     const experimentId = await provider.experiments.create(name);
-    process.stderr.write(
-      `bench: seeding ${shape.traces} traces × ${shape.spans} spans, 2 assessments each…\n`,
-    );
+    process.stderr.write(`bench: seeding ${traces} traces × ${shape.spans} spans, 2 assessments each…\n`);
     const seedStart = performance.now();
-    await seedTraces(provider, experimentId);
+    await seedTraces(provider, experimentId, traces);
     process.stderr.write(`bench: seeded in ${((performance.now() - seedStart) / 1000).toFixed(1)} s\n`);
 
-    const workDir = join(dir, "arcuate");
-    const catalog = await Catalog.open(workDir);
-    const server = await startSharingServer({ catalog, host: "127.0.0.1", port: 0, log: () => {} });
-    await catalog.setEndpoint(server.url);
-    peakRss = process.memoryUsage().rss;
-    const rssBefore = peakRss;
-    let started = performance.now();
-    await catalog.createShare("bench");
-    await new Exchange({ mlflow: provider, catalog, workDir }).exportExperiments(name, "traces", "bench");
-    const exportMs = performance.now() - started;
-    const credentials = await catalog.createRecipient("bench-recipient");
-    await catalog.grant("bench", "bench-recipient");
-    const imported = await new Exchange({ mlflow: recipient }).importExperiments(
-      `${credentials.profilePath}#bench.traces`,
-      `${name}-arcuate`,
-    );
-    const arcuateMs = performance.now() - started;
-    await server.close();
-    const counts = imported.assets.traces?.counts ?? {};
-    console.log(`traces: ${shape.traces} × ${shape.spans} spans, 2 assessments each`);
+    const arcuate = await runArcuate([source.uri, target.uri, name, join(dir, "arcuate")]);
     console.log(
-      `arcuate (export + share + import):  ${(arcuateMs / 1000).toFixed(1)} s  (export ${(exportMs / 1000).toFixed(1)} s; ${counts.traces} traces, ${counts.spans} spans, ${counts.assessments} assessments; peak RSS ${(peakRss / 1048576).toFixed(0)} MB, growth ${((peakRss - rssBefore) / 1048576).toFixed(0)} MB; the sharing server runs in the same process)`,
+      `${traces} traces: arcuate ${(arcuate.totalMs / 1000).toFixed(1)} s (export ${(arcuate.exportMs / 1000).toFixed(1)} s; ${arcuate.counts.traces} traces, ${arcuate.counts.spans} spans, ${arcuate.counts.assessments} assessments; peak RSS ${arcuate.peakRssMb.toFixed(0)} MB, ${arcuate.rssBeforeMb.toFixed(0)} MB before the move)`,
     );
-    if (values["arcuate-only"]) return;
+    if (arcuate.counts.traces !== traces)
+      throw new Error(`arcuate imported ${arcuate.counts.traces} of ${traces} traces`);
+    if (traces > peerUpTo) return { traces, arcuate };
 
-    started = performance.now();
-    await runPeer([source.uri, name, target.uri, `${name}-copy`]);
-    const peerMs = performance.now() - started;
+    const peer = await runPeer([source.uri, name, target.uri, `${name}-copy`]);
     const copied = await countTraces(recipient, `${name}-copy`);
     console.log(
-      `copy script on MLflow's client:    ${(peerMs / 1000).toFixed(1)} s  (${copied} traces, new trace and span ids; peak RSS ${peerPeakMb.toFixed(0)} MB)`,
+      `${traces} traces: copy script on MLflow's client ${(peer.ms / 1000).toFixed(1)} s (${copied} traces, new trace and span ids; peak RSS ${peer.peakRssMb.toFixed(0)} MB); ratio ${(peer.ms / arcuate.totalMs).toFixed(2)}×`,
     );
-    console.log(`ratio (copy script / arcuate): ${(peerMs / arcuateMs).toFixed(2)}× (target ≥ 10×)`);
+    return { traces, arcuate, peer: { ...peer, copied } };
   } finally {
-    clearInterval(sampler);
     if (!values.keep) {
       await Promise.all([source.stop(), target.stop()]);
       rmSync(dir, { recursive: true, force: true });
     } else {
       console.log(`kept: provider ${source.uri}, recipient ${target.uri}, folder ${dir}`);
     }
+  }
+}
+
+async function main(): Promise<void> {
+  const results: Result[] = [];
+  for (const traces of sizes) results.push(await measure(traces));
+  console.log(
+    `\ntraces × ${shape.spans} spans, 2 assessments each; MLflow servers on SQLite, 4 workers each`,
+  );
+  console.log("traces   arcuate s  export s  peer s   ratio    arcuate peak RSS  peer peak RSS");
+  for (const { traces, arcuate, peer } of results) {
+    console.log(
+      [
+        String(traces).padEnd(8),
+        (arcuate.totalMs / 1000).toFixed(1).padStart(9),
+        (arcuate.exportMs / 1000).toFixed(1).padStart(9),
+        (peer ? (peer.ms / 1000).toFixed(1) : "-").padStart(7),
+        (peer ? `${(peer.ms / arcuate.totalMs).toFixed(2)}×` : "-").padStart(8),
+        `${arcuate.peakRssMb.toFixed(0)} MB`.padStart(17),
+        (peer ? `${peer.peakRssMb.toFixed(0)} MB` : "-").padStart(14),
+      ].join(" "),
+    );
+  }
+  if (results.length > 1) {
+    const first = results[0]!;
+    const last = results.at(-1)!;
+    console.log(
+      `arcuate peak RSS ${first.arcuate.peakRssMb.toFixed(0)} MB at ${first.traces} traces, ${last.arcuate.peakRssMb.toFixed(0)} MB at ${last.traces} (${(last.arcuate.peakRssMb / first.arcuate.peakRssMb).toFixed(2)}×; target: flat); ratio target ≥ 10×`,
+    );
   }
 }
 

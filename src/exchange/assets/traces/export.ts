@@ -2,8 +2,9 @@
 // for a later export), its spans read in batches and streamed into `spans`, its assessments, and
 // last the `traces` index. Incremental: a trace already exported is not read again; one whose
 // info changed (tags, say), and each new or changed assessment, is appended under this export_seq.
-import type { TraceInfo } from "../../../mlflow/index.js";
+import type { RecordBatch } from "apache-arrow";
 import { columnValues } from "../../columns.js";
+import { mapOrdered } from "../../concurrency.js";
 import type { ExportTable } from "../../tables.js";
 import { type AssetExportContext, type AssetSummary, isMissingApi } from "../asset.js";
 import { appendAll, latestShas, once, type Row, rowsToBatch } from "../rows.js";
@@ -11,8 +12,10 @@ import { TRACE_SCHEMAS } from "./columns.js";
 import { spanRows } from "./otlp.js";
 import { assessmentRecord, traceRecord } from "./records.js";
 
-/** Spans are read for this many new traces at a time (batchGet takes 50 per request). */
-const TRACES_PER_READ = 200;
+/** Traces whose spans one batchGet request reads (MLflow takes at most 50). */
+const TRACES_PER_READ = 50;
+/** batchGet requests in flight while the spans read before them are written. */
+const READS_AHEAD = 4;
 /** Span rows handed to the writer per record batch. */
 const SPAN_BATCH_ROWS = 5_000;
 
@@ -28,24 +31,9 @@ export async function exportTraces(context: AssetExportContext): Promise<AssetSu
   let missingApi = false;
   const infos = mlflow.traces.searchAll([experiment!.experiment_id]);
 
-  async function* spanBatches() {
-    let pending: TraceInfo[] = [];
-    let rows: Row[] = [];
-    const readPending = async function* () {
-      const traces = await mlflow.traces.batchGet(pending.map((t) => t.trace_id));
-      pending = [];
-      for (const trace of traces) {
-        const spans = trace.spans ?? [];
-        spanCounts.set(trace.trace_info.trace_id, spans.length);
-        for (const span of spans) rows.push(...spanRows(span, trace.trace_info.trace_id));
-        summary.counts.spans! += spans.length;
-        if (rows.length >= SPAN_BATCH_ROWS) {
-          yield rowsToBatch(TRACE_SCHEMAS.spans, rows, seq);
-          rows = [];
-        }
-      }
-      progress(`traces: ${summary.counts.traces} new, ${summary.counts.spans} spans`);
-    };
+  /** The ids of the new traces, in groups of one read; infos and assessments noted on the way. */
+  async function* newTraces(): AsyncGenerator<string[]> {
+    let group: string[] = [];
     try {
       for await (const info of infos) {
         if (info.state === "IN_PROGRESS") continue;
@@ -61,15 +49,37 @@ export async function exportTraces(context: AssetExportContext): Promise<AssetSu
         }
         traceRows.push(record);
         summary.counts.traces!++;
-        pending.push(info);
-        if (pending.length >= TRACES_PER_READ) yield* readPending();
+        group.push(info.trace_id);
+        if (group.length >= TRACES_PER_READ) {
+          yield group;
+          group = [];
+        }
       }
     } catch (error) {
       if (!isMissingApi(error)) throw error;
       missingApi = true;
       return;
     }
-    if (pending.length > 0) yield* readPending();
+    if (group.length > 0) yield group;
+  }
+
+  // The spans of the next groups are read side by side while the current ones are written.
+  async function* spanBatches(): AsyncGenerator<RecordBatch> {
+    let rows: Row[] = [];
+    const reads = mapOrdered(newTraces(), READS_AHEAD, (ids) => mlflow.traces.batchGet(ids));
+    for await (const traces of reads) {
+      for (const trace of traces) {
+        const spans = trace.spans ?? [];
+        spanCounts.set(trace.trace_info.trace_id, spans.length);
+        for (const span of spans) rows.push(...spanRows(span, trace.trace_info.trace_id));
+        summary.counts.spans! += spans.length;
+        if (rows.length >= SPAN_BATCH_ROWS) {
+          yield rowsToBatch(TRACE_SCHEMAS.spans, rows, seq);
+          rows = [];
+        }
+      }
+      progress(`traces: ${summary.counts.traces} new, ${summary.counts.spans} spans`);
+    }
     if (rows.length > 0) yield rowsToBatch(TRACE_SCHEMAS.spans, rows, seq);
   }
 

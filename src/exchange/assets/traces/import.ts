@@ -7,6 +7,7 @@
 // sent again (spans are upserted).
 import type { MlflowClient, OtlpSpan, TraceInfo } from "../../../mlflow/index.js";
 import { columnValues } from "../../columns.js";
+import { Pool } from "../../concurrency.js";
 import type { AssetImportContext, AssetSummary } from "../asset.js";
 import { groupBy, latestRows, type Row } from "../rows.js";
 import { META_RUN, META_SOURCE_EXPERIMENT } from "./columns.js";
@@ -91,15 +92,20 @@ export async function importTraces(context: AssetImportContext): Promise<AssetSu
     batch = [];
     // Spans stored, infos not yet: the point a crash leaves traces half-made (see import tests).
     progress(`traces: spans of ${ready.length} traces stored`);
+    // Infos side by side: one StartTraceV3 request each, the trace's own assessments inline.
+    const infos = new Pool(context.concurrency);
     for (const traceId of ready) {
-      const rows = byTrace.get(traceId) ?? [];
-      const inline = rows.filter((a) => !a.overrides).map((a) => toAssessment(a, traceId));
-      await mlflow.traces.start(toTraceInfo(traces.get(traceId)!, experimentId, inline, ids));
-      for (const a of rows.filter((r) => r.overrides))
-        await mlflow.traces.createAssessment(traceId, toAssessment(a, traceId));
-      summary.counts.assessments! += rows.length;
-      summary.counts.traces!++;
+      await infos.add(async () => {
+        const rows = byTrace.get(traceId) ?? [];
+        const inline = rows.filter((a) => !a.overrides).map((a) => toAssessment(a, traceId));
+        await mlflow.traces.start(toTraceInfo(traces.get(traceId)!, experimentId, inline, ids));
+        for (const a of rows.filter((r) => r.overrides))
+          await mlflow.traces.createAssessment(traceId, toAssessment(a, traceId));
+        summary.counts.assessments! += rows.length;
+        summary.counts.traces!++;
+      });
     }
+    await infos.drain();
     const runs = new Map<string, string[]>();
     for (const traceId of ready) {
       const run = (traces.get(traceId)!.trace_metadata as Record<string, string>)[META_RUN];

@@ -1,0 +1,44 @@
+// One arcuate move of an experiment's traces, in a process of its own so that its peak RSS is
+// arcuate's alone (bench/traces.ts runs it once per size): export into a share → arcuate's
+// sharing server (in this process) → client → import. Prints one JSON line: times, counts, the
+// RSS before the move and the process's peak RSS (getrusage).
+//
+// Usage: tsx bench/traces-move.ts PROVIDER_URI RECIPIENT_URI EXPERIMENT WORKDIR
+import { Exchange } from "../src/exchange/index.js";
+import { MlflowClient } from "../src/mlflow/index.js";
+import { Catalog, startSharingServer } from "../src/sharing/index.js";
+
+const [providerUri, recipientUri, name, workDir] = process.argv.slice(2);
+if (!providerUri || !recipientUri || !name || !workDir) {
+  process.stderr.write("usage: tsx bench/traces-move.ts PROVIDER_URI RECIPIENT_URI EXPERIMENT WORKDIR\n");
+  process.exit(2);
+}
+
+const provider = new MlflowClient({ trackingUri: providerUri });
+const recipient = new MlflowClient({ trackingUri: recipientUri });
+const catalog = await Catalog.open(workDir);
+const server = await startSharingServer({ catalog, host: "127.0.0.1", port: 0, log: () => {} });
+await catalog.setEndpoint(server.url);
+const rssBeforeMb = process.memoryUsage().rss / 1048576;
+const started = performance.now();
+await catalog.createShare("bench");
+await new Exchange({ mlflow: provider, catalog, workDir }).exportExperiments(name, "traces", "bench");
+const exportMs = performance.now() - started;
+const credentials = await catalog.createRecipient("bench-recipient");
+await catalog.grant("bench", "bench-recipient");
+const imported = await new Exchange({ mlflow: recipient }).importExperiments(
+  `${credentials.profilePath}#bench.traces`,
+  `${name}-arcuate`,
+);
+const totalMs = performance.now() - started;
+await server.close();
+console.log(
+  JSON.stringify({
+    exportMs,
+    totalMs,
+    counts: imported.assets.traces?.counts ?? {},
+    skipped: imported.skipped,
+    rssBeforeMb,
+    peakRssMb: process.resourceUsage().maxRSS / 1024,
+  }),
+);
