@@ -9,7 +9,8 @@
 // both peak RSS per size, and how arcuate's peak RSS grows from the smallest size to the largest
 // (target: flat).
 //
-// Usage: tsx bench/traces.ts [--traces 1000,10000] [--spans 10] [--peer-up-to N] [--arcuate-only] [--keep]
+// Usage: tsx bench/traces.ts [--traces 1000,10000] [--spans 10] [--peer-up-to N] [--workers 4]
+//                            [--arcuate-only] [--keep]
 // The DESIGN.md target is 10,000 traces × 10 spans. --peer-up-to runs the peer only at sizes up to
 // N (it takes about ten times as long as arcuate).
 import { spawn } from "node:child_process";
@@ -29,11 +30,13 @@ const { values } = parseArgs({
     traces: { type: "string", default: "1000,10000" },
     spans: { type: "string", default: "10" },
     "peer-up-to": { type: "string" },
+    workers: { type: "string", default: "4" },
     keep: { type: "boolean", default: false },
     "arcuate-only": { type: "boolean", default: false },
   },
 });
 const sizes = values.traces.split(",").map(Number);
+const workers = Number(values.workers);
 const shape = { spans: Number(values.spans) };
 const peerUpTo = values["arcuate-only"] ? 0 : Number(values["peer-up-to"] ?? Number.POSITIVE_INFINITY);
 
@@ -188,8 +191,8 @@ async function measure(traces: number): Promise<Result> {
   const dir = mkdtempSync(join(tmpdir(), "arcuate-bench-traces-"));
   const mlflowBin = join(VENV_BIN, "mlflow");
   const [source, target] = await Promise.all([
-    startMlflowServer({ dir: join(dir, "provider"), mlflowBin, workers: 4 }),
-    startMlflowServer({ dir: join(dir, "recipient"), mlflowBin, workers: 4 }),
+    startMlflowServer({ dir: join(dir, "provider"), mlflowBin, workers, startTimeoutMs: 300_000 }),
+    startMlflowServer({ dir: join(dir, "recipient"), mlflowBin, workers, startTimeoutMs: 300_000 }),
   ]);
   try {
     const provider = new MlflowClient({ trackingUri: source.uri });
@@ -229,7 +232,7 @@ async function main(): Promise<void> {
   const results: Result[] = [];
   for (const traces of sizes) results.push(await measure(traces));
   console.log(
-    `\ntraces × ${shape.spans} spans, 2 assessments each; MLflow servers on SQLite, 4 workers each`,
+    `\ntraces × ${shape.spans} spans, 2 assessments each; MLflow servers on SQLite, ${workers} worker(s) each`,
   );
   console.log("traces   arcuate s  export s  peer s   ratio    arcuate peak RSS  peer peak RSS");
   for (const { traces, arcuate, peer } of results) {
