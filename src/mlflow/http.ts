@@ -11,6 +11,7 @@ import { request as httpsRequest } from "node:https";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { ArcuateError, type ErrorCode } from "../errors.js";
+import { createsSomething, neverReachedServer } from "./idempotence.js";
 import { AdaptiveLimiter, FixedLimiter, type Limiter } from "./pacing.js";
 
 export interface MlflowClientOptions {
@@ -168,12 +169,26 @@ export class Http {
   ): Promise<T> {
     const prefix =
       options.api === "ajax" ? "/ajax-api/2.0" : options.api === "rest3" ? "/api/3.0" : "/api/2.0";
-    const response = await this.send(method, `${prefix}${path}`, {
-      query: options.query,
-      headers: options.body === undefined ? {} : { "content-type": "application/json" },
-      body: options.body === undefined ? undefined : JSON.stringify(options.body),
-    });
-    const text = await response.text();
+    let response: Response;
+    let text: string;
+    for (let attempt = 0; ; attempt++) {
+      response = await this.send(method, `${prefix}${path}`, {
+        query: options.query,
+        headers: options.body === undefined ? {} : { "content-type": "application/json" },
+        body: options.body === undefined ? undefined : JSON.stringify(options.body),
+      });
+      try {
+        text = await response.text();
+        break;
+      } catch (error) {
+        // The answer was cut off: repeat what is safe to repeat, say so for a create (idempotence.ts).
+        if (!createsSomething(method, `${prefix}${path}`) && attempt < this.options.maxRetries) {
+          await this.backoff(attempt);
+          continue;
+        }
+        throw this.interrupted(method, `${prefix}${path}`, error);
+      }
+    }
     if (!text) return {} as T;
     try {
       return JSON.parse(options.nonFiniteTokens ? quoteNonFiniteTokens(text) : text) as T;
@@ -224,12 +239,15 @@ export class Http {
       } catch (error) {
         this.limiter.report({ latencyMs: performance.now() - sent, overloaded: true });
         this.stats.overloaded++;
-        if (attempt < retries) {
+        const repeatable = !createsSomething(method, path) || neverReachedServer(error);
+        if (attempt < retries && repeatable) {
           await this.backoff(attempt);
           continue;
         }
         this.stats.gaveUp++;
-        throw this.connectionFailed(method, path, attempt + 1, error);
+        throw repeatable
+          ? this.connectionFailed(method, path, attempt + 1, error)
+          : this.interrupted(method, path, error);
       }
       if (response.ok) {
         this.limiter.report({ latencyMs: performance.now() - sent, overloaded: false });
@@ -319,6 +337,15 @@ export class Http {
     const chunks: Buffer[] = [];
     for await (const chunk of response) chunks.push(chunk as Buffer);
     return { status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") };
+  }
+
+  /** A request that may have been applied before its connection broke; not repeated blind. */
+  private interrupted(method: string, path: string, error: unknown): MlflowError {
+    return new MlflowError(
+      "CONNECTION_FAILED",
+      `mlflow: the connection to the tracking server at ${this.options.trackingUri} broke during ${method} ${path} (${connectionReason(error)}); it may have been applied, so it was not sent again: run the statement again, it picks up what was done`,
+      { endpoint: path, cause: error },
+    );
   }
 
   private connectionFailed(method: string, path: string, attempts: number, error: unknown): MlflowError {

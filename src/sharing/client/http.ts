@@ -97,7 +97,11 @@ export function isRetryableError(error: unknown): boolean {
 /** Wraps a failure of fetch itself (refused, reset, DNS, timeout) as CONNECTION_FAILED. */
 export function connectionError(what: string, error: unknown): ArcuateError {
   const cause = (error as { cause?: { code?: string; message?: string } })?.cause;
-  const detail = cause?.code ?? cause?.message ?? (error instanceof Error ? error.message : String(error));
+  // Both when there are both: "UND_ERR_SOCKET" alone tells a user nothing, "other side closed" does.
+  const detail =
+    cause?.code && cause.message && !cause.message.includes(cause.code)
+      ? `${cause.message} (${cause.code})`
+      : (cause?.code ?? cause?.message ?? (error instanceof Error ? error.message : String(error)));
   return new ArcuateError("CONNECTION_FAILED", `sharing: ${what} failed: ${detail}`, { cause: error });
 }
 
