@@ -74,6 +74,7 @@ export type Statement = (
   | { kind: "showRemoteShares"; profile: Value }
   | { kind: "showRecipients" }
   | { kind: "showGrants"; share: Value | null; recipient: Value | null }
+  | { kind: "showAccess"; share: Value | null; recipient: Value | null; since: Value | null }
   | { kind: "showTables"; share: Value }
   | { kind: "showRemoteTables"; coordinate: Value }
   | { kind: "showRemoteModels"; coordinate: Value }

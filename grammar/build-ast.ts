@@ -221,6 +221,14 @@ function showStatement(node: ShowStatementCstNode): Body {
       ? { kind: "showRemoteShares", profile: stringValue(c.stringValue) }
       : { kind: "showShares" };
   if (c.RECIPIENTS) return { kind: "showRecipients" };
+  if (c.ACCESS) {
+    return {
+      kind: "showAccess",
+      share: c.shareName ? name(c.shareName) : null,
+      recipient: c.recipientName ? name(c.recipientName) : null,
+      since: c.stringValue ? stringValue(c.stringValue) : null,
+    };
+  }
   if (c.GRANTS) {
     return {
       kind: "showGrants",

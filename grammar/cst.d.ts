@@ -266,6 +266,9 @@ export type ShowStatementCstChildren = {
   EXPERIMENT?: IToken[];
   experimentName?: ExperimentNameCstNode[];
   MODELS?: IToken[];
+  ACCESS?: IToken[];
+  FOR?: IToken[];
+  SINCE?: IToken[];
 };
 
 export interface DescribeStatementCstNode extends CstNode {

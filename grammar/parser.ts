@@ -28,7 +28,8 @@
 //   showStatement  = SHOW ( SHARES [IN stringValue] | RECIPIENTS
 //                         | GRANTS ( ON SHARE shareName | TO RECIPIENT recipientName )
 //                         | TABLES IN ( SHARE shareName | stringValue ) | MODELS IN stringValue
-//                         | TRACE stringValue FROM ( EXPERIMENT experimentName | stringValue ) )
+//                         | TRACE stringValue FROM ( EXPERIMENT experimentName | stringValue )
+//                         | ACCESS [ON SHARE shareName] [FOR RECIPIENT recipientName] [SINCE stringValue] )
 //   describeStatement = DESCRIBE ( SHARE shareName | RECIPIENT recipientName | HISTORY tableRef )
 //   tableRef       = shareName "." exportName "." tableName
 //   selectStatement= SELECT ( "*" | columnName { "," columnName } ) FROM stringValue
@@ -470,6 +471,33 @@ export class ArcuateParser extends CstParser {
           this.CONSUME(Identifier, { LABEL: "MODELS" });
           this.CONSUME3(K.IN);
           this.SUBRULE3(this.stringValue);
+        },
+      },
+      {
+        // ACCESS, FOR and SINCE are not reserved either: `access` stays a name elsewhere.
+        GATE: () => this.LA(1).image.toUpperCase() === "ACCESS",
+        ALT: () => {
+          this.CONSUME2(Identifier, { LABEL: "ACCESS" });
+          this.OPTION2(() => {
+            this.CONSUME2(K.ON);
+            this.CONSUME3(K.SHARE);
+            this.SUBRULE3(this.shareName);
+          });
+          this.OPTION3({
+            GATE: () => this.LA(1).image.toUpperCase() === "FOR",
+            DEF: () => {
+              this.CONSUME3(Identifier, { LABEL: "FOR" });
+              this.CONSUME2(K.RECIPIENT);
+              this.SUBRULE2(this.recipientName);
+            },
+          });
+          this.OPTION4({
+            GATE: () => this.LA(1).image.toUpperCase() === "SINCE",
+            DEF: () => {
+              this.CONSUME4(Identifier, { LABEL: "SINCE" });
+              this.SUBRULE6(this.stringValue);
+            },
+          });
         },
       },
     ]);

@@ -33,6 +33,7 @@ import type {
   SelectFromShareArgs,
 } from "./plan.js";
 import type { NameContext, Runtime, StepContext, TableOutput } from "./runtime.js";
+import { showAccess } from "./show-access.js";
 import { readExperimentTrace, readSharedTrace } from "./trace-runtime.js";
 
 /** Where the provider's catalog lives: the working folder itself (exports go under `tables/`). */
@@ -372,6 +373,9 @@ export function arcuateRuntime(): Runtime {
         columns: ["share", "recipient", "granted"],
         rows: grants.map((g) => [g.share, g.recipient, g.grantedAt]),
       };
+    },
+    async showAccess(args) {
+      return showAccess(await openCatalog(args.workDir), args);
     },
     async showTables(args) {
       const share = await (await openCatalog(args.workDir)).getShare(args.share);

@@ -4,6 +4,7 @@
 import type { Alteration, Script, ShareObject, Statement, StatementOf, Value } from "../../grammar/ast.js";
 import { ConfigurationError } from "../errors.js";
 import { nameProblem } from "../sharing/protocol.js";
+import { sinceTime } from "../sharing/server/audit-log.js";
 import {
   CoordinateProblem,
   parseSchemaCoordinate,
@@ -161,6 +162,26 @@ class StatementCompiler {
             },
           },
         ];
+      case "showAccess": {
+        const since = s.since ? bindString(s.since, this.bind, "a time or a duration") : null;
+        if (since !== null && sinceTime(since, 0) === undefined)
+          throw statementError(
+            this.bind,
+            s.since!.span,
+            `SINCE takes an ISO 8601 date or time ('2026-12-01T09:00Z') or a duration back from now ('90m', '24h', '7d'), not '${since}'`,
+          );
+        return [
+          {
+            step: "showAccess",
+            args: {
+              share: s.share ? this.shareName(s.share) : null,
+              recipient: s.recipient ? this.recipientName(s.recipient) : null,
+              since,
+              workDir,
+            },
+          },
+        ];
+      }
       case "showTables":
         return [{ step: "showTables", args: { share: this.shareName(s.share), workDir } }];
       case "describeShare":

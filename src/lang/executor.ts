@@ -146,6 +146,8 @@ function callRuntime(runtime: Runtime, step: RuntimeStep, context: StepContext):
       return runtime.showRecipients(step.args, context);
     case "showGrants":
       return runtime.showGrants(step.args, context);
+    case "showAccess":
+      return runtime.showAccess(step.args, context);
     case "showTables":
       return runtime.showTables(step.args, context);
     case "showRemoteModels":

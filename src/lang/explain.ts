@@ -58,6 +58,8 @@ export function describeStep(step: PlanStep): string {
       return step.args.share
         ? `list the grants on share ${step.args.share}`
         : `list the grants to recipient ${step.args.recipient}`;
+    case "showAccess":
+      return `list the requests of ${step.args.recipient ? `recipient ${step.args.recipient}` : "every recipient"}${step.args.share ? ` to share ${step.args.share}` : ""}${step.args.since ? ` since ${step.args.since}` : ""} from the audit log`;
     case "showTables":
       return `list the tables of share ${step.args.share}`;
     case "describeShare":

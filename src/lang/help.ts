@@ -81,15 +81,17 @@ export const HELP_ENTRIES: readonly HelpEntry[] = [
     syntax: [
       "SHOW SHARES | RECIPIENTS | GRANTS ON SHARE share | GRANTS TO RECIPIENT recipient | TABLES IN SHARE share",
       "SHOW SHARES IN 'profile'   SHOW TABLES IN 'profile#share[.schema]'",
+      "SHOW ACCESS [ON SHARE share] [FOR RECIPIENT recipient] [SINCE 'time or 24h']",
     ],
     summary:
-      "Lists the provider's shares, recipients, grants and tables; with a profile, what a recipient can see.",
+      "Lists the provider's shares, recipients, grants and tables, and the audit log of recipients' requests (ACCESS); with a profile, what a recipient can see.",
     examples: [
       "SHOW SHARES",
       "SHOW GRANTS ON SHARE churn_share",
       "SHOW TABLES IN SHARE churn_share",
       "SHOW SHARES IN 'acme.share'",
       "SHOW TABLES IN 'acme.share#churn_share'",
+      "SHOW ACCESS FOR RECIPIENT acme SINCE '24h'",
     ],
   },
   {

@@ -104,6 +104,12 @@ export interface ShowGrantsArgs extends Provider {
   share: string | null;
   recipient: string | null;
 }
+export interface ShowAccessArgs extends Provider {
+  share: string | null;
+  recipient: string | null;
+  /** As written: an ISO 8601 time or a duration back from the time it runs (`24h`). */
+  since: string | null;
+}
 export interface ShowTablesArgs extends Provider {
   share: string;
 }
@@ -231,6 +237,7 @@ export type RuntimeStep =
   | { step: "showShares"; args: ShowSharesArgs }
   | { step: "showRecipients"; args: ShowRecipientsArgs }
   | { step: "showGrants"; args: ShowGrantsArgs }
+  | { step: "showAccess"; args: ShowAccessArgs }
   | { step: "showTables"; args: ShowTablesArgs }
   | { step: "describeShare"; args: DescribeShareArgs }
   | { step: "describeRecipient"; args: DescribeRecipientArgs }

@@ -28,6 +28,7 @@ import type {
   RemoveFromShareArgs,
   RuntimeStep,
   SelectFromShareArgs,
+  ShowAccessArgs,
   ShowExperimentTraceArgs,
   ShowGrantsArgs,
   ShowRecipientsArgs,
@@ -82,6 +83,7 @@ export interface Runtime {
   showShares(args: ShowSharesArgs, context: StepContext): Promise<TableOutput>;
   showRecipients(args: ShowRecipientsArgs, context: StepContext): Promise<TableOutput>;
   showGrants(args: ShowGrantsArgs, context: StepContext): Promise<TableOutput>;
+  showAccess(args: ShowAccessArgs, context: StepContext): Promise<TableOutput>;
   showTables(args: ShowTablesArgs, context: StepContext): Promise<TableOutput>;
   describeShare(args: DescribeShareArgs, context: StepContext): Promise<TableOutput>;
   describeRecipient(args: DescribeRecipientArgs, context: StepContext): Promise<TableOutput>;

@@ -2,6 +2,7 @@
 // `arcuate grant|revoke`. Each works on the catalog in arcuate's working folder (`--workdir`,
 // else $ARCUATE_WORKDIR, else the current folder: src/workdir.ts), the same folder `arcuate run`
 // and the kernel use; a running server picks up changes without a restart.
+import { join } from "node:path";
 import { Command } from "commander";
 import { ArcuateError } from "../errors.js";
 import { resolveWorkDir, retiredVariablesWarning, workDirOption } from "../workdir.js";
@@ -48,6 +49,12 @@ function serveCommand(io: CommandIo): Command {
       "origin recipients reach, e.g. https://sharing.example.com behind a TLS proxy",
     )
     .option("--url-ttl <seconds>", "lifetime of pre-signed file URLs (default 3600)", parsePositive)
+    .option(
+      "--audit <location>",
+      "audit log Delta table of recipient requests (default: audit/ in the catalog folder)",
+    )
+    .option("--no-audit", "keep no audit log")
+    .option("--audit-retention-days <days>", "days of audit records kept (default: all)", parsePositive)
     .action(
       async (options: {
         workdir?: string;
@@ -57,8 +64,14 @@ function serveCommand(io: CommandIo): Command {
         endpoint?: string;
         publicUrl?: string;
         urlTtl?: number;
+        audit?: string | false;
+        auditRetentionDays?: number;
       }) => {
         const catalog = options.config ? undefined : await openCatalog(options);
+        const auditLocation =
+          options.audit === false
+            ? undefined
+            : (options.audit ?? (catalog ? join(catalog.dir, "audit") : undefined));
         const server = await startSharingServer({
           ...(catalog ? { catalog } : { configFile: options.config! }),
           ...(options.host === undefined ? {} : { host: options.host }),
@@ -66,6 +79,16 @@ function serveCommand(io: CommandIo): Command {
           ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
           ...(options.publicUrl === undefined ? {} : { publicUrl: options.publicUrl }),
           ...(options.urlTtl === undefined ? {} : { preSignedUrlTimeoutSeconds: options.urlTtl }),
+          ...(auditLocation === undefined
+            ? {}
+            : {
+                audit: {
+                  location: auditLocation,
+                  ...(options.auditRetentionDays === undefined
+                    ? {}
+                    : { retentionDays: options.auditRetentionDays }),
+                },
+              }),
         });
         let shares: string[];
         if (catalog) {
@@ -86,6 +109,7 @@ function serveCommand(io: CommandIo): Command {
           `arcuate: shares: ${shares.length > 0 ? shares.join(", ") : "none yet (arcuate share create …)"}\n`,
         );
         if (catalog) io.out(`arcuate: catalog: ${catalog.statePath} (changes apply without a restart)\n`);
+        if (auditLocation) io.out(`arcuate: audit log: ${auditLocation} (SHOW ACCESS)\n`);
         const stop = () => {
           void server.close().finally(() => process.exit(0));
         };

@@ -94,6 +94,8 @@ export interface CatalogView {
   share(principal: Principal, name: string): ShareEntry | undefined;
   /** Whether the principal still holds a grant on the share (checked again when a file is fetched). */
   canRead(principalId: string, shareName: string): boolean;
+  /** The principal of an id (a signed file URL names only the id), for the audit log. */
+  principal?(id: string): Principal | undefined;
 }
 
 /** A source of catalog views: the working-folder catalog, or a reference-server YAML config. */

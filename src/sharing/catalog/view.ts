@@ -56,6 +56,11 @@ export class StateView implements CatalogView {
     return this.canRead(principal.id, name) ? this.sharesByKey.get(nameKey(name)) : undefined;
   }
 
+  principal(id: string): Principal | undefined {
+    const recipient = this.state.recipients.find((r) => r.id === id);
+    return recipient && { id: recipient.id, name: recipient.name };
+  }
+
   canRead(principalId: string, shareName: string): boolean {
     const key = nameKey(shareName);
     return (this.grantsByRecipient.get(principalId)?.has(key) ?? false) && this.sharesByKey.has(key);

@@ -30,6 +30,8 @@ import {
   TABLE_VERSION_HEADER,
 } from "../protocol.js";
 import { AsyncQueries } from "./async-queries.js";
+import { AccessTrail } from "./access-trail.js";
+import { AuditLog, type AuditOptions } from "./audit-log.js";
 import { prepareChanges } from "./changes.js";
 import {
   accessFields,
@@ -86,6 +88,8 @@ export interface SharingServerOptions {
   temporaryCredentialsRoleArn?: string;
   /** Where internal errors are logged. Default: stderr. */
   log?: Logger;
+  /** The audit log of recipient requests (audit-log.ts); none when absent. */
+  audit?: AuditOptions;
 }
 
 export interface SharingServer {
@@ -95,6 +99,8 @@ export interface SharingServer {
   endpoint: string;
   host: string;
   port: number;
+  /** The audit log, when one is kept; `flush()` appends what is queued. */
+  audit: AuditLog | undefined;
   close(): Promise<void>;
 }
 
@@ -109,6 +115,7 @@ export async function startSharingServer(options: SharingServerOptions): Promise
   const ttlSeconds = options.preSignedUrlTimeoutSeconds ?? settings.preSignedUrlTimeoutSeconds ?? 3600;
   const key = await catalog.signingKey();
   const log = options.log ?? ((message: string) => process.stderr.write(`${message}\n`));
+  const audit = options.audit ? new AuditLog(options.audit, log) : undefined;
   const app = new SharingApp(catalog, {
     prefix: endpoint,
     signer: new UrlSigner(key, ttlSeconds * 1000),
@@ -117,6 +124,7 @@ export async function startSharingServer(options: SharingServerOptions): Promise
     log,
     directory: directoryAccessFrom(options.temporaryCredentialsRoleArn, ttlSeconds),
     asyncQueries: new AsyncQueries(key),
+    audit,
   });
   const server = createServer({ requestTimeout: 300_000 }, (req, res) => void app.handle(req, res));
   server.keepAliveTimeout = 65_000;
@@ -137,7 +145,11 @@ export async function startSharingServer(options: SharingServerOptions): Promise
     endpoint,
     host,
     port: address.port,
-    close: () => closeServer(server),
+    audit,
+    close: async () => {
+      await closeServer(server);
+      await audit?.close();
+    },
   };
 }
 
@@ -149,6 +161,7 @@ interface AppOptions {
   log: Logger;
   directory: DirectoryAccess | undefined;
   asyncQueries: AsyncQueries;
+  audit: AuditLog | undefined;
 }
 
 /** Routes and handlers; `handle` never throws and never leaves a request unanswered. */
@@ -201,30 +214,46 @@ class SharingApp {
   }
 
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    let trail: AccessTrail | undefined;
     try {
       if (await answerProbe(req, res, this.catalog, this.options.log)) return;
+      trail = this.audit(req, res);
       const method = (req.method ?? "GET").toUpperCase();
       const target = splitTarget(req.url ?? "/", this.prefixSegments);
       if (!target) throw new NotFoundError("sharing: no such endpoint");
       const { segments, query } = target;
       const ctx: RequestContext = { req, res, method, segments, params: {}, query };
+      trail?.asked(query);
       if (segments[0] === "files" && segments.length === 2 && (method === "GET" || method === "HEAD")) {
-        await this.file(ctx, segments[1]!);
+        await this.file(ctx, segments[1]!, trail);
         return;
       }
       // Authenticate before routing, so that nothing about the API is learnt without a token.
       const view = await this.catalog.view();
       const principal = authenticate(view, req);
+      trail?.principal(principal);
       const found = match(this.routes, method, segments);
       if (!found)
         throw new NotFoundError(
           `sharing: no such endpoint: ${method} ${this.options.prefix}/${segments.join("/")}`.slice(0, 300),
         );
       ctx.params = found.params;
-      await found.route.handler(Object.assign(ctx, { view, principal }));
+      trail?.route(method, found.route.pattern, found.params);
+      await found.route.handler(Object.assign(ctx, { view, principal, trail }));
     } catch (error) {
+      trail?.failed(error);
       renderError(res, error, this.options.log);
     }
+  }
+
+  /** Starts the audit record of a request (none without an audit log); it is queued when the response closes. */
+  private audit(req: IncomingMessage, res: ServerResponse): AccessTrail | undefined {
+    const log = this.options.audit;
+    if (!log) return undefined;
+    const trail = new AccessTrail(req, clientAddress(req));
+    res.setHeader("X-Request-Id", trail.record.requestId);
+    res.once("close", () => log.record(trail.finish(res)));
+    return trail;
   }
 
   // -------------------------------------------------------------------------------------------
@@ -307,7 +336,9 @@ class SharingApp {
 
   private async query(ctx: Ctx): Promise<void> {
     const t = this.served(ctx);
-    const body = parseQueryBody(await readJsonBody(ctx.req));
+    const raw = await readJsonBody(ctx.req);
+    ctx.trail?.asked(raw);
+    const body = parseQueryBody(raw);
     const caps = parseCapabilities(header(ctx.req, CAPABILITIES_HEADER));
     const idScheme = fileIdHash(ctx.req);
     const submitted = caps.asyncQuery ? await this.options.asyncQueries.submit(t, caps, body) : undefined;
@@ -343,6 +374,7 @@ class SharingApp {
     const writer = new NdjsonWriter(ctx.res);
     try {
       for (const line of prepared.lines()) {
+        ctx.trail?.line(line);
         await writer.line(line);
         if (ctx.res.destroyed) return;
       }
@@ -364,11 +396,14 @@ class SharingApp {
   // -------------------------------------------------------------------------------------------
   // Files
 
-  private async file(ctx: RequestContext, payload: string): Promise<void> {
+  private async file(ctx: RequestContext, payload: string, trail: AccessTrail | undefined): Promise<void> {
     const now = Date.now();
+    trail?.operation("file");
     const ref = this.options.signer.verify(payload, ctx.query, now);
+    trail?.target(ref.s, ref.c, ref.t);
     // The grant is checked again: revoking a share or dropping a recipient stops its URLs too.
     const view = await this.catalog.view();
+    if (trail) trail.principal(view.principal?.(ref.r) ?? { id: ref.r, name: ref.r });
     const denied = () => new AuthError("sharing: file URL is no longer valid", { code: "PERMISSION_DENIED" });
     const share = view.share({ id: ref.r, name: ref.r }, ref.s);
     const schema = share && byNameKey(share.schemas, ref.c);
@@ -419,7 +454,14 @@ class SharingApp {
   }
 }
 
-type Ctx = RequestContext & { view: CatalogView; principal: Principal };
+type Ctx = RequestContext & { view: CatalogView; principal: Principal; trail: AccessTrail | undefined };
+
+/** The client's address as the socket sees it (an IPv4 address without its IPv6 mapping). */
+function clientAddress(req: IncomingMessage): string | null {
+  const address = req.socket.remoteAddress;
+  if (address === undefined) return null;
+  return address.startsWith("::ffff:") && address.includes(".") ? address.slice(7) : address;
+}
 
 function authenticate(view: CatalogView, req: IncomingMessage): Principal {
   const auth = header(req, "authorization");
