@@ -4,7 +4,7 @@
 import type { Alteration, Script, ShareObject, Statement, StatementOf, Value } from "../../grammar/ast.js";
 import { ConfigurationError } from "../errors.js";
 import { nameProblem } from "../sharing/protocol.js";
-import { sinceTime } from "../sharing/server/audit-log.js";
+import { sinceTime } from "../sharing/server/audit-table.js";
 import {
   CoordinateProblem,
   parseSchemaCoordinate,

@@ -4,7 +4,7 @@
 import { join } from "node:path";
 import { NotFoundError } from "../errors.js";
 import type { Catalog } from "../sharing/catalog/catalog.js";
-import { readAccessLog, sinceTime } from "../sharing/server/audit-log.js";
+import { readAccessLog, sinceTime } from "../sharing/server/audit-table.js";
 import type { ShowAccessArgs } from "./plan.js";
 import type { TableOutput } from "./runtime.js";
 

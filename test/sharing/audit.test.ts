@@ -2,14 +2,16 @@
 // lands in the audit Delta table with the right recipient, files and bytes, and delta-rs and the
 // connector (through a share of the audit table itself) read that table. A failing audit write
 // never fails a request; retention removes whole days.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DeltaTable } from "../../src/delta/index.js";
 import { createSession } from "../../src/lang/index.js";
 import { Catalog, type SharingServer, startSharingServer } from "../../src/sharing/index.js";
-import { AuditLog, dayOf } from "../../src/sharing/server/audit-log.js";
+import { AuditLog } from "../../src/sharing/server/audit-log.js";
+import { AuditSpool } from "../../src/sharing/server/audit-spool.js";
+import { type AccessRecord, AuditTable, dayOf } from "../../src/sharing/server/audit-table.js";
 import { runPythonJson } from "../support/python.js";
 import { writeDeltaRsTables } from "../support/sharing-server.js";
 
@@ -220,36 +222,38 @@ print(json.dumps({"alice": int((df["recipient"] == "alice").sum()), "operations"
     }
   }, 60_000);
 
+  it("commits the spool a crashed server left behind, once", async () => {
+    const location = join(dir, "recovered");
+    const spoolDir = join(dir, "spool");
+    mkdirSync(spoolDir);
+    // A segment of a server on this host whose process is gone (pid 2^22 + 1 is above Linux's
+    // default pid_max), its last line cut short by the crash.
+    const dead = `${hostname().replace(/[^A-Za-z0-9.]/g, "-")}_4194305_0badc0de`;
+    const lines = [1, 2, 3].map((i) => JSON.stringify({ ...sampleRecord(Date.now(), `crashed-${i}`) }));
+    writeFileSync(join(spoolDir, `${dead}-0.ndjson`), `${lines.join("\n")}\n{"time": 17`);
+    const table = new AuditTable(location, undefined);
+    await new AuditSpool(table, spoolDir, 60_000).add([sampleRecord(Date.now(), "live")], true);
+    const ids = async () =>
+      [
+        ...((await DeltaTable.open(location).then((t) => t.readArrow()))
+          .getChild("request_id")!
+          .toArray() as string[]),
+      ].sort();
+    expect(await ids()).toEqual(["crashed-1", "crashed-2", "crashed-3", "live"]);
+    expect(readdirSync(spoolDir)).toEqual([]);
+    // Committed once: the same segment found again (a second server racing) adds nothing.
+    writeFileSync(join(spoolDir, `${dead}-0.ndjson`), `${lines.join("\n")}\n`);
+    await new AuditSpool(table, spoolDir, 60_000).add([], true);
+    expect(await ids()).toEqual(["crashed-1", "crashed-2", "crashed-3", "live"]);
+  }, 60_000);
+
   it("keeps records for the retention period and removes older days whole", async () => {
     const location = join(dir, "retention");
     mkdirSync(location);
     const messages: string[] = [];
-    const log = new AuditLog({ location, retentionDays: 3 }, (m) => messages.push(m));
+    const log = new AuditLog({ location, retentionDays: 3, inProcess: true }, (m) => messages.push(m));
     const now = Date.now();
-    const at = (days: number) => ({
-      time: now - days * 86_400_000,
-      requestId: `r${days}`,
-      recipient: "alice",
-      recipientId: "0123456789abcdef",
-      operation: "query",
-      method: "POST",
-      share: "s",
-      schema: "x",
-      table: "t",
-      version: null,
-      timestamp: null,
-      startingVersion: null,
-      endingVersion: null,
-      startingTimestamp: null,
-      endingTimestamp: null,
-      files: 1,
-      bytes: 10,
-      status: 200,
-      errorCode: null,
-      clientAddress: "127.0.0.1",
-      userAgent: null,
-      durationMs: 1,
-    });
+    const at = (days: number) => sampleRecord(now - days * 86_400_000, `r${days}`);
     for (const days of [10, 5, 1, 0]) log.record(at(days));
     await log.close();
     expect(messages).toEqual([]);
@@ -260,3 +264,30 @@ print(json.dumps({"alice": int((df["recipient"] == "alice").sum()), "operations"
     expect([...kept].sort()).toEqual(["r0", "r1"]);
   }, 60_000);
 });
+
+function sampleRecord(time: number, requestId: string): AccessRecord {
+  return {
+    time,
+    requestId,
+    recipient: "alice",
+    recipientId: "0123456789abcdef",
+    operation: "query",
+    method: "POST",
+    share: "s",
+    schema: "x",
+    table: "t",
+    version: null,
+    timestamp: null,
+    startingVersion: null,
+    endingVersion: null,
+    startingTimestamp: null,
+    endingTimestamp: null,
+    files: 1,
+    bytes: 10,
+    status: 200,
+    errorCode: null,
+    clientAddress: "127.0.0.1",
+    userAgent: null,
+    durationMs: 1,
+  };
+}
