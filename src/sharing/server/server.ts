@@ -29,8 +29,8 @@ import {
   type Share,
   TABLE_VERSION_HEADER,
 } from "../protocol.js";
-import { AsyncQueries } from "./async-queries.js";
 import { AccessTrail } from "./access-trail.js";
+import { AsyncQueries } from "./async-queries.js";
 import { AuditLog, type AuditOptions } from "./audit-log.js";
 import { prepareChanges } from "./changes.js";
 import {
