@@ -33,19 +33,17 @@ export {
   TAG_SOURCE_VERSION,
 } from "./assets/targets.js";
 
-/**
- * Requests in flight at the recipient. A SQLite-backed MLflow serialises writes and times out
- * requests that wait behind more than its connection pool (15), so this stays modest.
- */
-const DEFAULT_CONCURRENCY = 4;
-
 export interface ImportOptions {
   /** Read the export as of this version of its index table (runs, or versions for a model). */
   version?: number;
   /** Replace what a previous import brought (delete it first) rather than add to it. */
   replace?: boolean;
   onProgress?: (event: ProgressEvent) => void;
-  /** log-batch and upload requests in flight. Default 4. */
+  /**
+   * Runs, log-batch and upload requests in flight at the recipient: a fixed number. Default: as
+   * many as the MLflow client's limiter lets through, which adapts to the server (a SQLite-backed
+   * MLflow takes a few, a PostgreSQL-backed one many; src/mlflow/pacing.ts).
+   */
   concurrency?: number;
 }
 
@@ -107,6 +105,7 @@ export async function importRunsAndModels(
   }
 
   async function importInto() {
+    const concurrency = options.concurrency ?? mlflow.fanOut;
     for (const row of [...runs, ...models.map((m) => ({ ...runById.get(String(m.source_run_id)), ...m }))]) {
       const name = experimentNameFor(row);
       if (targets.experiments.has(name)) continue;
@@ -124,14 +123,14 @@ export async function importRunsAndModels(
       targets.experiments.set(name, experiment);
     }
     options.onProgress?.({ step: "runs", message: `runs: ${runs.length}` });
-    await importRuns(mlflow, runs, targets, experimentFor, options.concurrency ?? DEFAULT_CONCURRENCY);
+    await importRuns(mlflow, runs, targets, experimentFor, concurrency);
     const modelExperiment = (row: Row) =>
       experimentFor({ ...runById.get(String(row.source_run_id)), ...row });
     await importLoggedModels(mlflow, models, targets, modelExperiment);
-    const step = { mlflow, source, maxSeq, targets, concurrency: options.concurrency ?? DEFAULT_CONCURRENCY };
+    const step = { mlflow, source, maxSeq, targets, concurrency };
     const metricPoints = await importMetrics({ ...step, progress: progress("metrics") });
     const artifactFiles = await importArtifacts({ ...step, progress: progress("artifacts") });
-    await finishRuns(mlflow, runs, targets, options.concurrency ?? DEFAULT_CONCURRENCY);
+    await finishRuns(mlflow, runs, targets, concurrency);
     await finishLoggedModels(mlflow, models, targets);
     const notCarried: NotCarried[] = [];
     if (!targets.capabilities.loggedModels && models.length > 0) {

@@ -332,6 +332,9 @@ export class Http {
       request.once("response", resolve);
       request.once("error", reject);
     });
+    // If the body fails to go out (the server cut the connection: EPIPE), pipeline throws and
+    // `responded` rejects too, with no one awaiting it: mark it handled, the retry loop decides.
+    responded.catch(() => {});
     await pipeline(Readable.from(source()), request);
     const response = await responded;
     const chunks: Buffer[] = [];

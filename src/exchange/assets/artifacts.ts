@@ -243,7 +243,9 @@ export async function importArtifacts(step: ImportStep): Promise<number> {
   const { mlflow, source, maxSeq, targets, concurrency, progress } = step;
   const latest = await latestFileCopies(source, maxSeq);
   const listed = new Map<string, Map<string, number>>();
-  const existingFiles = async (root: string): Promise<Map<string, number>> => {
+  const existingFiles = async (root: string, created: boolean): Promise<Map<string, number>> => {
+    // A run or model this import created has no files yet: no listing to wait for.
+    if (created) return new Map();
     let files = listed.get(root);
     if (!files) {
       files = new Map((await mlflow.artifacts.listFiles(root)).map((f) => [f.path, f.size]));
@@ -333,10 +335,10 @@ export async function importArtifacts(step: ImportStep): Promise<number> {
         if (index === 0) {
           await finish();
           const size = Number(sizes![i]);
-          const present = (await existingFiles(root)).get(path);
           // An MLmodel is uploaded rewritten (other ids, so another size): present is enough,
           // unless this import created its owner.
           const createdOwner = (kind === "run" ? targets.createdRuns : targets.createdModels).has(owner);
+          const present = (await existingFiles(root, createdOwner)).get(path);
           if (present === size && !isMlmodelPath(path)) continue;
           if (present !== undefined && isMlmodelPath(path) && !createdOwner) continue;
           current = {
