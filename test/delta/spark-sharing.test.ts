@@ -89,21 +89,10 @@ it("serves Spark's variant and type-widening tables to the Python connector (del
       }),
     );
   const latest = (name: string) => versionsOf(name).at(-1)!;
-  const widening = "spark-type-widening-written";
+  // The connector as installed: it declares deletionvectors, columnmapping and timestampntz, and
+  // is handed the tables' own protocols, whose type widening and variant its engine reads.
   const tables: Array<{ name: string; table: string; versions: number[]; declare?: string[]; key?: string }> =
-    [
-      // The connector as installed: it declares deletionvectors, columnmapping and timestampntz.
-      ...names.map((name) => ({ name: `spark.written.${name}`, table: name, versions: versionsOf(name) })),
-      // The same connector declaring typewidening too (its kernel reads the feature), since arcuate's
-      // server, unlike the reference server, refuses the feature to a client that did not declare it.
-      {
-        name: `spark.written.${widening}`,
-        table: widening,
-        versions: versionsOf(widening),
-        declare: ["typeWidening"],
-        key: "declared",
-      },
-    ];
+    names.map((name) => ({ name: `spark.written.${name}`, table: name, versions: versionsOf(name) }));
   const script = fileURLToPath(new URL("./support/connector_read.py", import.meta.url));
   const stdout = await runPythonScript(script, {
     args: [
@@ -136,13 +125,6 @@ it("serves Spark's variant and type-widening tables to the Python connector (del
       const theirs = got[key ?? name]?.[String(v)];
       const expected = spark.tables[table]![String(v)]!;
       if ("error" in expected) throw new Error(`Spark refused ${table}@${v}: ${expected.error}`);
-      if (!declare && table === widening) {
-        // arcuate's documented refusal (src/sharing/server/negotiate.ts), naming how to ask.
-        const said = theirs?.error ?? "";
-        if (!(said.includes("UNSUPPORTED_FEATURE") && said.includes("readerfeatures=typewidening")))
-          failures.push(`${label}@${v}: not refused for typeWidening: ${said || "rows"}`);
-        continue;
-      }
       if (theirs?.error !== undefined) {
         const known = KERNEL_BUGS.find((k) => k.error.test(theirs.first ?? ""));
         // Only a failure the kernel shows on the table's own folder too is the kernel's.

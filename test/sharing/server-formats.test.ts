@@ -57,6 +57,15 @@ interface Outcome {
 let server: TestSharingServer;
 let profile: string;
 
+/**
+ * Tables the connector's engine cannot read from any server or from disk: widening inside an
+ * array or map is delta-kernel-rs#2188, fixed by #3261 after the 0.22 the connector bundles
+ * (test/delta/spark-sharing.test.ts shows the kernel failing alike on the folder).
+ */
+const KERNEL_BUGS: Record<string, RegExp> = {
+  "type-widening-nested": /Cannot cast list to non-list data types/,
+};
+
 interface Served {
   /** Reader features a client must declare to read the table right (the parquet client declares none). */
   needs: string[];
@@ -137,20 +146,15 @@ it("answers the Python connector in the format it asks for, the two formats read
         problems.push(
           `${name}: parquet answer was not the 400 naming ${needs.join(", ")}: ${said || "rows"}`,
         );
-      // The connector declares deletionvectors, columnmapping and timestampntz only: a table that
-      // needs type widening is refused to it the same way. Variant it is not asked to declare:
-      // the delta answer carries the table's protocol and the connector's kernel reads it.
-      const declared = [
-        "columnMapping",
-        "deletionVectors",
-        "timestampNtz",
-        "variantType",
-        "variantType-preview",
-      ];
-      const refusedToo = needs.some((f) => !declared.includes(f));
-      if (refusedToo && !delta.error?.includes("responseformat=delta"))
-        problems.push(`${name}: delta was not refused: ${delta.error?.slice(0, 200) ?? "rows"}`);
-      if (!refusedToo && delta.error) problems.push(`${name}: delta failed: ${delta.error.slice(0, 200)}`);
+      // The connector declares deletionvectors, columnmapping and timestampntz; handed the
+      // table's own protocol, its engine reads type widening and variant without declaring them,
+      // except where its engine (delta-kernel-rust 0.22) has a named bug, as on the folder itself.
+      const kernelBug = KERNEL_BUGS[name];
+      if (kernelBug && !kernelBug.test(delta.error ?? ""))
+        problems.push(
+          `${name}: expected delta-kernel-rust's known failure, got ${delta.error?.slice(0, 200) ?? "rows"}`,
+        );
+      if (!kernelBug && delta.error) problems.push(`${name}: delta failed: ${delta.error.slice(0, 200)}`);
       continue;
     }
     if (parquet.error || delta.error)

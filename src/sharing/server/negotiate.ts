@@ -5,7 +5,11 @@
 // reader-version-1 table (its other features change nothing in how its data files read), unless
 // the table truly needs a feature to be read right (column mapping, deletion vectors, timestamp
 // without time zone, type widening) or to be parsed at all (variant); then the request is refused
-// with a message naming the feature and how to ask for it.
+// with a message naming the feature and how to ask for it. A client that declared reader features
+// is handed the table's own protocol, and its engine checks the features there itself; it must
+// only have declared column mapping and deletion vectors when the table needs them, as the
+// reference server asks, since those change which columns and rows a file holds. (The official
+// Python connector declares neither type widening nor variant, yet its engine reads both.)
 import type { MetadataAction, ProtocolAction } from "../../delta/actions.js";
 import { ArcuateError } from "../../errors.js";
 import type { Capabilities, ResponseFormat } from "../protocol.js";
@@ -32,6 +36,8 @@ const VALUE_FEATURES = new Set(["timestampNtz", "typeWidening", "typeWidening-pr
  * which reports reader version 1, is refused for them.
  */
 const SCHEMA_FEATURES = new Set(["variantType", "variantType-preview"]);
+/** Features a client handed the table's own protocol must still have declared (the reference server's check). */
+const DECLARED_FEATURES = new Set(["columnMapping", "deletionVectors"]);
 
 /** Reader features whose absence in a client would make it read wrong rows or wrong columns. */
 export function neededReaderFeatures(table: TableNeeds): string[] {
@@ -51,11 +57,13 @@ export function negotiate(caps: Capabilities, table: TableNeeds, name: string): 
   const requested: ResponseFormat[] = caps.responseFormat.length > 0 ? caps.responseFormat : ["parquet"];
   // Reader features are only for the delta format: a parquet answer cannot carry any.
   const declared = requested.includes("delta") ? caps.readerFeatures : [];
-  const needed = neededReaderFeatures(table);
+  let needed = neededReaderFeatures(table);
   if (declared.length === 0) {
     for (const feature of table.protocol.readerFeatures ?? []) {
       if (SCHEMA_FEATURES.has(feature)) needed.push(feature);
     }
+  } else {
+    needed = needed.filter((f) => DECLARED_FEATURES.has(f));
   }
   const missing = needed.filter((f) => !declared.includes(f.toLowerCase()));
   if (missing.length > 0) {
