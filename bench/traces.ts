@@ -20,6 +20,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { type Assessment, MlflowClient, type OtlpSpan } from "../src/mlflow/index.js";
+import { UVICORN_PATIENCE } from "../src/peers/mlflow-postgres.js";
 import { startMlflowServer } from "../src/peers/mlflow-server.js";
 
 const ROOT = join(import.meta.dirname, "..");
@@ -190,9 +191,24 @@ interface Result {
 async function measure(traces: number): Promise<Result> {
   const dir = mkdtempSync(join(tmpdir(), "arcuate-bench-traces-"));
   const mlflowBin = join(VENV_BIN, "mlflow");
+  // Several workers: uvicorn's health check gets a minute (a busy worker on a loaded machine was
+  // killed otherwise).
+  const patience = workers > 1 ? { extraArgs: ["--uvicorn-opts", UVICORN_PATIENCE] } : {};
   const [source, target] = await Promise.all([
-    startMlflowServer({ dir: join(dir, "provider"), mlflowBin, workers, startTimeoutMs: 300_000 }),
-    startMlflowServer({ dir: join(dir, "recipient"), mlflowBin, workers, startTimeoutMs: 300_000 }),
+    startMlflowServer({
+      dir: join(dir, "provider"),
+      mlflowBin,
+      workers,
+      ...patience,
+      startTimeoutMs: 300_000,
+    }),
+    startMlflowServer({
+      dir: join(dir, "recipient"),
+      mlflowBin,
+      workers,
+      ...patience,
+      startTimeoutMs: 300_000,
+    }),
   ]);
   try {
     const provider = new MlflowClient({ trackingUri: source.uri });
