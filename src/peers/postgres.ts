@@ -12,6 +12,7 @@ import {
   existsSync,
   mkdtempSync,
   readdirSync,
+  readFileSync,
   realpathSync,
   rmSync,
   writeFileSync,
@@ -48,6 +49,12 @@ export interface PostgresServer {
   stop(): Promise<void>;
   /** Starts it again on the same port after `stop()`. */
   start(): Promise<void>;
+  /**
+   * Freezes the server and every backend (SIGSTOP): connections stay open and silent, as when a
+   * database host hangs or its network drops packets. `resume()` lets them go on.
+   */
+  pause(): void;
+  resume(): void;
   /** Stops it and deletes the cluster. */
   destroy(): Promise<void>;
 }
@@ -178,12 +185,42 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
       ).trim(),
     stop,
     start,
+    pause: () => signalAll(child, "SIGSTOP"),
+    resume: () => signalAll(child, "SIGCONT"),
     destroy: async () => {
+      if (child) signalAll(child, "SIGCONT");
       await stop();
       process.off("exit", onExit);
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** Signals the postmaster and its children (backends, background workers). */
+function signalAll(postmaster: ChildProcess | undefined, signal: NodeJS.Signals): void {
+  const pid = postmaster?.pid;
+  if (pid === undefined || postmaster?.exitCode !== null) return;
+  const children = readdirSync("/proc")
+    .filter((entry) => /^\d+$/.test(entry))
+    .filter((entry) => {
+      try {
+        // /proc/<pid>/stat: "pid (comm) state ppid …"; comm may hold spaces, so split after ')'.
+        const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+        return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === pid;
+      } catch {
+        return false; // it exited meanwhile
+      }
+    })
+    .map(Number);
+  if (signal === "SIGSTOP") process.kill(pid, signal);
+  for (const child of children) {
+    try {
+      process.kill(child, signal);
+    } catch {
+      // it exited meanwhile
+    }
+  }
+  if (signal === "SIGCONT") process.kill(pid, signal);
 }
 
 /** The uid/gid to run the cluster as: the `postgres` user when we are root, else ourselves. */

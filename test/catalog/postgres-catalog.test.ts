@@ -7,6 +7,11 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSession } from "../../src/lang/index.js";
 import { type PostgresServer, startPostgres } from "../../src/peers/postgres.js";
+import {
+  LISTENER_APPLICATION_NAME,
+  READ_TIMEOUT_MS,
+  STALE_AFTER_MS,
+} from "../../src/sharing/catalog/postgres-store.js";
 import { Catalog } from "../../src/sharing/index.js";
 
 let pg: PostgresServer;
@@ -26,6 +31,28 @@ async function open(url: string): Promise<Catalog> {
   const catalog = await Catalog.open(url, { workDir: join(root, "work") });
   opened.push(catalog);
   return catalog;
+}
+
+/** The pid of the backend of the catalog listener's connection (not `other`), or 0. */
+async function listenerPid(database: string, other = 0): Promise<number> {
+  const pids = pg
+    .psql(
+      `SELECT pid FROM pg_stat_activity WHERE datname = '${database}' AND application_name = '${LISTENER_APPLICATION_NAME}' AND pid <> ${other}`,
+      "postgres",
+    )
+    .split("\n")
+    .filter(Boolean);
+  return pids.length === 1 ? Number(pids[0]) : 0;
+}
+
+/** Polls until `ok()` holds; fails when it does not within `ms`. Returns the time it took. */
+async function until(ms: number, ok: () => Promise<boolean>): Promise<number> {
+  const started = Date.now();
+  for (;;) {
+    if (await ok()) return Date.now() - started;
+    if (Date.now() - started > ms) throw new Error(`not within ${ms} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
 }
 
 beforeAll(async () => {
@@ -98,6 +125,75 @@ describe("the PostgreSQL catalog", () => {
       expect(Date.now() - started).toBeLessThan(1000);
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
+  });
+
+  it("notices a listener connection gone silent, and honours a revoke made meanwhile within a second", async () => {
+    const url = await freshDatabase();
+    const database = `catalog_${n}`;
+    const server = await open(url);
+    const admin = await open(url);
+    await admin.createShare("s");
+    const bob = await admin.createRecipient("bob");
+    await admin.grant("s", "bob");
+    expect((await server.view()).canRead(bob.recipient.id, "s")).toBe(true);
+    let listener = 0;
+    await until(5000, async () => (listener = await listenerPid(database)) > 0);
+    expect(listener).toBeGreaterThan(0); // never 0: kill(0, …) would stop this test's own process group
+    await new Promise((resolve) => setTimeout(resolve, 300)); // it has answered a heartbeat
+    // The listener's backend freezes: its connection stays open and says nothing, no reset, no
+    // error, and notifications queue up for it unread.
+    process.kill(listener, "SIGSTOP");
+    try {
+      await admin.revoke("s", "bob");
+      const took = await until(5000, async () => !(await server.view()).canRead(bob.recipient.id, "s"));
+      expect(took).toBeLessThan(1000);
+      // The silent connection is replaced by a new listener, which sees the next change at once.
+      const replaced = await until(5000, async () => (await listenerPid(database, listener)) !== 0);
+      expect(replaced).toBeLessThan(5000);
+      await admin.grant("s", "bob");
+      expect(
+        await until(1000, async () => (await server.view()).canRead(bob.recipient.id, "s")),
+      ).toBeLessThan(1000);
+    } finally {
+      process.kill(listener, "SIGCONT");
+    }
+  });
+
+  it("fails a server's reads, rather than hanging, while the database is frozen, and recovers by itself", async () => {
+    const url = await freshDatabase();
+    const server = await open(url);
+    const admin = await open(url);
+    await admin.createShare("s");
+    const carol = await admin.createRecipient("carol");
+    await admin.grant("s", "carol");
+    expect((await server.view()).canRead(carol.recipient.id, "s")).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 300)); // the listener has answered a heartbeat
+    pg.pause();
+    const paused = Date.now();
+    try {
+      // The cache is trusted for at most a second, then a read of the revision times out.
+      let failure: Error | undefined;
+      while (!failure) {
+        failure = await server.view().then(
+          () => undefined,
+          (error: Error) => error,
+        );
+      }
+      expect(failure.message).toMatch(/cannot reach the PostgreSQL catalog at .*start the database/);
+      expect(Date.now() - paused).toBeLessThan(STALE_AFTER_MS + READ_TIMEOUT_MS + 1500);
+    } finally {
+      pg.resume();
+    }
+    await until(15_000, () =>
+      server.view().then(
+        () => true,
+        () => false,
+      ),
+    );
+    await admin.revoke("s", "carol");
+    expect(
+      await until(1000, async () => !(await server.view()).canRead(carol.recipient.id, "s")),
+    ).toBeLessThan(1000);
   });
 
   it("says what to do when the database cannot be used", async () => {

@@ -8,9 +8,12 @@
 //   two administrators at once are serialised by the row lock, and neither change is lost.
 // - A server LISTENs on `arcuate_catalog` on a connection of its own and serves from its cached
 //   view, reloading when a notification names a newer revision. The hot path makes no query.
-//   While that connection is down the cache is trusted for at most one second; after that a
-//   request reads the revision itself, and answers 503 when the database does not answer. The
-//   listener reconnects by itself, so the server recovers without a restart.
+//   The listener's connection answers a heartbeat every quarter second: a connection that died
+//   without a word (a paused or unplugged database, a dropped route: no TCP reset) is noticed
+//   by its silence. The cache is trusted while the listener answered within the last second;
+//   after that a request reads the revision itself, and answers 503 when the database does not
+//   answer within READ_TIMEOUT_MS. The listener reconnects by itself, so the server recovers
+//   without a restart.
 import { randomBytes } from "node:crypto";
 import { resolve } from "node:path";
 import pg from "pg";
@@ -26,6 +29,16 @@ import { StateView } from "./view.js";
 export const CHANNEL = "arcuate_catalog";
 /** How long a cached view is trusted without a working change feed. */
 export const STALE_AFTER_MS = 1000;
+/** How often the listener's connection is asked to answer. */
+export const HEARTBEAT_MS = 250;
+/** The heartbeat's text, so that a count of the catalog's queries can leave heartbeats out. */
+export const HEARTBEAT_SQL = "SELECT 1 AS arcuate_heartbeat";
+/** A read of the catalog (a request's revision check, /readyz) waits no longer than this. */
+export const READ_TIMEOUT_MS = 2000;
+/** Any other query (a change, a migration) waits no longer than this. */
+const QUERY_TIMEOUT_MS = 10_000;
+/** What the listener's connection calls itself, in pg_stat_activity. */
+export const LISTENER_APPLICATION_NAME = "arcuate-catalog-listener";
 
 export function isPostgresLocation(location: string): boolean {
   return /^postgres(ql)?:\/\//i.test(location);
@@ -43,6 +56,9 @@ export class PostgresStore implements CatalogStore {
   private verifiedAt = 0;
   private listener?: pg.Client;
   private listening = false;
+  /** When the last heartbeat the listener answered was sent: notifications up to then arrived. */
+  private heardAt = 0;
+  private heartbeat?: NodeJS.Timeout;
   private notified = 0;
   private reconnectTimer?: NodeJS.Timeout;
   private reconnectDelay = 100;
@@ -84,9 +100,11 @@ export class PostgresStore implements CatalogStore {
     if (!this.listener && !this.closed) this.listen();
     const cached = this.cached;
     if (cached) {
-      const fresh = this.listening
-        ? cached.revision >= this.notified
-        : Date.now() - this.verifiedAt < STALE_AFTER_MS;
+      const now = Date.now();
+      const fresh =
+        this.listening && now - this.heardAt < STALE_AFTER_MS
+          ? cached.revision >= this.notified
+          : now - this.verifiedAt < STALE_AFTER_MS;
       if (fresh) return cached.view;
     }
     return (await this.refresh()).view;
@@ -99,6 +117,8 @@ export class PostgresStore implements CatalogStore {
     } catch (error) {
       throw translatePgError(error, this.location);
     }
+    // A connection whose query timed out or failed mid-transaction is not given back for reuse.
+    let broken: Error | undefined;
     try {
       await client.query("BEGIN");
       const row = await client.query<{ revision: string; state: CatalogState }>(
@@ -116,16 +136,18 @@ export class PostgresStore implements CatalogStore {
       this.remember(revision, state);
       return result;
     } catch (error) {
-      await client.query("ROLLBACK").catch(() => undefined);
+      await client.query("ROLLBACK").catch((failed: Error) => {
+        broken = failed;
+      });
       throw translatePgError(error, this.location);
     } finally {
-      client.release();
+      client.release(broken);
     }
   }
 
   async check(): Promise<void> {
     try {
-      await this.pool.query("SELECT 1");
+      await this.pool.query(readQuery("SELECT 1"));
     } catch (error) {
       throw translatePgError(error, this.location);
     }
@@ -134,6 +156,7 @@ export class PostgresStore implements CatalogStore {
   async close(): Promise<void> {
     this.closed = true;
     clearTimeout(this.reconnectTimer);
+    clearInterval(this.heartbeat);
     const listener = this.listener;
     this.listener = undefined;
     this.listening = false;
@@ -152,8 +175,10 @@ export class PostgresStore implements CatalogStore {
       let row: { revision: string; state: CatalogState | null } | undefined;
       try {
         const result = await this.pool.query<{ revision: string; state: CatalogState | null }>(
-          "SELECT revision, CASE WHEN revision = $1 THEN NULL ELSE state END AS state FROM arcuate_catalog WHERE id = 1",
-          [known],
+          readQuery(
+            "SELECT revision, CASE WHEN revision = $1 THEN NULL ELSE state END AS state FROM arcuate_catalog WHERE id = 1",
+            [known],
+          ),
         );
         row = result.rows[0];
       } catch (error) {
@@ -187,13 +212,16 @@ export class PostgresStore implements CatalogStore {
       connectionString: this.location,
       keepAlive: true,
       connectionTimeoutMillis: 5000,
+      application_name: LISTENER_APPLICATION_NAME,
     });
     this.listener = client;
     const lost = () => {
       if (this.listener !== client) return;
       this.listening = false;
       this.listener = undefined;
-      client.end().catch(() => undefined);
+      clearInterval(this.heartbeat);
+      this.heartbeat = undefined;
+      dropConnection(client);
       if (this.closed) return;
       this.reconnectTimer = setTimeout(() => {
         if (!this.closed && !this.listener) this.listen();
@@ -211,14 +239,61 @@ export class PostgresStore implements CatalogStore {
     });
     (async () => {
       await client.connect();
+      const listenedAt = Date.now();
       await client.query(`LISTEN ${CHANNEL}`);
       if (this.listener !== client) return;
       // Changes made before LISTEN took effect were not notified: read the revision now.
+      this.heardAt = listenedAt;
       this.listening = true;
       this.reconnectDelay = 100;
+      this.beat(client, lost);
       await this.refresh();
     })().catch(lost);
   }
+
+  /**
+   * Asks the listener's connection to answer every HEARTBEAT_MS. Its answer says that every
+   * notification sent before the question has arrived; no answer for STALE_AFTER_MS means the
+   * connection is gone (the cache is no longer trusted by then), and it is dropped and replaced.
+   */
+  private beat(client: pg.Client, lost: () => void): void {
+    let askedAt: number | undefined;
+    this.heartbeat = setInterval(() => {
+      if (this.listener !== client) return;
+      const now = Date.now();
+      if (askedAt !== undefined) {
+        if (now - askedAt >= STALE_AFTER_MS) lost();
+        return;
+      }
+      const asked = now;
+      askedAt = asked;
+      client.query(HEARTBEAT_SQL).then(() => {
+        if (askedAt !== asked) return;
+        askedAt = undefined;
+        if (this.listener === client) this.heardAt = asked;
+      }, lost);
+    }, HEARTBEAT_MS);
+    this.heartbeat.unref();
+  }
+}
+
+/**
+ * Closes a connection at once. `end()` says goodbye to the server and waits for its answer,
+ * which a silent server never sends; destroying the socket frees it now.
+ */
+function dropConnection(client: pg.Client): void {
+  const socket = (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream;
+  if (socket) socket.destroy();
+  else client.end().catch(() => undefined);
+}
+
+/** node-postgres reads `query_timeout` from a query's config; its typings omit it. */
+interface TimedQuery extends pg.QueryConfig {
+  query_timeout: number;
+}
+
+function readQuery(text: string, values: unknown[] = []): TimedQuery {
+  return { text, values, query_timeout: READ_TIMEOUT_MS };
 }
 
 function newPool(location: string): pg.Pool {
@@ -229,6 +304,7 @@ function newPool(location: string): pg.Pool {
     allowExitOnIdle: true,
     idleTimeoutMillis: 10_000,
     connectionTimeoutMillis: 5_000,
+    query_timeout: QUERY_TIMEOUT_MS,
     keepAlive: true,
   });
   // An idle connection cut by a database restart: the pool drops it and opens a new one later.
