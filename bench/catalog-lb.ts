@@ -1,12 +1,17 @@
 // Several servers on one PostgreSQL catalog: the query endpoint of a FILES-file table at 64
 // keep-alive connections, first against one `arcuate serve` directly, then against two behind
 // nginx, in one run. Prints p50/p99 latency and requests per second of each, the catalog
-// queries per request (counted by PostgreSQL itself: transactions committed in the catalog's
-// database during the run; target: none on the hot path, the servers answer from their cached
-// view and learn of changes by LISTEN/NOTIFY), and each server's resident memory sampled every
-// few seconds (target: flat; run with --seconds 300 for the five-minute check).
+// queries per request (counted by PostgreSQL itself with pg_stat_statements: every statement in
+// the catalog's database except the listeners' heartbeats, which are reported per second;
+// target: none on the hot path, the servers answer from their cached view and learn of changes
+// by LISTEN/NOTIFY), and each server's resident memory sampled over the run.
+//
+// --memory: the five-minute memory check instead. Only the two servers behind nginx, loaded for
+// --seconds (default 300), resident memory of each sampled every 10 s; prints the samples and
+// each server's growth from the first sample after warm-up to the last (target: flat).
 //
 //   npx tsx bench/catalog-lb.ts [--seconds 20] [--concurrency 64] [--files 20]
+//   nice -n 10 npx tsx bench/catalog-lb.ts --memory [--seconds 300]
 import { readFileSync } from "node:fs";
 import { Agent, request } from "node:http";
 import { join } from "node:path";
@@ -16,16 +21,21 @@ import { runPython } from "../test/support/python.js";
 
 const { values } = parseArgs({
   options: {
-    seconds: { type: "string", default: "20" },
+    seconds: { type: "string" },
     concurrency: { type: "string", default: "64" },
     files: { type: "string", default: "20" },
+    memory: { type: "boolean", default: false },
   },
 });
-const SECONDS = Number(values.seconds);
+const MEMORY = values.memory === true;
+const SECONDS = Number(values.seconds ?? (MEMORY ? "300" : "20"));
 const CONCURRENCY = Number(values.concurrency);
 const FILES = Number(values.files);
 
-const cluster = await startCluster({ servers: 2 });
+const cluster = await startCluster({
+  servers: 2,
+  postgres: { settings: { shared_preload_libraries: "pg_stat_statements" } },
+});
 try {
   const table = join(cluster.workDir, "table");
   await runPython(
@@ -46,12 +56,20 @@ for i in range(n):
 
   const rssMb = (pid: number) =>
     Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]) / 1024;
-  const catalogTransactions = async () => {
-    // Backends flush their statistics at most once a second.
-    await new Promise((resolve) => setTimeout(resolve, 1500));
-    return Number(
-      cluster.pg.psql("SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = 'catalog'"),
-    );
+  cluster.pg.psql("CREATE EXTENSION pg_stat_statements", "catalog");
+  /** Statements run in the catalog's database so far: [catalog queries, heartbeats]. */
+  const catalogStatements = (): [number, number] => {
+    const [queries, heartbeats] = cluster.pg
+      .psql(
+        `SELECT coalesce(sum(calls) FILTER (WHERE query NOT LIKE '%arcuate_heartbeat%'), 0),
+                coalesce(sum(calls) FILTER (WHERE query LIKE '%arcuate_heartbeat%'), 0)
+           FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
+          WHERE d.datname = 'catalog' AND query NOT LIKE '%pg_stat_statements%'`,
+        "postgres",
+      )
+      .split("|")
+      .map(Number);
+    return [queries!, heartbeats!];
   };
 
   const run = async (endpoint: string, seconds: number) => {
@@ -94,25 +112,26 @@ for i in range(n):
     const memory: string[] = [];
     const started = performance.now();
     const deadline = started + seconds * 1000;
-    const sampler = setInterval(
-      () => {
-        const second = Math.round((performance.now() - started) / 1000);
-        memory.push(
-          `${second}s: ${cluster.servers.map((s) => Math.round(rssMb(s.child.pid!))).join(" / ")} MB`,
-        );
-      },
-      Math.max(1000, (seconds * 1000) / 10),
-    );
+    const samples: number[][] = [];
+    const sample = () => {
+      const second = Math.round((performance.now() - started) / 1000);
+      const rss = cluster.servers.map((s) => Math.round(rssMb(s.child.pid!)));
+      samples.push(rss);
+      memory.push(`${second}s: ${rss.join(" / ")} MB`);
+    };
+    const sampler = setInterval(sample, MEMORY ? 10_000 : Math.max(1000, (seconds * 1000) / 10));
     const worker = async () => {
       while (performance.now() < deadline) latencies.push(await query());
     };
-    const before = await catalogTransactions();
+    const [queriesBefore, heartbeatsBefore] = catalogStatements();
     const loadStarted = performance.now();
+    sample();
     await Promise.all(Array.from({ length: CONCURRENCY }, worker));
     const elapsed = (performance.now() - loadStarted) / 1000;
     clearInterval(sampler);
-    // The bench's own statistics query counts as one transaction.
-    const lookups = (await catalogTransactions()) - before - 1;
+    sample();
+    const [queriesAfter, heartbeatsAfter] = catalogStatements();
+    const lookups = queriesAfter - queriesBefore;
     agent.destroy();
     latencies.sort((a, b) => a - b);
     const pct = (p: number) =>
@@ -122,18 +141,27 @@ for i in range(n):
       reqPerSec: Math.round(latencies.length / elapsed),
       p50Ms: Number(pct(50).toFixed(2)),
       p99Ms: Number(pct(99).toFixed(2)),
-      catalogQueriesPerRequest: Number((Math.max(0, lookups) / latencies.length).toFixed(4)),
+      catalogQueriesPerRequest: Number((lookups / latencies.length).toFixed(4)),
+      heartbeatsPerSecond: Number(((heartbeatsAfter - heartbeatsBefore) / elapsed).toFixed(1)),
       memory,
+      rssGrowthMb: cluster.servers.map((_, i) => samples.at(-1)![i]! - samples[0]![i]!),
+      rssPeakMb: cluster.servers.map((_, i) => Math.max(...samples.map((s) => s[i]!))),
     };
   };
 
   await run(cluster.servers[0]!.direct, Math.min(3, SECONDS)); // warm-up
   await run(cluster.endpoint, Math.min(3, SECONDS));
-  const one = await run(cluster.servers[0]!.direct, SECONDS);
-  const two = await run(cluster.endpoint, SECONDS);
-  process.stdout.write(
-    `${JSON.stringify({ bench: "catalog-lb", files: FILES, concurrency: CONCURRENCY, seconds: SECONDS, oneServer: one, twoServersBehindNginx: two }, null, 2)}\n`,
-  );
+  const header = { bench: "catalog-lb", files: FILES, concurrency: CONCURRENCY, seconds: SECONDS };
+  if (MEMORY) {
+    const twoServersBehindNginx = await run(cluster.endpoint, SECONDS);
+    process.stdout.write(
+      `${JSON.stringify({ ...header, mode: "memory", twoServersBehindNginx }, null, 2)}\n`,
+    );
+  } else {
+    const oneServer = await run(cluster.servers[0]!.direct, SECONDS);
+    const twoServersBehindNginx = await run(cluster.endpoint, SECONDS);
+    process.stdout.write(`${JSON.stringify({ ...header, oneServer, twoServersBehindNginx }, null, 2)}\n`);
+  }
 } finally {
   await cluster.close();
 }

@@ -32,6 +32,8 @@ export interface PostgresOptions {
   password?: string;
   port?: number;
   startTimeoutMs?: number;
+  /** Server settings (`-c name=value`), e.g. { shared_preload_libraries: "pg_stat_statements" }. */
+  settings?: Record<string, string>;
 }
 
 export interface PostgresServer {
@@ -110,7 +112,10 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
     const log = createWriteStream(logFile, { flags: "a" });
     const proc = spawn(
       join(bin, "postgres"),
-      ["-D", data, "-p", String(port), "-k", dir, "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off"],
+      [
+        ...["-D", data, "-p", String(port), "-k", dir, "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off"],
+        ...Object.entries(options.settings ?? {}).flatMap(([name, value]) => ["-c", `${name}=${value}`]),
+      ],
       { stdio: ["ignore", "pipe", "pipe"], ...spawnOptions },
     );
     proc.stdout?.pipe(log);

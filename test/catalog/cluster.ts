@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { freePort } from "../../src/peers/mlflow-server.js";
 import { type Nginx, startNginx } from "../../src/peers/nginx.js";
-import { type PostgresServer, startPostgres } from "../../src/peers/postgres.js";
+import { type PostgresOptions, type PostgresServer, startPostgres } from "../../src/peers/postgres.js";
 import { Catalog } from "../../src/sharing/index.js";
 import { PROJECT_ROOT } from "../support/paths.js";
 
@@ -100,8 +100,12 @@ export async function serve(location: string, workDir: string, publicUrl?: strin
 }
 
 /** PostgreSQL, `servers` arcuate servers on it and, with two or more, nginx in front. */
-export async function startCluster(options: { servers: number; nginx?: boolean }): Promise<Cluster> {
-  const pg = await startPostgres();
+export async function startCluster(options: {
+  servers: number;
+  nginx?: boolean;
+  postgres?: PostgresOptions;
+}): Promise<Cluster> {
+  const pg = await startPostgres(options.postgres);
   const cleanup: Array<() => Promise<void>> = [() => pg.destroy()];
   const workDir = mkdtempSync(join(tmpdir(), "arcuate-cluster-"));
   cleanup.push(async () => rmSync(workDir, { recursive: true, force: true }));

@@ -137,7 +137,10 @@ describe("the PostgreSQL catalog", () => {
     await admin.grant("s", "bob");
     expect((await server.view()).canRead(bob.recipient.id, "s")).toBe(true);
     let listener = 0;
-    await until(5000, async () => (listener = await listenerPid(database)) > 0);
+    await until(5000, async () => {
+      listener = await listenerPid(database);
+      return listener > 0;
+    });
     expect(listener).toBeGreaterThan(0); // never 0: kill(0, …) would stop this test's own process group
     await new Promise((resolve) => setTimeout(resolve, 300)); // it has answered a heartbeat
     // The listener's backend freezes: its connection stays open and says nothing, no reset, no
