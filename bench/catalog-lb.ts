@@ -65,7 +65,7 @@ for i in range(n):
                 coalesce(sum(calls) FILTER (WHERE query LIKE '%arcuate_heartbeat%'), 0)
            FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
           WHERE d.datname = 'catalog' AND query NOT LIKE '%pg_stat_statements%'`,
-        "postgres",
+        "catalog",
       )
       .split("|")
       .map(Number);
