@@ -10,7 +10,7 @@
 //   view, reloading when a notification names a newer revision. The hot path makes no query.
 //   The listener's connection answers a heartbeat every quarter second: a connection that died
 //   without a word (a paused or unplugged database, a dropped route: no TCP reset) is noticed
-//   by its silence. The cache is trusted while the listener answered within the last second;
+//   by its silence. The cache is trusted while the listener answered within STALE_AFTER_MS;
 //   after that a request reads the revision itself, and answers 503 when the database does not
 //   answer within READ_TIMEOUT_MS. The listener reconnects by itself, so the server recovers
 //   without a restart.
@@ -27,8 +27,14 @@ import type { CatalogStore, Loaded } from "./store.js";
 import { StateView } from "./view.js";
 
 export const CHANNEL = "arcuate_catalog";
-/** How long a cached view is trusted without a working change feed. */
-export const STALE_AFTER_MS = 1000;
+/**
+ * How long a cached view is trusted without news: since the last heartbeat the listener answered,
+ * or (with no listener) since the revision was last read. Below a second, so that a change is
+ * honoured within one second with the re-read of the revision included.
+ */
+export const STALE_AFTER_MS = 750;
+/** A listener silent for this long is dropped and replaced (the cache stopped trusting it earlier). */
+const LISTENER_DEAD_MS = 2000;
 /** How often the listener's connection is asked to answer. */
 export const HEARTBEAT_MS = 250;
 /** The heartbeat's text, so that a count of the catalog's queries can leave heartbeats out. */
@@ -171,6 +177,8 @@ export class PostgresStore implements CatalogStore {
     if (this.refreshing) return this.refreshing;
     const pending = (async () => {
       const known = this.cached?.revision ?? -1;
+      // What the answer says is true as of the question, not of the answer.
+      const askedAt = Date.now();
       this.lookups++;
       let row: { revision: string; state: CatalogState | null } | undefined;
       try {
@@ -186,10 +194,10 @@ export class PostgresStore implements CatalogStore {
       }
       const revision = Number(row?.revision ?? 0);
       if (this.cached && revision === this.cached.revision) {
-        this.verifiedAt = Date.now();
+        this.verifiedAt = Math.max(this.verifiedAt, askedAt);
         return this.cached;
       }
-      return this.remember(revision, stateOf(row, this.statePath));
+      return this.remember(revision, stateOf(row, this.statePath), askedAt);
     })();
     this.refreshing = pending;
     const clear = () => {
@@ -199,8 +207,8 @@ export class PostgresStore implements CatalogStore {
     return pending;
   }
 
-  private remember(revision: number, state: CatalogState): Cached {
-    this.verifiedAt = Date.now();
+  private remember(revision: number, state: CatalogState, askedAt = Date.now()): Cached {
+    this.verifiedAt = Math.max(this.verifiedAt, askedAt);
     if (this.cached && this.cached.revision >= revision) return this.cached;
     this.cached = { revision, state, view: new StateView(state, this.secrets.pepper) };
     return this.cached;
@@ -241,20 +249,26 @@ export class PostgresStore implements CatalogStore {
       await client.connect();
       const listenedAt = Date.now();
       await client.query(`LISTEN ${CHANNEL}`);
+      // Changes made before LISTEN took effect were not notified: the revision read after it, on
+      // the same connection, counts as notified (a cached view older than it is reloaded).
+      const current = await client.query<{ revision: string }>(
+        "SELECT revision FROM arcuate_catalog WHERE id = 1",
+      );
       if (this.listener !== client) return;
-      // Changes made before LISTEN took effect were not notified: read the revision now.
+      const revision = Number(current.rows[0]?.revision ?? 0);
+      if (revision > this.notified) this.notified = revision;
       this.heardAt = listenedAt;
       this.listening = true;
       this.reconnectDelay = 100;
       this.beat(client, lost);
-      await this.refresh();
+      if (this.cached && this.notified > this.cached.revision) this.refresh().catch(() => undefined);
     })().catch(lost);
   }
 
   /**
    * Asks the listener's connection to answer every HEARTBEAT_MS. Its answer says that every
-   * notification sent before the question has arrived; no answer for STALE_AFTER_MS means the
-   * connection is gone (the cache is no longer trusted by then), and it is dropped and replaced.
+   * notification sent before the question has arrived; no answer for LISTENER_DEAD_MS means the
+   * connection is gone (the cache stopped trusting it earlier), and it is dropped and replaced.
    */
   private beat(client: pg.Client, lost: () => void): void {
     let askedAt: number | undefined;
@@ -262,7 +276,7 @@ export class PostgresStore implements CatalogStore {
       if (this.listener !== client) return;
       const now = Date.now();
       if (askedAt !== undefined) {
-        if (now - askedAt >= STALE_AFTER_MS) lost();
+        if (now - askedAt >= LISTENER_DEAD_MS) lost();
         return;
       }
       const asked = now;
