@@ -59,6 +59,11 @@ describe("an MLflow 2.22 server", () => {
     const provider = new Exchange({ mlflow: source, catalog: sharing.catalog, workDir: sharing.dir });
     const exported = await provider.exportExperiments(experiment, "exp", share);
     expect(exported).toMatchObject({ runs: 4, loggedModels: 0, notCarried: [] });
+    // 2.22 has no MLflow 3 trace or evaluation dataset API: the export says what it left out.
+    expect(exported.skipped).toEqual([
+      `traces: ${source.trackingUri} has no MLflow 3 trace API (POST /api/3.0/mlflow/traces/search); traces, spans and assessments were not exported`,
+      `evaluation datasets: ${source.trackingUri} has no MLflow 3 dataset API (POST /api/3.0/mlflow/datasets/search); none exported`,
+    ]);
     await provider.exportModels(model, "model", share);
 
     const recipient = new Exchange({ mlflow: new MlflowClient({ trackingUri: mlflowServers().recipient }) });
