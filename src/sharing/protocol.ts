@@ -282,6 +282,17 @@ export interface Profile {
   type?: string;
 }
 
+/** A version 2 profile of OAuth 2.0 client credentials, as the Python and Spark connectors read it. */
+export interface OAuthProfile {
+  shareCredentialsVersion: 2;
+  type: "oauth_client_credentials";
+  endpoint: string;
+  tokenEndpoint: string;
+  clientId: string;
+  clientSecret: string;
+  scope?: string;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Names: #names — at most 255 characters, no space, `/` or control characters; schema and table
 // names also no `.`; names compare case-insensitively.

@@ -7,7 +7,7 @@
 //
 // Both keep the same state (state.ts) and apply the same rules to it (stored.ts); a running server
 // reads it through `view()`, which picks up every change without a restart.
-import type { Profile } from "../protocol.js";
+import type { OAuthProfile, Profile } from "../protocol.js";
 import { FolderStore } from "./folder-store.js";
 import { isPostgresLocation, PostgresStore } from "./postgres-store.js";
 import type { ShareDetailsChange } from "./share-details.js";
@@ -49,6 +49,14 @@ export interface RecipientInfo {
   shares: string[];
 }
 
+/** An OAuth recipient's fresh credentials: the client secret is shown here once and never stored. */
+export interface OAuthRecipientCredentials {
+  recipient: RecipientInfo;
+  clientSecret: string;
+  profile: OAuthProfile;
+  profilePath: string;
+}
+
 /** A recipient's fresh credentials: the token is shown here once and never stored. */
 export interface RecipientCredentials {
   recipient: RecipientInfo;
@@ -63,6 +71,12 @@ export interface TokenOptions {
   expiresInSeconds?: number;
   /** The server URL written into the profile file; defaults to the catalog's endpoint. */
   endpoint?: string;
+}
+
+/** A recipient with OAuth 2.0 client credentials instead of a bearer token. */
+export interface OAuthOptions {
+  /** Lifetime of the access tokens issued to it. Default 3600. */
+  accessTokenSeconds?: number;
 }
 
 export interface CatalogOpenOptions {
@@ -113,6 +127,11 @@ export interface Catalog extends SharingCatalog {
 
   /** Creates a recipient, returns its token (shown once) and writes its profile file. */
   createRecipient(name: string, options?: TokenOptions & { comment?: string }): Promise<RecipientCredentials>;
+  /** Creates a recipient with OAuth client credentials and writes its version 2 profile. */
+  createOAuthRecipient(
+    name: string,
+    options?: TokenOptions & OAuthOptions & { comment?: string },
+  ): Promise<OAuthRecipientCredentials>;
   /**
    * Issues a new token for a recipient. The old token stops working at once, or after
    * `graceSeconds` so that the recipient can switch over.

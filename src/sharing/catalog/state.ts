@@ -45,6 +45,10 @@ export interface RecipientEntry {
   /** After a rotation with a grace period, the previous token keeps working until `previousExpiresAt`. */
   previousTokenHash?: string;
   previousExpiresAt?: string;
+  /** OAuth client credentials (oauth.ts): the client secret's keyed hash; then no bearer token works. */
+  clientSecretHash?: string;
+  /** Lifetime of the access tokens the token endpoint issues to this recipient. */
+  accessTokenSeconds?: number;
 }
 
 export interface GrantEntry {
@@ -94,6 +98,12 @@ export interface CatalogView {
   share(principal: Principal, name: string): ShareEntry | undefined;
   /** Whether the principal still holds a grant on the share (checked again when a file is fetched). */
   canRead(principalId: string, shareName: string): boolean;
+  /** OAuth client credentials → a short-lived access token; undefined when the client or secret is wrong. */
+  issueAccessToken?(
+    clientId: string,
+    clientSecret: string,
+    now: number,
+  ): { principal: Principal; accessToken: string; expiresIn: number } | undefined;
   /** The principal of an id (a signed file URL names only the id), for the audit log. */
   principal?(id: string): Principal | undefined;
 }

@@ -7,9 +7,11 @@ import { dirname, join } from "node:path";
 import { DeltaTable } from "../../delta/index.js";
 import { isS3Location } from "../../delta/s3-location.js";
 import { ConflictError, NotFoundError } from "../../errors.js";
-import { nameKey, type Profile } from "../protocol.js";
+import { nameKey, type OAuthProfile, type Profile } from "../protocol.js";
 import type {
   Catalog,
+  OAuthOptions,
+  OAuthRecipientCredentials,
   RecipientCredentials,
   RecipientInfo,
   ShareInfo,
@@ -17,6 +19,7 @@ import type {
   TokenOptions,
 } from "./catalog.js";
 import { writeFileAtomic } from "./files.js";
+import { DEFAULT_ACCESS_TOKEN_SECONDS, newClientSecret } from "./oauth.js";
 import { checkEndpoint, checkName, checkRecipientName, expiry, tableLocationPath } from "./rules.js";
 import type { Secrets } from "./secrets.js";
 import { applyShareDetails, type ShareDetailsChange } from "./share-details.js";
@@ -214,10 +217,26 @@ export class StoredCatalog implements Catalog {
     name: string,
     options: TokenOptions & { comment?: string } = {},
   ): Promise<RecipientCredentials> {
+    return (await this.addRecipient(name, options)) as RecipientCredentials;
+  }
+
+  async createOAuthRecipient(
+    name: string,
+    options: TokenOptions & OAuthOptions & { comment?: string } = {},
+  ): Promise<OAuthRecipientCredentials> {
+    return (await this.addRecipient(name, { ...options, oauth: options })) as OAuthRecipientCredentials;
+  }
+
+  private async addRecipient(
+    name: string,
+    options: TokenOptions & { comment?: string; oauth?: OAuthOptions },
+  ): Promise<RecipientCredentials | OAuthRecipientCredentials> {
     checkRecipientName(name);
     const expiresAt = expiry(options);
     const id = newRecipientId();
+    // An OAuth recipient's bearer token is never shown: only its client secret opens the way.
     const token = newToken(id);
+    const secret = options.oauth ? newClientSecret(id) : undefined;
     const info = await this.update((state) => {
       if (byNameKey(state.recipients, name)) {
         throw new ConflictError(`catalog: recipient '${name}' already exists`, {
@@ -232,12 +251,17 @@ export class StoredCatalog implements Catalog {
       };
       if (options.comment !== undefined) entry.comment = options.comment;
       if (expiresAt !== undefined) entry.expiresAt = expiresAt;
+      if (secret !== undefined) {
+        entry.clientSecretHash = hashToken(this.secrets.pepper, secret);
+        entry.accessTokenSeconds = options.oauth?.accessTokenSeconds ?? DEFAULT_ACCESS_TOKEN_SECONDS;
+      }
       state.recipients.push(entry);
       return {
         info: recipientInfo(state, entry),
         endpoint: options.endpoint ?? state.endpoint ?? DEFAULT_ENDPOINT,
       };
     });
+    if (secret !== undefined) return this.writeOAuthProfile(info.info, secret, info.endpoint);
     return this.writeProfile(info.info, token, info.endpoint, expiresAt);
   }
 
@@ -325,6 +349,26 @@ export class StoredCatalog implements Catalog {
   }
 
   // -------------------------------------------------------------------------------------------
+
+  /** The version 2 `oauth_client_credentials` profile: the server's token endpoint, client id and secret. */
+  private async writeOAuthProfile(
+    recipient: RecipientInfo,
+    secret: string,
+    endpoint: string,
+  ): Promise<OAuthRecipientCredentials> {
+    const profile: OAuthProfile = {
+      shareCredentialsVersion: 2,
+      type: "oauth_client_credentials",
+      endpoint,
+      tokenEndpoint: `${endpoint.replace(/\/+$/, "")}/oauth/token`,
+      clientId: recipient.id,
+      clientSecret: secret,
+    };
+    const profilePath = this.profilePath(recipient.name);
+    await mkdir(dirname(profilePath), { recursive: true, mode: 0o700 });
+    await writeFileAtomic(profilePath, `${JSON.stringify(profile, null, 2)}\n`, 0o600);
+    return { recipient, clientSecret: secret, profile, profilePath };
+  }
 
   private async writeProfile(
     recipient: RecipientInfo,

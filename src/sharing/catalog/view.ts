@@ -2,6 +2,13 @@
 // (recipients with their own tokens and grants) and the reference server's YAML config (one
 // optional token that sees every share).
 import { nameKey } from "../protocol.js";
+import {
+  ACCESS_TOKEN_PREFIX,
+  accessTokenMatches,
+  DEFAULT_ACCESS_TOKEN_SECONDS,
+  mintAccessToken,
+  parseAccessToken,
+} from "./oauth.js";
 import type { Authentication, CatalogState, CatalogView, Principal, ShareEntry } from "./state.js";
 import { byNameKey, sortedByName } from "./state.js";
 import { constantTimeEqual, tokenMatches, tokenRecipientId } from "./tokens.js";
@@ -28,10 +35,12 @@ export class StateView implements CatalogView {
 
   authenticate(token: string | undefined, now: number): Authentication {
     if (!token) return { ok: false, reason: "missing" };
+    if (token.startsWith(ACCESS_TOKEN_PREFIX)) return this.authenticateAccessToken(token, now);
     const id = tokenRecipientId(token);
     const recipient = id === undefined ? undefined : this.state.recipients.find((r) => r.id === id);
     if (!recipient) return { ok: false, reason: "invalid" };
     const principal = { id: recipient.id, name: recipient.name };
+    if (recipient.clientSecretHash !== undefined) return { ok: false, reason: "invalid" }; // OAuth only
     if (tokenMatches(this.pepper, token, recipient.tokenHash)) {
       if (recipient.expiresAt && Date.parse(recipient.expiresAt) <= now)
         return { ok: false, reason: "expired" };
@@ -44,6 +53,34 @@ export class StateView implements CatalogView {
       return { ok: true, principal };
     }
     return { ok: false, reason: "invalid" };
+  }
+
+  private authenticateAccessToken(token: string, now: number): Authentication {
+    const parsed = parseAccessToken(token);
+    const recipient = parsed && this.state.recipients.find((r) => r.id === parsed.id);
+    if (!parsed || !recipient?.clientSecretHash) return { ok: false, reason: "invalid" };
+    if (!accessTokenMatches(this.pepper, parsed, recipient.clientSecretHash))
+      return { ok: false, reason: "invalid" };
+    if (parsed.expiresAt <= now) return { ok: false, reason: "expired" };
+    return { ok: true, principal: { id: recipient.id, name: recipient.name } };
+  }
+
+  issueAccessToken(clientId: string, clientSecret: string, now: number) {
+    const recipient = this.state.recipients.find((r) => r.id === clientId);
+    if (!recipient?.clientSecretHash || !tokenMatches(this.pepper, clientSecret, recipient.clientSecretHash))
+      return undefined;
+    // The credentials' own expiry bounds every access token issued for them.
+    if (recipient.expiresAt && Date.parse(recipient.expiresAt) <= now) return undefined;
+    let expiresIn = recipient.accessTokenSeconds ?? DEFAULT_ACCESS_TOKEN_SECONDS;
+    if (recipient.expiresAt)
+      expiresIn = Math.min(expiresIn, Math.floor((Date.parse(recipient.expiresAt) - now) / 1000));
+    const accessToken = mintAccessToken(
+      this.pepper,
+      recipient.id,
+      recipient.clientSecretHash,
+      now + expiresIn * 1000,
+    );
+    return { principal: { id: recipient.id, name: recipient.name }, accessToken, expiresIn };
   }
 
   shares(principal: Principal): ShareEntry[] {

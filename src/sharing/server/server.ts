@@ -56,6 +56,7 @@ import {
   splitTarget,
 } from "./http.js";
 import { modelRoutes } from "./models.js";
+import { answerTokenRequest } from "./oauth-token.js";
 import { DEFAULT_MAX_RESULTS_CAP, PageTokens } from "./pagination.js";
 import {
   type Prepared,
@@ -230,6 +231,12 @@ class SharingApp {
       }
       // Authenticate before routing, so that nothing about the API is learnt without a token.
       const view = await this.catalog.view();
+      if (method === "POST" && segments.length === 2 && segments[0] === "oauth" && segments[1] === "token") {
+        trail?.operation("token");
+        const principal = await answerTokenRequest(req, res, view);
+        if (principal) trail?.principal(principal);
+        return;
+      }
       const principal = authenticate(view, req);
       trail?.principal(principal);
       const found = match(this.routes, method, segments);
