@@ -145,6 +145,12 @@ DataSharingRestClient._should_retry = lambda self, error: False
 spec = json.loads(sys.argv[1])
 # The reader features the connector declares when it asks for the delta format.
 declared = set(DataSharingRestClient.DELTA_SNAPSHOT_READER_FEATURES.split("=", 1)[1].split(","))
+# Handed a table's own protocol (delta format), a client must only have declared these; its engine
+# checks the others (type widening, timestamp_ntz) itself (src/sharing/server/negotiate.ts).
+must_declare = {"columnMapping", "deletionVectors"}
+# Reads the connector's engine (delta-kernel-rust 0.22) fails on from any server or from disk:
+# widening inside an array or map, delta-kernel-rs#2188 (test/delta/spark-sharing.test.ts).
+kernel_bugs = {"type-widening-nested": "Cannot cast list to non-list data types"}
 failures, done = [], 0
 def cell(v):
     if isinstance(v, (np.ndarray, list, tuple)):
@@ -174,11 +180,13 @@ for t in spec["tables"]:
         what = f"{t['name']} ({'delta' if fmt else 'parquet'})"
         # Why this read must fail, if it must: the log, undeclared reader features, or the
         # connector's parquet path not knowing the variant type.
-        undeclared = [f for f in t["features"] if not fmt or f.lower() not in declared]
+        undeclared = [f for f in t["features"] if not fmt or (f in must_declare and f.lower() not in declared)]
         refuse = t["refused"] or undeclared or (not fmt and t["variant"])
         try:
             df = delta_sharing.load_as_pandas(url, use_delta_format=fmt)
         except Exception as e:
+            if fmt and t["name"] in kernel_bugs and kernel_bugs[t["name"]] in str(e):
+                continue
             if not refuse:
                 failures.append(f"{what}: {type(e).__name__}: {str(e)[:200]}")
             elif undeclared and not t["refused"] and not ("400" in str(e) and all(f in str(e) for f in undeclared)):
