@@ -267,6 +267,21 @@ export function arcuateRuntime(): Runtime {
     const info = await catalog.getShare(share).catch(() => undefined);
     if (info && info.tables.length === 0) await catalog.dropShare(share, { ifExists: true });
   };
+  /** Runs an export into `share` with the provider's exchange; a failure drops the share it emptied. */
+  const exportInto = async <T>(
+    args: { mlflowUri: string | null; workDir: string; share: string },
+    run: (exchange: Exchange) => Promise<T>,
+  ): Promise<T> => {
+    const exchange = new Exchange({
+      mlflow: mlflowAt(args.mlflowUri),
+      catalog: await openCatalog(args.workDir),
+      workDir: args.workDir,
+    });
+    return run(exchange).catch(async (error: unknown) => {
+      await undoEmptyShare(args.workDir, args.share);
+      throw error;
+    });
+  };
   return {
     async validate(steps) {
       const creating = new Set<string>();
@@ -452,48 +467,24 @@ export function arcuateRuntime(): Runtime {
       };
     },
     async addExperimentToShare(args, context) {
-      const exchange = new Exchange({
-        mlflow: mlflowAt(args.mlflowUri),
-        catalog: await openCatalog(args.workDir),
-        workDir: args.workDir,
-      });
-      const summary = await exchange
-        .exportExperiments(args.experiment, args.schema, args.share, {
+      const summary = await exportInto(args, (exchange) =>
+        exchange.exportExperiments(args.experiment, args.schema, args.share, {
           onProgress: reporter(context),
           traces: args.traces,
-        })
-        .catch(async (error: unknown) => {
-          await undoEmptyShare(args.workDir, args.share);
-          throw error;
-        });
+        }),
+      );
       return exportMessage(`experiment '${args.experiment}'`, summary, args.share) + assetsMessage(summary);
     },
     async addPromptToShare(args, context) {
-      const exchange = new Exchange({
-        mlflow: mlflowAt(args.mlflowUri),
-        catalog: await openCatalog(args.workDir),
-        workDir: args.workDir,
-      });
-      const summary = await exchange
-        .exportPrompts(args.prompt, args.schema, args.share, { onProgress: reporter(context) })
-        .catch(async (error: unknown) => {
-          await undoEmptyShare(args.workDir, args.share);
-          throw error;
-        });
+      const summary = await exportInto(args, (exchange) =>
+        exchange.exportPrompts(args.prompt, args.schema, args.share, { onProgress: reporter(context) }),
+      );
       return `exported prompt '${args.prompt}' into ${args.share}.${args.schema}${assetsMessage(summary)}`;
     },
     async addModelToShare(args, context) {
-      const exchange = new Exchange({
-        mlflow: mlflowAt(args.mlflowUri),
-        catalog: await openCatalog(args.workDir),
-        workDir: args.workDir,
-      });
-      const summary = await exchange
-        .exportModels(args.model, args.schema, args.share, { onProgress: reporter(context) })
-        .catch(async (error: unknown) => {
-          await undoEmptyShare(args.workDir, args.share);
-          throw error;
-        });
+      const summary = await exportInto(args, (exchange) =>
+        exchange.exportModels(args.model, args.schema, args.share, { onProgress: reporter(context) }),
+      );
       return exportMessage(`model '${args.model}'`, summary, args.share);
     },
     async alterShareDetails(args) {
