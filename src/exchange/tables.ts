@@ -15,7 +15,13 @@ export const COMMIT_SEQ_KEY = "arcuate.exportSeq";
  * artifacts files of at most one 8 MiB chunk's worth of bytes (FILE_BYTES) keep both flat
  * however large the experiment or an artifact is.
  */
-const FILE_ROWS: Partial<Record<TableName, number>> = { artifacts: 10_000, metrics: 250_000, spans: 50_000 };
+const FILE_ROWS: Partial<Record<TableName, number>> = {
+  artifacts: 10_000,
+  metrics: 250_000,
+  spans: 50_000,
+  traces: 5_000,
+  assessments: 10_000,
+};
 const FILE_BYTES: Partial<Record<TableName, number>> = { artifacts: CHUNK_BYTES, spans: CHUNK_BYTES };
 
 /**
