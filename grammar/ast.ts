@@ -67,7 +67,14 @@ export type Statement = (
   | { kind: "alterShare"; share: Value; alterations: Alteration[] }
   | { kind: "refreshShare"; share: Value; alias: Value | null }
   | { kind: "dropShare"; share: Value; ifExists: boolean }
-  | { kind: "createRecipient"; recipient: Value; ifNotExists: boolean; comment: Value | null }
+  | {
+      kind: "createRecipient";
+      recipient: Value;
+      ifNotExists: boolean;
+      /** USING OAUTH: client credentials and short-lived access tokens instead of a bearer token. */
+      oauth: boolean;
+      comment: Value | null;
+    }
   | { kind: "dropRecipient"; recipient: Value; ifExists: boolean }
   | { kind: "grant" | "revoke"; share: Value; recipient: Value }
   | { kind: "showShares" }

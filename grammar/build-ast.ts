@@ -98,6 +98,7 @@ function createStatement(node: CreateStatementCstNode): Body {
       kind: "createRecipient",
       recipient: name(r.recipientName),
       ifNotExists: r.IF !== undefined,
+      oauth: r.OAUTH !== undefined,
       comment: r.stringValue ? stringValue(r.stringValue) : null,
     };
   }

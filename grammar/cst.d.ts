@@ -94,6 +94,8 @@ export type CreateRecipientCstChildren = {
   NOT?: IToken[];
   EXISTS?: IToken[];
   recipientName: RecipientNameCstNode[];
+  USING?: IToken[];
+  OAUTH?: IToken[];
   COMMENT?: IToken[];
   stringValue?: StringValueCstNode[];
 };

@@ -11,7 +11,7 @@
 //   shareObject    = EXPERIMENT experimentName [AS exportName] [WITHOUT assetName]
 //                  | MODEL modelName [AS exportName] | PROMPT promptName [AS exportName]
 //                  | TABLE exportName FROM ( EXPERIMENT experimentName | MODEL modelName )
-//   createRecipient= RECIPIENT [IF NOT EXISTS] recipientName [COMMENT stringValue]
+//   createRecipient= RECIPIENT [IF NOT EXISTS] recipientName [USING OAUTH] [COMMENT stringValue]
 //   createImport   = [OR REPLACE] ( EXPERIMENT experimentName | MODEL modelName | PROMPT promptName )
 //                    USING SHARE stringValue [VERSION AS OF integerValue]
 //   alterShare     = ALTER SHARE shareName alteration { "," alteration }
@@ -206,6 +206,11 @@ export class ArcuateParser extends CstParser {
       this.CONSUME(K.EXISTS);
     });
     this.SUBRULE(this.recipientName);
+    // OAuth 2.0 client credentials instead of a bearer token.
+    this.OPTION3(() => {
+      this.CONSUME(K.USING);
+      this.CONSUME(K.OAUTH);
+    });
     this.OPTION2(() => {
       this.CONSUME(K.COMMENT);
       this.SUBRULE(this.stringValue);

@@ -43,6 +43,7 @@ export const KEYWORDS = [
   "MODEL",
   "NOT",
   "NULL",
+  "OAUTH",
   "OF",
   "ON",
   "OR",

@@ -323,14 +323,15 @@ export function arcuateRuntime(): Runtime {
         args.ifNotExists &&
         (await catalog.listRecipients()).some((r) => r.name.toLowerCase() === args.recipient.toLowerCase())
       ) {
-        return `recipient ${args.recipient} already exists (its token is not shown again)`;
+        return `recipient ${args.recipient} already exists (its credentials are not shown again)`;
       }
-      const created = await catalog.createRecipient(
-        args.recipient,
-        args.comment ? { comment: args.comment } : {},
-      );
+      const options = args.comment ? { comment: args.comment } : {};
+      const created = args.oauth
+        ? await catalog.createOAuthRecipient(args.recipient, options)
+        : await catalog.createRecipient(args.recipient, options);
+      const secret = args.oauth ? "the client secret" : "the token";
       return [
-        `created recipient ${args.recipient}; its profile (shown once, the token is not stored) is at ${created.profilePath}:`,
+        `created recipient ${args.recipient}; its profile (shown once, ${secret} is not stored) is at ${created.profilePath}:`,
         JSON.stringify(created.profile, null, 2),
       ].join("\n");
     },
@@ -438,6 +439,12 @@ export function arcuateRuntime(): Runtime {
           ["comment", recipient.comment ?? null],
           ["created", recipient.createdAt],
           ["expires", recipient.expiresAt ?? "never"],
+          [
+            "credentials",
+            recipient.oauth
+              ? `OAuth client credentials (access tokens last ${recipient.oauth.accessTokenSeconds} s)`
+              : "bearer token",
+          ],
         ],
       };
     },

@@ -128,6 +128,7 @@ class StatementCompiler {
               recipient: this.recipientName(s.recipient),
               comment: this.optionalString(s.comment, "a comment"),
               ifNotExists: s.ifNotExists,
+              oauth: s.oauth,
               workDir,
             },
           },

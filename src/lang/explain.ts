@@ -43,7 +43,7 @@ export function describeStep(step: PlanStep): string {
     case "refreshShare":
       return `re-export ${step.args.schema ? `schema ${step.args.schema}` : "every export"} of share ${step.args.share} from ${server(step.args.mlflowUri)}, committing only what changed`;
     case "createRecipient":
-      return `create recipient ${step.args.recipient} and print its profile once`;
+      return `create recipient ${step.args.recipient}${step.args.oauth ? " with OAuth client credentials" : ""} and print its profile once`;
     case "dropRecipient":
       return `drop recipient ${step.args.recipient}${step.args.ifExists ? " if it exists" : ""}`;
     case "grant":

@@ -53,10 +53,11 @@ export const HELP_ENTRIES: readonly HelpEntry[] = [
   },
   {
     topic: "CREATE RECIPIENT",
-    syntax: ["CREATE RECIPIENT [IF NOT EXISTS] recipient [COMMENT 'text']"],
+    syntax: ["CREATE RECIPIENT [IF NOT EXISTS] recipient [USING OAUTH] [COMMENT 'text']"],
     summary:
-      "Creates a recipient with a bearer token and prints its profile file, once: send it to the recipient.",
-    examples: ["CREATE RECIPIENT acme COMMENT 'Acme data science'"],
+      "Creates a recipient with a bearer token (or, USING OAUTH, a client id and secret that get " +
+      "short-lived access tokens) and prints its profile file, once: send it to the recipient.",
+    examples: ["CREATE RECIPIENT acme COMMENT 'Acme data science'", "CREATE RECIPIENT globex USING OAUTH"],
   },
   {
     topic: "DROP RECIPIENT",

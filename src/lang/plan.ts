@@ -88,6 +88,8 @@ export interface CreateRecipientArgs extends Provider {
   recipient: string;
   comment: string | null;
   ifNotExists: boolean;
+  /** OAuth 2.0 client credentials (a version 2 `oauth_client_credentials` profile), not a bearer token. */
+  oauth: boolean;
 }
 export interface DropRecipientArgs extends Provider {
   recipient: string;

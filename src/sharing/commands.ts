@@ -6,7 +6,12 @@ import { join } from "node:path";
 import { Command } from "commander";
 import { ArcuateError } from "../errors.js";
 import { resolveWorkDir, retiredVariablesWarning, workDirOption } from "../workdir.js";
-import { Catalog, DEFAULT_ENDPOINT, type RecipientCredentials } from "./catalog/catalog.js";
+import {
+  Catalog,
+  DEFAULT_ENDPOINT,
+  type OAuthRecipientCredentials,
+  type RecipientCredentials,
+} from "./catalog/catalog.js";
 import { resolveCatalogLocation, withCatalogOption } from "./catalog/location.js";
 import { startSharingServer } from "./server/server.js";
 
@@ -264,27 +269,67 @@ function recipientCommand(io: CommandIo): Command {
       .description("create a recipient; prints its token once and writes its profile file"),
   )
     .option("--comment <text>", "a comment shown to the provider")
-    .action(async (name: string, options: TokenCliOptions & { comment?: string }) => {
-      const catalog = await openCatalog(options);
-      const credentials = await catalog.createRecipient(name, {
-        ...tokenOptionsOf(options),
-        ...(options.comment === undefined ? {} : { comment: options.comment }),
-      });
-      printCredentials(io, credentials);
-    });
+    .option("--oauth", "OAuth 2.0 client credentials (a client id and secret) instead of a bearer token")
+    .option(
+      "--access-token-lifetime <duration>",
+      "with --oauth: how long each access token lasts, e.g. 3600, 15m (default 1h)",
+      parseDuration,
+    )
+    .action(
+      async (
+        name: string,
+        options: TokenCliOptions & { comment?: string; oauth?: boolean; accessTokenLifetime?: number },
+      ) => {
+        if (options.accessTokenLifetime !== undefined && !options.oauth) {
+          throw new ArcuateError(
+            "INVALID_PARAMETER_VALUE",
+            "recipient: --access-token-lifetime needs --oauth (a bearer token has no access tokens)",
+          );
+        }
+        const catalog = await openCatalog(options);
+        const common = {
+          ...tokenOptionsOf(options),
+          ...(options.comment === undefined ? {} : { comment: options.comment }),
+        };
+        const lifetime = options.accessTokenLifetime;
+        if (lifetime !== undefined && (!Number.isInteger(lifetime) || lifetime < 1)) {
+          throw new ArcuateError(
+            "INVALID_PARAMETER_VALUE",
+            `recipient: --access-token-lifetime must be a whole number of seconds, at least 1, not ${lifetime}`,
+          );
+        }
+        printCredentials(
+          io,
+          options.oauth
+            ? await catalog.createOAuthRecipient(name, {
+                ...common,
+                ...(lifetime === undefined ? {} : { accessTokenSeconds: lifetime }),
+              })
+            : await catalog.createRecipient(name, common),
+        );
+      },
+    );
   tokenOptions(
     recipient
       .command("rotate <name>")
-      .description("issue a new token; the old one stops working (after --grace)"),
+      .description(
+        "issue a new token (or client secret, for OAuth); the old one stops working (after --grace)",
+      ),
   )
     .option("--grace <duration>", "keep the old token working this long, e.g. 15m", parseDuration)
     .action(async (name: string, options: TokenCliOptions & { grace?: number }) => {
       const catalog = await openCatalog(options);
-      const credentials = await catalog.rotateRecipient(name, {
+      const rotation = {
         ...tokenOptionsOf(options),
         ...(options.grace === undefined ? {} : { graceSeconds: options.grace }),
-      });
-      printCredentials(io, credentials);
+      };
+      const known = (await catalog.listRecipients()).find((r) => r.name.toLowerCase() === name.toLowerCase());
+      printCredentials(
+        io,
+        known?.oauth
+          ? await catalog.rotateClientSecret(name, rotation)
+          : await catalog.rotateRecipient(name, rotation),
+      );
     });
   recipient
     .command("list")
@@ -300,8 +345,9 @@ function recipientCommand(io: CommandIo): Command {
       if (recipients.length === 0) io.out("no recipients\n");
       for (const r of recipients) {
         const expiry = r.expiresAt ? `expires ${r.expiresAt}` : "never expires";
+        const oauth = r.oauth ? `  oauth (access tokens ${r.oauth.accessTokenSeconds} s)` : "";
         io.out(
-          `${r.name}  ${expiry}  shares: ${r.shares.join(", ") || "none"}${r.comment ? `  — ${r.comment}` : ""}\n`,
+          `${r.name}  ${expiry}${oauth}  shares: ${r.shares.join(", ") || "none"}${r.comment ? `  — ${r.comment}` : ""}\n`,
         );
       }
     });
@@ -364,10 +410,20 @@ function tokenOptionsOf(options: TokenCliOptions): {
   };
 }
 
-function printCredentials(io: CommandIo, c: RecipientCredentials): void {
+function printCredentials(io: CommandIo, c: RecipientCredentials | OAuthRecipientCredentials): void {
   io.out(`recipient ${c.recipient.name}\n`);
   io.out(`profile:  ${c.profilePath}\n`);
   io.out(`endpoint: ${c.profile.endpoint}\n`);
+  if ("clientSecret" in c) {
+    io.out(`token endpoint: ${c.profile.tokenEndpoint}\n`);
+    io.out(`client id:      ${c.profile.clientId}\n`);
+    io.out(`client secret:  ${c.clientSecret}\n`);
+    if (c.recipient.expiresAt) io.out(`expires:  ${c.recipient.expiresAt}\n`);
+    io.out(
+      "The client secret is shown only now; send the profile file to the recipient over a safe channel.\n",
+    );
+    return;
+  }
   io.out(`token:    ${c.token}\n`);
   if (c.profile.expirationTime) io.out(`expires:  ${c.profile.expirationTime}\n`);
   io.out("The token is shown only now; send the profile file to the recipient over a safe channel.\n");

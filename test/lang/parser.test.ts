@@ -57,7 +57,11 @@ describe("every statement form parses to its AST", () => {
     ["DROP SHARE IF EXISTS s", { kind: "dropShare", share: lit("s"), ifExists: true }],
     [
       "CREATE RECIPIENT r",
-      { kind: "createRecipient", recipient: lit("r"), ifNotExists: false, comment: null },
+      { kind: "createRecipient", recipient: lit("r"), ifNotExists: false, oauth: false, comment: null },
+    ],
+    [
+      "create recipient r using oauth",
+      { kind: "createRecipient", recipient: lit("r"), ifNotExists: false, oauth: true, comment: null },
     ],
     ["DROP RECIPIENT r", { kind: "dropRecipient", recipient: lit("r"), ifExists: false }],
     ["GRANT SELECT ON SHARE s TO RECIPIENT r", { kind: "grant", share: lit("s"), recipient: lit("r") }],

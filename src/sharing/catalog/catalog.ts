@@ -45,6 +45,8 @@ export interface RecipientInfo {
   comment?: string;
   createdAt: string;
   expiresAt?: string;
+  /** Present for a recipient with OAuth client credentials instead of a bearer token. */
+  oauth?: { accessTokenSeconds: number };
   /** Names of the shares granted to this recipient. */
   shares: string[];
 }
@@ -140,6 +142,14 @@ export interface Catalog extends SharingCatalog {
     name: string,
     options?: TokenOptions & { graceSeconds?: number },
   ): Promise<RecipientCredentials>;
+  /**
+   * Issues a new client secret to an OAuth recipient and rewrites its profile. The old secret and
+   * the access tokens it got stop working at once, or after `graceSeconds`.
+   */
+  rotateClientSecret(
+    name: string,
+    options?: TokenOptions & { graceSeconds?: number },
+  ): Promise<OAuthRecipientCredentials>;
   /** Drops a recipient, its grants and its profile file; its token stops working at once. */
   dropRecipient(name: string, options?: { ifExists?: boolean }): Promise<boolean>;
   grant(share: string, recipient: string): Promise<void>;

@@ -49,6 +49,8 @@ export interface RecipientEntry {
   clientSecretHash?: string;
   /** Lifetime of the access tokens the token endpoint issues to this recipient. */
   accessTokenSeconds?: number;
+  /** After a secret rotation with a grace period, the previous secret (and its access tokens) works until `previousExpiresAt`. */
+  previousClientSecretHash?: string;
 }
 
 export interface GrantEntry {

@@ -6,7 +6,7 @@ import { mkdir, rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { DeltaTable } from "../../delta/index.js";
 import { isS3Location } from "../../delta/s3-location.js";
-import { ConflictError, NotFoundError } from "../../errors.js";
+import { ArcuateError, ConflictError, NotFoundError } from "../../errors.js";
 import { nameKey, type OAuthProfile, type Profile } from "../protocol.js";
 import type {
   Catalog,
@@ -277,6 +277,12 @@ export class StoredCatalog implements Catalog {
     const info = await this.update((state) => {
       const entry = byNameKey(state.recipients, name);
       if (!entry) throw new NotFoundError(`catalog: recipient '${name}' does not exist`);
+      if (entry.clientSecretHash !== undefined) {
+        throw new ArcuateError(
+          "INVALID_PARAMETER_VALUE",
+          `catalog: recipient '${entry.name}' has OAuth client credentials, not a bearer token: rotate its client secret instead`,
+        );
+      }
       const token = newToken(entry.id);
       delete entry.previousTokenHash;
       delete entry.previousExpiresAt;
@@ -296,6 +302,45 @@ export class StoredCatalog implements Catalog {
       };
     });
     return this.writeProfile(info.info, info.token, info.endpoint, expiresAt);
+  }
+
+  /**
+   * Issues a new client secret to an OAuth recipient and rewrites its profile. The old secret and
+   * the access tokens it got stop working at once, or after `graceSeconds`.
+   */
+  async rotateClientSecret(
+    name: string,
+    options: TokenOptions & { graceSeconds?: number } = {},
+  ): Promise<OAuthRecipientCredentials> {
+    const expiresAt = expiry(options);
+    const info = await this.update((state) => {
+      const entry = byNameKey(state.recipients, name);
+      if (!entry) throw new NotFoundError(`catalog: recipient '${name}' does not exist`);
+      if (entry.clientSecretHash === undefined) {
+        throw new ArcuateError(
+          "INVALID_PARAMETER_VALUE",
+          `catalog: recipient '${entry.name}' has a bearer token, not OAuth client credentials: rotate its token instead`,
+        );
+      }
+      const secret = newClientSecret(entry.id);
+      delete entry.previousClientSecretHash;
+      delete entry.previousExpiresAt;
+      if (options.graceSeconds !== undefined && options.graceSeconds > 0) {
+        entry.previousClientSecretHash = entry.clientSecretHash;
+        const graceEnd = Date.now() + options.graceSeconds * 1000;
+        const oldEnd = entry.expiresAt ? Math.min(Date.parse(entry.expiresAt), graceEnd) : graceEnd;
+        entry.previousExpiresAt = new Date(oldEnd).toISOString();
+      }
+      entry.clientSecretHash = hashToken(this.secrets.pepper, secret);
+      if (expiresAt !== undefined) entry.expiresAt = expiresAt;
+      else delete entry.expiresAt;
+      return {
+        info: recipientInfo(state, entry),
+        secret,
+        endpoint: options.endpoint ?? state.endpoint ?? DEFAULT_ENDPOINT,
+      };
+    });
+    return this.writeOAuthProfile(info.info, info.secret, info.endpoint);
   }
 
   /** Drops a recipient, its grants and its profile file; its token stops working at once. */
@@ -437,5 +482,7 @@ function recipientInfo(state: CatalogState, r: RecipientEntry): RecipientInfo {
   };
   if (r.comment !== undefined) info.comment = r.comment;
   if (r.expiresAt !== undefined) info.expiresAt = r.expiresAt;
+  if (r.clientSecretHash !== undefined)
+    info.oauth = { accessTokenSeconds: r.accessTokenSeconds ?? DEFAULT_ACCESS_TOKEN_SECONDS };
   return info;
 }

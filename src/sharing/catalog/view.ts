@@ -59,27 +59,33 @@ export class StateView implements CatalogView {
     const parsed = parseAccessToken(token);
     const recipient = parsed && this.state.recipients.find((r) => r.id === parsed.id);
     if (!parsed || !recipient?.clientSecretHash) return { ok: false, reason: "invalid" };
-    if (!accessTokenMatches(this.pepper, parsed, recipient.clientSecretHash))
+    // A token got with the previous secret works through a rotation's grace period (and no longer).
+    const previous = recipient.previousClientSecretHash;
+    const current = accessTokenMatches(this.pepper, parsed, recipient.clientSecretHash);
+    if (!current && !(previous && accessTokenMatches(this.pepper, parsed, previous)))
       return { ok: false, reason: "invalid" };
     if (parsed.expiresAt <= now) return { ok: false, reason: "expired" };
+    if (!current && recipient.previousExpiresAt && Date.parse(recipient.previousExpiresAt) <= now)
+      return { ok: false, reason: "expired" };
     return { ok: true, principal: { id: recipient.id, name: recipient.name } };
   }
 
   issueAccessToken(clientId: string, clientSecret: string, now: number) {
     const recipient = this.state.recipients.find((r) => r.id === clientId);
-    if (!recipient?.clientSecretHash || !tokenMatches(this.pepper, clientSecret, recipient.clientSecretHash))
-      return undefined;
+    if (!recipient?.clientSecretHash) return undefined;
+    let secretHash = recipient.clientSecretHash;
     // The credentials' own expiry bounds every access token issued for them.
-    if (recipient.expiresAt && Date.parse(recipient.expiresAt) <= now) return undefined;
+    let end = recipient.expiresAt ? Date.parse(recipient.expiresAt) : Number.POSITIVE_INFINITY;
+    if (!tokenMatches(this.pepper, clientSecret, secretHash)) {
+      const previous = recipient.previousClientSecretHash;
+      if (!previous || !tokenMatches(this.pepper, clientSecret, previous)) return undefined;
+      secretHash = previous;
+      if (recipient.previousExpiresAt) end = Math.min(end, Date.parse(recipient.previousExpiresAt));
+    }
+    if (end <= now) return undefined;
     let expiresIn = recipient.accessTokenSeconds ?? DEFAULT_ACCESS_TOKEN_SECONDS;
-    if (recipient.expiresAt)
-      expiresIn = Math.min(expiresIn, Math.floor((Date.parse(recipient.expiresAt) - now) / 1000));
-    const accessToken = mintAccessToken(
-      this.pepper,
-      recipient.id,
-      recipient.clientSecretHash,
-      now + expiresIn * 1000,
-    );
+    if (Number.isFinite(end)) expiresIn = Math.min(expiresIn, Math.floor((end - now) / 1000));
+    const accessToken = mintAccessToken(this.pepper, recipient.id, secretHash, now + expiresIn * 1000);
     return { principal: { id: recipient.id, name: recipient.name }, accessToken, expiresIn };
   }
 
