@@ -2,7 +2,6 @@
 // child process): a wrong password, a database that does not answer, a database migrated by a
 // newer arcuate. Each time the command exits by itself, with status 1, having served nothing, and
 // says what is wrong and what to do, without printing the password.
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -10,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../../src/peers/mlflow-server.js";
 import { type PostgresServer, startPostgres } from "../../src/peers/postgres.js";
 import { Catalog } from "../../src/sharing/index.js";
+import { type ChildExit, runToExit } from "../support/child.js";
 import { PROJECT_ROOT } from "../support/paths.js";
 
 const CLI = join(PROJECT_ROOT, "src", "cli.ts");
@@ -19,41 +19,17 @@ const CLI = join(PROJECT_ROOT, "src", "cli.ts");
  */
 const DEADLINE_MS = 180_000;
 
-interface Exit {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  hung: boolean;
-}
-
 let pg: PostgresServer;
 let workDir: string;
 
-function serve(catalog: string | undefined, env: Record<string, string> = {}): Promise<Exit> {
-  return new Promise((resolve, reject) => {
-    void freePort().then((port) => {
-      const args = ["serve", "--workdir", workDir, "--port", String(port)];
-      if (catalog) args.push("--catalog", catalog);
-      const child = spawn(process.execPath, ["--import", "tsx", CLI, ...args], {
-        cwd: PROJECT_ROOT,
-        env: { ...process.env, ...env },
-        stdio: ["ignore", "pipe", "pipe"],
-      });
-      let stdout = "";
-      let stderr = "";
-      child.stdout.setEncoding("utf8").on("data", (text: string) => (stdout += text));
-      child.stderr.setEncoding("utf8").on("data", (text: string) => (stderr += text));
-      let hung = false;
-      const timer = setTimeout(() => {
-        hung = true;
-        child.kill("SIGKILL");
-      }, DEADLINE_MS);
-      child.on("error", reject);
-      child.on("close", (code) => {
-        clearTimeout(timer);
-        resolve({ code, stdout, stderr, hung });
-      });
-    }, reject);
+async function serve(catalog: string | undefined, env: Record<string, string> = {}): Promise<ChildExit> {
+  const port = await freePort();
+  const args = ["serve", "--workdir", workDir, "--port", String(port)];
+  if (catalog) args.push("--catalog", catalog);
+  return runToExit(process.execPath, ["--import", "tsx", CLI, ...args], {
+    cwd: PROJECT_ROOT,
+    env,
+    deadlineMs: DEADLINE_MS,
   });
 }
 

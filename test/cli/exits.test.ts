@@ -3,7 +3,6 @@
 // deadline. They once printed their result and then idled forever (an idle decode worker's port
 // kept the process alive), and so did a library user's script awaiting `client.queryTable(…)`.
 // One sharing server serves every golden table; children run a few at a time.
-import { spawn } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -15,6 +14,7 @@ import { DeltaTable } from "../../src/delta/index.js";
 import { MlflowClient } from "../../src/mlflow/index.js";
 import { freePort } from "../../src/peers/mlflow-server.js";
 import { seedExperiment } from "../../src/peers/seed.js";
+import { type ChildExit, runToExit } from "../support/child.js";
 import { buildPackage } from "../support/jupyter.js";
 import { mlflowServers } from "../support/mlflow.js";
 import { GOLDEN_TABLES, PROJECT_ROOT } from "../support/paths.js";
@@ -25,38 +25,16 @@ const BIN = join(PROJECT_ROOT, "bin", "arcuate.js");
 const DEADLINE_MS = 60_000;
 const PARALLEL = 3;
 
-interface Exit {
+interface Exit extends ChildExit {
   args: string[];
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  /** The child was still running at the deadline (and was killed). */
-  hung: boolean;
 }
 
 /** Runs `node <file> …args` and waits for it to exit by itself, killing it at the deadline. */
-function runChild(file: string, args: string[], env: Record<string, string> = {}): Promise<Exit> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [file, ...args], {
-      cwd: work,
-      env: { ...process.env, ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (text: string) => (stdout += text));
-    child.stderr.setEncoding("utf8").on("data", (text: string) => (stderr += text));
-    let hung = false;
-    const timer = setTimeout(() => {
-      hung = true;
-      child.kill("SIGKILL");
-    }, DEADLINE_MS);
-    child.on("error", reject);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ args, code, stdout, stderr, hung });
-    });
-  });
+async function runChild(file: string, args: string[]): Promise<Exit> {
+  return {
+    args,
+    ...(await runToExit(process.execPath, [file, ...args], { cwd: work, deadlineMs: DEADLINE_MS })),
+  };
 }
 
 const arcuate = (...args: string[]) => runChild(BIN, args);
