@@ -19,9 +19,9 @@ import { ModelSharingClient } from "../../src/sharing/client/models.js";
 import { Catalog, type SharingServer, startSharingServer } from "../../src/sharing/index.js";
 import type { TemporaryCredentials } from "../../src/sharing/models.js";
 import { mlflowServers } from "../support/mlflow.js";
-import { PROJECT_ROOT } from "../support/paths.js";
-import { runPythonJson, runPythonScriptJson } from "../support/python.js";
+import { runPythonJson } from "../support/python.js";
 import { type SeaweedFs, startSeaweedFs } from "../support/seaweedfs.js";
+import { seedRegisteredModel } from "./seed-model.js";
 
 const id = randomUUID().slice(0, 8);
 const BUCKET = "arcuate-models";
@@ -92,19 +92,7 @@ beforeAll(async () => {
   Object.assign(process.env, weed.env, { ARCUATE_TABLES: `s3://${BUCKET}/tables` });
   const { provider: providerUri } = mlflowServers();
   provider = new MlflowClient({ trackingUri: providerUri });
-  const seeded = await runPythonScriptJson<{ predictions: number[]; model_id: string; run_id: string }>(
-    join(PROJECT_ROOT, "python", "seed_sklearn_model.py"),
-    { args: [providerUri, `${modelName}-exp`, modelName], timeoutMs: 300_000 },
-  );
-  predictions = seeded.predictions;
-  await provider.versions.create(modelName, {
-    source: `models:/${seeded.model_id}`,
-    runId: seeded.run_id,
-    modelId: seeded.model_id,
-    description: "the same weights, promoted",
-  });
-  await provider.models.setAlias(modelName, "Champion", "2");
-  await provider.models.setDescription(modelName, "churn classifier");
+  predictions = await seedRegisteredModel(provider, providerUri, modelName);
 
   // A model whose one version holds a file far larger than the memory bound of the streaming test.
   dir = mkdtempSync(join(tmpdir(), "arcuate-os-s3-"));

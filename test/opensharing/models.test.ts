@@ -12,9 +12,9 @@ import { Exchange } from "../../src/exchange/index.js";
 import { MlflowClient } from "../../src/mlflow/index.js";
 import { ModelSharingClient } from "../../src/sharing/client/models.js";
 import { mlflowServers } from "../support/mlflow.js";
-import { PROJECT_ROOT } from "../support/paths.js";
-import { runPythonJson, runPythonScriptJson } from "../support/python.js";
+import { runPythonJson } from "../support/python.js";
 import { startTestSharingServer, type TestSharingServer } from "../support/sharing-server.js";
+import { seedRegisteredModel } from "./seed-model.js";
 
 const id = randomUUID().slice(0, 8);
 const share = `os_${id}`;
@@ -44,20 +44,7 @@ async function get(path: string, init: RequestInit = {}): Promise<{ status: numb
 beforeAll(async () => {
   const { provider: providerUri } = mlflowServers();
   const provider = new MlflowClient({ trackingUri: providerUri });
-  const seeded = await runPythonScriptJson<{ predictions: number[]; model_id: string; run_id: string }>(
-    join(PROJECT_ROOT, "python", "seed_sklearn_model.py"),
-    { args: [providerUri, `${modelName}-exp`, modelName], timeoutMs: 300_000 },
-  );
-  predictions = seeded.predictions;
-  // A second version of the same logged model, with its own alias and description.
-  await provider.versions.create(modelName, {
-    source: `models:/${seeded.model_id}`,
-    runId: seeded.run_id,
-    modelId: seeded.model_id,
-    description: "the same weights, promoted",
-  });
-  await provider.models.setAlias(modelName, "Champion", "2");
-  await provider.models.setDescription(modelName, "churn classifier");
+  predictions = await seedRegisteredModel(provider, providerUri, modelName);
   sharing = await startTestSharingServer();
   await sharing.catalog.createShare(share);
   await sharing.catalog.createShare(hidden);
