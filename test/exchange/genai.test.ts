@@ -274,12 +274,12 @@ describe("a GenAI import killed half-way", () => {
       await new Promise<void>((resolve) => {
         child.stdout.on("data", (chunk: Buffer) => {
           output += chunk.toString();
-          // Spans stored, trace infos and assessments not yet: kill it there.
+          // Trace infos and assessments stored, spans not yet: kill it there.
           if (output.includes("frozen") && child.exitCode === null) child.kill("SIGKILL");
         });
         child.on("exit", () => resolve());
       });
-      expect(output).toContain("traces: spans of 3 traces stored");
+      expect(output).toContain("traces: infos of 3 traces stored");
       expect(output).not.toContain("done");
       const again = await recipient().importExperiments(coordinate("crash"), experiment);
       expect(again.assets.traces?.counts).toEqual({ traces: 3, spans: 12, assessments: 6 });

@@ -68,3 +68,5 @@ export const META_SOURCE_MODEL = "arcuate.source.model_id";
 /** MLflow's trace metadata linking a trace to its run and its logged model. */
 export const META_RUN = "mlflow.sourceRun";
 export const META_MODEL = "mlflow.modelId";
+/** Set by MLflow's span store on a trace whose spans it holds (here: the OTLP write stored them). */
+export const TAG_SPANS_LOCATION = "mlflow.trace.spansLocation";

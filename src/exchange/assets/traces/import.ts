@@ -1,10 +1,17 @@
-// Import of traces. Keeps trace ids, span ids, parents, times, statuses, attributes and events:
-// spans go in through MLflow's OTLP endpoint, which stores the ids it is given; then the trace's
-// info through StartTraceV3 (request time, duration, state, previews, metadata, tags, and the
-// assessments with their own ids and times), then the links to the imported runs. Idempotent:
-// traces already complete at the recipient (metadata `arcuate.source.experiment_id`) get only
-// their missing assessments and changed tags; a trace an interrupted import left half-made is
-// sent again (spans are upserted).
+// Import of traces. Keeps trace ids, span ids, parents, times, statuses, attributes and events.
+// Each trace goes in as MLflow's own client writes one, in the order that costs its server least:
+// first the info through StartTraceV3 (request time, duration, state, previews, metadata, tags,
+// and the assessments with their own ids and times; one request per trace, as MLflow has no batch
+// route), then the spans of many traces in one request to the OTLP endpoint `POST /v1/traces`,
+// which stores the ids it is given, then the links to the imported runs. Spans sent after the info
+// cost the server about half what they cost before it (log_spans then finds the trace and leaves
+// its finalised times alone; StartTraceV3 after the spans takes MLflow's conflict path).
+//
+// Idempotent: a trace is complete at the recipient once its info carries
+// `arcuate.source.experiment_id` and the OTLP write that stored its spans tagged it
+// `mlflow.trace.spansLocation` (in the same transaction as the spans; the import leaves that tag
+// out of the info it sends). Complete traces get only their missing assessments and changed tags;
+// a trace an interrupted import left half-made is sent again (infos and spans are upserted).
 //
 // Streamed: what it keeps for every trace is small (its latest export_seq and span count, and
 // at the recipient whether it is complete); the rows themselves are read table by table, and the
@@ -16,7 +23,7 @@ import { Pool } from "../../concurrency.js";
 import type { ExportSource } from "../../source.js";
 import type { AssetImportContext, AssetSummary } from "../asset.js";
 import type { Row } from "../rows.js";
-import { META_RUN, META_SOURCE_EXPERIMENT } from "./columns.js";
+import { META_RUN, META_SOURCE_EXPERIMENT, TAG_SPANS_LOCATION } from "./columns.js";
 import { toOtlpSpan } from "./otlp.js";
 import { toAssessment, toTraceInfo } from "./records.js";
 import { KeyedReader, rowsOfBatches } from "./streams.js";
@@ -36,8 +43,10 @@ async function importedIds(mlflow: MlflowClient, experimentId: string) {
   return { runs, models };
 }
 
-/** Spans sent per OTLP request. */
+/** Spans sent per OTLP request (whole traces: a trace's spans always travel together). */
 const SPANS_PER_REQUEST = 500;
+/** Groups of traces (their infos, then one OTLP request) written side by side, at most. */
+const GROUPS_IN_FLIGHT = 4;
 
 /** What the import keeps of every shared trace and assessment: which copy is the latest. */
 interface Index {
@@ -105,8 +114,11 @@ export async function importTraces(context: AssetImportContext): Promise<AssetSu
   const existing = new Map<string, Existing>();
   for await (const info of mlflow.traces.searchAll([experimentId])) {
     if (!index.traces.has(info.trace_id)) continue;
+    const spans = index.traces.get(info.trace_id)!.spans;
     existing.set(info.trace_id, {
-      complete: info.trace_metadata?.[META_SOURCE_EXPERIMENT] !== undefined,
+      complete:
+        info.trace_metadata?.[META_SOURCE_EXPERIMENT] !== undefined &&
+        (spans === 0 || info.tags?.[TAG_SPANS_LOCATION] !== undefined),
       assessmentIds: new Set((info.assessments ?? []).map((a) => a.assessment_id)),
       tags: info.tags ?? {},
     });
@@ -133,31 +145,43 @@ export async function importTraces(context: AssetImportContext): Promise<AssetSu
   const spansOf = new Map<string, Map<string, Row[]>>();
   let batch: OtlpSpan[] = [];
   let ready: string[] = [];
+  const groups = new Pool(Math.max(1, Math.min(GROUPS_IN_FLIGHT, context.concurrency)));
   const flush = async () => {
-    await mlflow.traces.logSpans(experimentId, batch);
-    summary.counts.spans! += batch.length;
-    batch = [];
-    // Spans stored, infos not yet: the point a crash leaves traces half-made (see import tests).
-    progress(`traces: spans of ${ready.length} traces stored`);
+    const spans = batch;
     const infos: Array<{ traceId: string; row: Row; assessments: Row[] }> = [];
     for (const traceId of ready) {
       const [row] = await traceRows.take(traceId);
       const assessments = (await assessmentRows.take(traceId)).sort(byCreateTime);
       infos.push({ traceId, row: row!, assessments });
     }
+    batch = [];
+    ready = [];
+    await groups.add(() => writeGroup(infos, spans));
+  };
+  const writeGroup = async (
+    infos: Array<{ traceId: string; row: Row; assessments: Row[] }>,
+    spans: OtlpSpan[],
+  ) => {
     // Infos side by side: one StartTraceV3 request each, the trace's own assessments inline.
     const pool = new Pool(context.concurrency);
     for (const { traceId, row, assessments } of infos) {
       await pool.add(async () => {
         const inline = assessments.filter((a) => !a.overrides).map((a) => toAssessment(a, traceId));
-        await mlflow.traces.start(toTraceInfo(row, experimentId, inline, ids));
+        const info = toTraceInfo(row, experimentId, inline, ids);
+        // Set by the OTLP write below, the mark of a complete trace.
+        if (Number(row.span_count) > 0)
+          info.tags = Object.fromEntries(
+            Object.entries(info.tags ?? {}).filter(([key]) => key !== TAG_SPANS_LOCATION),
+          );
+        await mlflow.traces.start(info);
         for (const a of assessments.filter((r) => r.overrides))
           await mlflow.traces.createAssessment(traceId, toAssessment(a, traceId));
-        summary.counts.assessments! += assessments.length;
-        summary.counts.traces!++;
       });
     }
     await pool.drain();
+    // Infos stored, spans not yet: the point a crash leaves traces half-made (see import tests).
+    progress(`traces: infos of ${infos.length} traces stored`);
+    await mlflow.traces.logSpans(experimentId, spans);
     const runs = new Map<string, string[]>();
     for (const { traceId, row } of infos) {
       const run = (row.trace_metadata as Record<string, string>)[META_RUN];
@@ -165,7 +189,9 @@ export async function importTraces(context: AssetImportContext): Promise<AssetSu
       if (target) runs.set(target, [...(runs.get(target) ?? []), traceId]);
     }
     for (const [run, traceIds] of runs) await mlflow.traces.linkToRun(traceIds, run);
-    ready = [];
+    summary.counts.spans! += spans.length;
+    summary.counts.traces! += infos.length;
+    for (const { assessments } of infos) summary.counts.assessments! += assessments.length;
     progress(`traces: ${summary.counts.traces} imported, ${summary.counts.spans} spans`);
   };
   try {
@@ -211,6 +237,7 @@ export async function importTraces(context: AssetImportContext): Promise<AssetSu
       ready.push(traceId);
     }
     if (batch.length > 0 || ready.length > 0) await flush();
+    await groups.drain();
   } finally {
     await Promise.all([traceRows.close(), assessmentRows.close()]);
   }
@@ -237,7 +264,7 @@ async function completeExisting(
     if (!complete(traceId) || !latestTrace(row)) continue;
     const have = existing.get(traceId)!.tags;
     for (const [key, value] of Object.entries(row.tags as Record<string, string>))
-      if (have[key] !== value) await mlflow.traces.setTag(traceId, key, value);
+      if (have[key] !== value && key !== TAG_SPANS_LOCATION) await mlflow.traces.setTag(traceId, key, value);
   }
   const latestAssessment = isLatestAssessment(index);
   const missing: Row[] = [];
