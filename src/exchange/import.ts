@@ -5,7 +5,7 @@
 // the recipient's server assigns are recorded as `arcuate.source.*` tags (assets/targets.ts),
 // which is also how a second import (or one after a crash) finds what is already there and adds
 // only what is missing.
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import type { Experiment, MlflowClient } from "../mlflow/index.js";
 import { importArtifacts } from "./assets/artifacts.js";
 import { finishLoggedModels, importLoggedModels, LOGGED_MODEL_FILES_IN_RUN } from "./assets/logged-models.js";
@@ -14,6 +14,7 @@ import { type Row, rowsOf, upToSeq } from "./assets/rows.js";
 import { asMap, finishRuns, importRuns } from "./assets/runs.js";
 import {
   clearImported,
+  completeUpTo,
   indexExisting,
   newTargets,
   type Targets,
@@ -80,7 +81,8 @@ export async function importRunsAndModels(
   notCarried: NotCarried[];
 }> {
   const progress = (step: string) => (message: string) => options.onProgress?.({ step, message });
-  const targets = newTargets(await mlflow.capabilities());
+  const exportId = createHash("sha256").update(source.description).digest("hex").slice(0, 16);
+  const targets = newTargets(await mlflow.capabilities(), exportId);
   const models = rowsOf(await readAll(upToSeq(source, "logged_models", maxSeq)));
   const runById = new Map(runs.map((r) => [String(r.run_id), r]));
   // One target experiment per source experiment name.
@@ -128,9 +130,13 @@ export async function importRunsAndModels(
       experimentFor({ ...runById.get(String(row.source_run_id)), ...row });
     await importLoggedModels(mlflow, models, targets, modelExperiment);
     const step = { mlflow, source, maxSeq, targets, concurrency };
-    const metricPoints = await importMetrics({ ...step, progress: progress("metrics") });
-    const artifactFiles = await importArtifacts({ ...step, progress: progress("artifacts") });
-    await finishRuns(mlflow, runs, targets, concurrency);
+    // Every run complete up to this export (an unchanged share imported again): the metrics and
+    // artifacts tables need not even be read.
+    const complete =
+      models.length === 0 && runs.every((row) => completeUpTo(targets, String(row.run_id), maxSeq));
+    const metricPoints = complete ? 0 : await importMetrics({ ...step, progress: progress("metrics") });
+    const artifactFiles = complete ? 0 : await importArtifacts({ ...step, progress: progress("artifacts") });
+    await finishRuns(mlflow, runs, targets, concurrency, maxSeq);
     await finishLoggedModels(mlflow, models, targets);
     const notCarried: NotCarried[] = [];
     if (!targets.capabilities.loggedModels && models.length > 0) {

@@ -11,6 +11,7 @@ export const NORMALISED_TAGS = [
   "arcuate.source.experiment_id",
   "arcuate.source.model_id",
   "arcuate.source.version",
+  "arcuate.import.complete_seq",
   "mlflow.parentRunId",
 ];
 

@@ -13,7 +13,7 @@ import { type HistoryPoint, type RunHistory, runHistories } from "../histories.j
 import type { ExportTable } from "../tables.js";
 import { exportSeq, float64, int64, utf8 } from "./fields.js";
 import { upToSeq } from "./rows.js";
-import type { ImportStep } from "./targets.js";
+import { completeUpTo, type ImportStep } from "./targets.js";
 
 export const METRIC_SCHEMAS = {
   metrics: new Schema([
@@ -260,7 +260,7 @@ export async function importMetrics(step: ImportStep): Promise<number> {
     });
   };
   for await (const batch of upToSeq(source, "metrics", maxSeq)) {
-    const [runIds, keys, values, times, steps, modelIds, datasetNames, datasetDigests] = [
+    const [runIds, keys, values, times, steps, modelIds, datasetNames, datasetDigests, seqs] = [
       "run_id",
       "key",
       "value",
@@ -269,11 +269,14 @@ export async function importMetrics(step: ImportStep): Promise<number> {
       "model_id",
       "dataset_name",
       "dataset_digest",
+      "export_seq",
     ].map((name) => batch.getChild(name));
     for (let i = 0; i < batch.numRows; i++) {
       const sourceRun = String(runIds!.get(i));
       const targetRun = targets.runIds.get(sourceRun);
       if (!targetRun) continue;
+      // Points an earlier import brought completely (its marker): nothing to read back.
+      if (completeUpTo(targets, sourceRun, Number(seqs!.get(i)))) continue;
       const key = String(keys!.get(i));
       const value = Number(values!.get(i) ?? Number.NaN);
       const timestamp = Number(times!.get(i));

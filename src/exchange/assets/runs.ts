@@ -14,7 +14,13 @@ import { Pool } from "../concurrency.js";
 import type { ExportTable } from "../tables.js";
 import { exportSeq, int64, numberMap, stringMap, utf8 } from "./fields.js";
 import { type Row, replaceIfChanged } from "./rows.js";
-import { TAG_SOURCE_RUN, TAG_SOURCE_USER, type Targets } from "./targets.js";
+import {
+  completeUpTo,
+  TAG_IMPORT_COMPLETE,
+  TAG_SOURCE_RUN,
+  TAG_SOURCE_USER,
+  type Targets,
+} from "./targets.js";
 
 export const RUN_SCHEMAS = {
   runs: new Schema([
@@ -190,9 +196,22 @@ export async function finishRuns(
   runs: Row[],
   targets: Targets,
   concurrency: number,
+  /** The export sequence this import brought every run up to (its runs' TAG_IMPORT_COMPLETE). */
+  maxSeq: number,
 ): Promise<void> {
   const pool = new Pool(concurrency);
-  for (const row of runs) await pool.add(() => finishRun(mlflow, row, targets));
+  for (const row of runs) {
+    await pool.add(async () => {
+      await finishRun(mlflow, row, targets);
+      const source = String(row.run_id);
+      const target = targets.runIds.get(source);
+      // Last of all the run's writes, so an interrupted import leaves no marker behind.
+      if (target && !completeUpTo(targets, source, maxSeq)) {
+        await mlflow.runs.setTag(target, TAG_IMPORT_COMPLETE, `${maxSeq}@${targets.exportId}`);
+        targets.completeSeq.set(source, maxSeq);
+      }
+    });
+  }
   await pool.drain();
 }
 

@@ -11,6 +11,12 @@ export const TAG_SOURCE_EXPERIMENT = "arcuate.source.experiment_id";
 export const TAG_SOURCE_MODEL = "arcuate.source.model_id";
 export const TAG_SOURCE_VERSION = "arcuate.source.version";
 export const TAG_SOURCE_USER = "arcuate.source.user_id";
+/**
+ * Written on a run as the last step of its import: every metric point and artifact file of
+ * exports up to this sequence number is at the recipient. A re-import skips those rows without
+ * reading the run's histories or listing its files back.
+ */
+export const TAG_IMPORT_COMPLETE = "arcuate.import.complete_seq";
 
 /** What the recipient already has of an import: target ids by source id. */
 export interface Targets {
@@ -24,6 +30,19 @@ export interface Targets {
   createdModels: Set<string>;
   /** Runs already at the recipient, as its search returned them: compared, so unchanged ones cost no writes. */
   existingRuns: Map<string, Run>;
+  /** Source run id → the export sequence its metrics and artifacts are complete up to (TAG_IMPORT_COMPLETE). */
+  completeSeq: Map<string, number>;
+  /**
+   * Which export the sequence numbers are of (a hash of the source's description: share, schema
+   * and endpoint): two exports of the same runs number their sequences independently, so a
+   * marker counts only for the export that wrote it.
+   */
+  exportId: string;
+}
+
+/** True when the run's metrics and artifacts of exports up to `seq` are all at the recipient. */
+export function completeUpTo(targets: Targets, sourceRun: string, seq: number): boolean {
+  return (targets.completeSeq.get(sourceRun) ?? -1) >= seq;
 }
 
 /** What a run-family kind's import step reads from and writes to. */
@@ -38,7 +57,7 @@ export interface ImportStep {
   progress: (message: string) => void;
 }
 
-export function newTargets(capabilities: ServerCapabilities): Targets {
+export function newTargets(capabilities: ServerCapabilities, exportId = ""): Targets {
   return {
     capabilities,
     experiments: new Map(),
@@ -49,6 +68,8 @@ export function newTargets(capabilities: ServerCapabilities): Targets {
     createdRuns: new Set(),
     createdModels: new Set(),
     existingRuns: new Map(),
+    completeSeq: new Map(),
+    exportId,
   };
 }
 
@@ -102,6 +123,11 @@ export async function indexExisting(
       targets.runIds.set(source, run.info.run_id);
       targets.runArtifactRoots.set(source, run.info.artifact_uri ?? "");
       targets.existingRuns.set(source, run);
+      const [seq, exportId] = (run.data.tags?.find((t) => t.key === TAG_IMPORT_COMPLETE)?.value ?? "").split(
+        "@",
+      );
+      if (exportId === targets.exportId && Number.isSafeInteger(Number(seq)))
+        targets.completeSeq.set(source, Number(seq));
     }
   }
   if (!targets.capabilities.loggedModels) return;
