@@ -129,7 +129,8 @@ async function exportRunsAndModels(
     seq,
   );
   await exportLoggedModels(tables.logged_models, loggedModels, seq);
-  const changedRuns = await exportRuns(tables.runs, runs, experiments, seq);
+  const added = metricStats.points > 0 || artifactStats.files > 0;
+  const changedRuns = await exportRuns(tables.runs, runs, experiments, seq, added);
   progress({ step: "runs", message: `runs: ${runs.length} (${changedRuns} new or changed)` });
   return {
     runs: runs.length,

@@ -56,7 +56,7 @@ export async function appendAll(
 
 /**
  * Overwrites a small index table with `records` when one of them changed (by record_sha256), one
- * went away, or the table is new; says how many changed and how many went away.
+ * went away, the table is new, or `always`; says how many changed and how many went away.
  */
 export async function replaceIfChanged(
   table: ExportTable,
@@ -64,6 +64,7 @@ export async function replaceIfChanged(
   key: string,
   records: readonly Row[],
   seq: number,
+  always = false,
 ): Promise<{ changed: number; removed: number }> {
   const previous = new Map<string, string>();
   let exists = false;
@@ -76,7 +77,7 @@ export async function replaceIfChanged(
   const current = new Set(records.map((r) => String(r[key])));
   const changed = records.filter((r) => previous.get(String(r[key])) !== r.record_sha256).length;
   const removed = [...previous.keys()].filter((k) => !current.has(k)).length;
-  if (exists && changed === 0 && removed === 0) return { changed, removed };
+  if (exists && changed === 0 && removed === 0 && !always) return { changed, removed };
   if (!exists && records.length === 0) {
     await table.create(seq);
     return { changed: 0, removed: 0 };

@@ -98,15 +98,21 @@ export function runRecord(run: Run, experiment: Experiment): Record<string, unkn
   return record;
 }
 
-/** Rewrites the runs table when a run is new, changed or gone; returns how many were. */
+/**
+ * Rewrites the runs table when a run is new, changed or gone, or when this export added metric
+ * points or files (`added`): the runs table is the import's horizon (an import reads the other
+ * tables up to its highest export_seq), so a point backfilled at an older step or a file added
+ * to a run whose record stayed the same must still move it. Returns how many runs changed.
+ */
 export async function exportRuns(
   table: ExportTable,
   runs: Run[],
   experiments: Map<string, Experiment>,
   seq: number,
+  added = false,
 ): Promise<number> {
   const records = runs.map((run) => runRecord(run, experiments.get(run.info.experiment_id)!));
-  const { changed, removed } = await replaceIfChanged(table, RUN_SCHEMAS.runs, "run_id", records, seq);
+  const { changed, removed } = await replaceIfChanged(table, RUN_SCHEMAS.runs, "run_id", records, seq, added);
   return changed + removed;
 }
 
