@@ -28,6 +28,8 @@ export interface TableState {
 
 /** The canonical form of a file path in the log, for matching `remove` against `add`. */
 export function canonicalPath(path: string): string {
+  // The common case (a plain relative path) allocates nothing: servers call this once per file per answer.
+  if (!path.includes("%") && !path.startsWith("file:")) return path;
   let p = path.replace(/^file:(?:\/\/(?=\/))?/, "");
   try {
     p = decodeURIComponent(p);

@@ -3,7 +3,7 @@
 // data file in every answer, on a generator that yields lines as the socket takes them. The AWS
 // SDK's presigner is asynchronous and rebuilds a request per URL; test/s3/presign.test.ts checks
 // that this produces the same URL as @aws-sdk/s3-request-presigner, byte for byte.
-import { createHash, createHmac } from "node:crypto";
+import { createHmac, hash } from "node:crypto";
 
 export interface SigningCredentials {
   accessKeyId: string;
@@ -28,6 +28,16 @@ function encode(text: string): string {
     /[!'()*]/g,
     (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
   );
+}
+
+/** A key as a URL path: each segment encoded, the slashes kept (encodeURIComponent leaves no other "%2F"). */
+function encodeKey(key: string): string {
+  if (/^[A-Za-z0-9\-._~/]*$/.test(key)) return key; // nothing to encode: most data file names
+  const encoded = encodeURIComponent(key);
+  const slashes = encoded.includes("%2F") ? encoded.replace(/%2F/g, "/") : encoded;
+  return /[!'()*]/.test(slashes)
+    ? slashes.replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
+    : slashes;
 }
 
 function amzDate(ms: number): string {
@@ -65,10 +75,21 @@ export class S3Presigner {
    * file asked for again soon gets the same URL.
    */
   url(key: string, signedAt: number, expiresSeconds: number, extra: Record<string, string> = {}): string {
+    return this.signer(signedAt, expiresSeconds, extra)(key);
+  }
+
+  /**
+   * Signs many keys at one time and lifetime, as an answer's files are: date, scope, query string
+   * and signing key are computed once, and each key costs its path, one SHA-256 and one HMAC.
+   */
+  signer(
+    signedAt: number,
+    expiresSeconds: number,
+    extra: Record<string, string> = {},
+  ): (key: string) => string {
     const date = amzDate(signedAt);
     const day = date.slice(0, 8);
     const scope = `${day}/${this.target.region}/s3/aws4_request`;
-    const path = this.basePath + key.split("/").map(encode).join("/");
     const params: Array<[string, string]> = [
       ["X-Amz-Algorithm", "AWS4-HMAC-SHA256"],
       ["X-Amz-Content-Sha256", "UNSIGNED-PAYLOAD"],
@@ -82,10 +103,18 @@ export class S3Presigner {
     for (const [k, v] of Object.entries(extra)) params.push([k, v]);
     params.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
     const query = params.map(([k, v]) => `${encode(k)}=${encode(v)}`).join("&");
-    const canonical = `GET\n${path}\n${query}\nhost:${this.host}\n\nhost\nUNSIGNED-PAYLOAD`;
-    const toSign = `AWS4-HMAC-SHA256\n${date}\n${scope}\n${createHash("sha256").update(canonical).digest("hex")}`;
-    const signature = createHmac("sha256", this.key(day)).update(toSign).digest("hex");
-    return `${this.origin}${path}?${query}&X-Amz-Signature=${signature}`;
+    const canonicalTail = `\n${query}\nhost:${this.host}\n\nhost\nUNSIGNED-PAYLOAD`;
+    const toSignHead = `AWS4-HMAC-SHA256\n${date}\n${scope}\n`;
+    const urlTail = `?${query}&X-Amz-Signature=`;
+    const signingKey = this.key(day);
+    return (key) => {
+      const path = this.basePath + encodeKey(key);
+      const canonicalHash = hash("sha256", `GET\n${path}${canonicalTail}`, "hex");
+      const signature = createHmac("sha256", signingKey)
+        .update(toSignHead + canonicalHash)
+        .digest("hex");
+      return this.origin + path + urlTail + signature;
+    };
   }
 
   private key(day: string): Buffer {

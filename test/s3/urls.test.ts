@@ -38,6 +38,22 @@ describe("pre-signed URL expiry", () => {
     expect(urls.expirationTimestamp).toBeLessThan(now + 3_600_000 + 60_000);
   });
 
+  it("is the same URL for a file asked again within one step, so answers can reuse their lines", () => {
+    const presigner = new S3Presigner(target, { accessKeyId: "a", secretAccessKey: "b" });
+    const signer = new UrlSigner(Buffer.alloc(32), 3_600_000);
+    const store = { presigner, bucket: "bkt", root: "t/" };
+    const at = (ms: number) => objectStoreUrls(signer, store, ms).url("part-0.parquet");
+    const first = at(now + 1_000);
+    expect(at(now + 59_000)).toBe(first);
+    expect(at(now + 61_000)).not.toBe(first);
+    // The date signed is the step's start, in the past, and the URL still lives the full lifetime.
+    const { signedAt, seconds } = expiresOf(first);
+    expect(signedAt).toBe(now);
+    expect(signedAt + seconds * 1000).toBeGreaterThanOrEqual(now + 1_000 + 3_600_000);
+    // One answer's signer gives what signing each URL alone gives.
+    expect(presigner.signer(now, 900)("a b/c+d!.parquet")).toBe(presigner.url("a b/c+d!.parquet", now, 900));
+  });
+
   it("never outlives the signing credentials", () => {
     const expiration = now + 1_000_000;
     const presigner = new S3Presigner(target, {

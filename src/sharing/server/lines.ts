@@ -1,6 +1,6 @@
 // The NDJSON lines of table answers in both response formats (PROTOCOL.md "API Response Actions
 // in Parquet Format" and "… in Delta Format"): protocol, metadata, and pre-signed file lines.
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import type {
   AddAction,
   CdcAction,
@@ -118,8 +118,8 @@ export class FileLines {
   }
 
   private build(kind: FileKind, action: FileAction, extra: { version?: number; timestamp?: number }): string {
-    const url = JSON.stringify(this.urls.url(action.path));
-    const id = createHash("md5").update(action.path).digest("hex");
+    const url = jsonString(this.urls.url(action.path));
+    const id = hash("md5", action.path, "hex");
     const versions =
       (extra.version === undefined ? "" : `,"version":${extra.version}`) +
       (extra.timestamp === undefined ? "" : `,"timestamp":${extra.timestamp}`);
@@ -134,21 +134,42 @@ export class FileLines {
       }
       const restJson = JSON.stringify(rest);
       const wrapped = restJson === "{}" ? `{"path":${url}}` : `{"path":${url},${restJson.slice(1)}`;
-      return `{"file":{"id":"${id}"${versions},"expirationTimestamp":${this.expirationTimestamp},"deltaSingleAction":{"${key}":${wrapped}}}}`;
+      return [
+        `{"file":{"id":"${id}"${versions},"expirationTimestamp":${this.expirationTimestamp},"deltaSingleAction":{"${key}":`,
+        wrapped,
+        "}}}",
+      ].join("");
     }
     const stats = kind === "file" || kind === "add" ? (action as AddAction).stats : undefined;
-    return (
-      `{"${kind}":{"url":${url},"id":"${id}","partitionValues":${JSON.stringify(action.partitionValues ?? {})},` +
-      `"size":${action.size ?? 0}${stats ? `,"stats":${JSON.stringify(stats)}` : ""}${versions},` +
-      `"expirationTimestamp":${this.expirationTimestamp}}}`
-    );
+    // Joined, not concatenated: one flat string rather than a rope of a dozen pieces, which is
+    // what a cached line would otherwise keep.
+    return [
+      `{"${kind}":{"url":`,
+      url,
+      `,"id":"${id}","partitionValues":`,
+      JSON.stringify(action.partitionValues ?? {}),
+      `,"size":${action.size ?? 0}`,
+      stats ? `,"stats":${JSON.stringify(stats)}` : "",
+      versions,
+      `,"expirationTimestamp":${this.expirationTimestamp}}}`,
+    ].join("");
   }
+}
+
+/** A URL as a JSON string: quoted as is when it needs no escapes, as signed URLs never do. */
+function jsonString(text: string): string {
+  // Printable ASCII but the quote and the backslash: nothing JSON would escape.
+  return /^[ !#-[\]-~]*$/.test(text) ? `"${text}"` : JSON.stringify(text);
 }
 
 const LINES = new WeakMap<object, { key: string; line: string }>();
 
-/** Tables with more files than this get their lines built afresh on every request. */
-export const MAX_CACHED_FILES = 10_000;
+/**
+ * Tables with more files than this get their lines built afresh on every request: the cache holds
+ * one line (about 1 KB with a pre-signed S3 URL) per file per table, and a large table's answer
+ * must not pin its whole file list as text (bench/s3-server.ts measured +13 MB at 10,000 files).
+ */
+export const MAX_CACHED_FILES = 1_000;
 
 export function endStream(expiry: number | undefined): unknown {
   return { endStreamAction: expiry === undefined ? {} : { minUrlExpirationTimestamp: expiry } };

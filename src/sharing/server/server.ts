@@ -382,7 +382,7 @@ class SharingApp {
     try {
       for (const line of prepared.lines()) {
         ctx.trail?.line(line);
-        await writer.line(line);
+        if (writer.push(line)) await writer.flush();
         if (ctx.res.destroyed) return;
       }
     } catch (error) {

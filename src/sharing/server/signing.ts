@@ -35,8 +35,13 @@ export class UrlSigner {
    * responses can then reuse signed lines instead of computing an HMAC per file per request.
    */
   expiry(now: number): number {
-    const step = Math.max(1, Math.min(60_000, Math.floor(this.ttlMs / 10)));
+    const step = this.stepMs;
     return Math.ceil((now + this.ttlMs) / step) * step;
+  }
+
+  /** The rounding step of {@link expiry}: a tenth of the lifetime, at most a minute. */
+  get stepMs(): number {
+    return Math.max(1, Math.min(60_000, Math.floor(this.ttlMs / 10)));
   }
 
   /** Signs a file reference; `base` is `{origin}{prefix}`. */
@@ -119,13 +124,16 @@ export function objectStoreUrls(
   now: number,
 ): FileUrls {
   let expiry = signer.expiry(now);
-  const signedAt = Math.min(now, expiry - signer.ttlMs);
+  // Signed as of the start of the current step (at most a minute ago), not now: URLs signed within
+  // one step are then equal, so a repeated answer reuses its lines (lines.ts) instead of signing again.
+  const signedAt = Math.floor(now / signer.stepMs) * signer.stepMs;
   const credentialsExpiry = store.presigner.credentials.expiration;
   if (credentialsExpiry !== undefined && credentialsExpiry < expiry) expiry = credentialsExpiry;
   // SigV4 URLs live 1 s to 7 days.
   const seconds = Math.max(1, Math.min(604_800, Math.floor((expiry - signedAt) / 1000)));
   const expirationTimestamp = signedAt + seconds * 1000;
   const sameBucket = `s3://${store.bucket}/`;
+  const sign = store.presigner.signer(signedAt, seconds);
   return {
     expirationTimestamp,
     url: (logPath) => {
@@ -141,7 +149,7 @@ export function objectStoreUrls(
       } else {
         key = store.root + canonicalPath(logPath);
       }
-      return store.presigner.url(key, signedAt, seconds);
+      return sign(key);
     },
   };
 }
