@@ -1,23 +1,24 @@
 // Benchmark: loading a shared table that lives in a bucket (SeaweedFS), through pre-signed S3 URLs,
 // with arcuate's client and with the Python connector's load_as_pandas, and reading the same
-// Parquet files straight from the bucket with pyarrow, in one run. Prints medians and ratios.
+// Parquet files straight from the bucket with pyarrow, in one run: rounds of all three in a rotating
+// order, printed as medians with their spread, and the ratios within each round.
 // Targets (issue 14): arcuate faster than the connector, within 1.5x of pyarrow's direct read.
 //
-//   npx tsx bench/s3-client.ts [--rows 1000000] [--files 10] [--runs 3] [--cpu-prof <file>]
+//   npx tsx bench/s3-client.ts [--rows 1000000] [--files 10] [--runs 5] [--cpu-prof <file>]
 //
 // --cpu-prof writes a V8 CPU profile of arcuate's warm client runs only (open it in Chrome's
 // DevTools or speedscope). The sharing server's CPU and memory as files grow: bench/s3-server.ts.
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { Session } from "node:inspector/promises";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import * as arrow from "apache-arrow";
 import { DeltaTable } from "../src/delta/index.js";
 import { SharingClient } from "../src/sharing/client/index.js";
 import { Catalog } from "../src/sharing/index.js";
-import { runPythonJson } from "../test/support/python.js";
+import { PYTHON } from "../test/support/paths.js";
 import { startSeaweedFs } from "../test/support/seaweedfs.js";
 
 function arg(name: string, fallback: number): number {
@@ -27,9 +28,55 @@ function arg(name: string, fallback: number): number {
 
 const ROWS = arg("rows", 1_000_000);
 const FILES = arg("files", 10);
-const RUNS = arg("runs", 3);
+const RUNS = arg("runs", 5);
 const BUCKET = "arcuate-bench";
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const median = (xs: number[]) => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
+
+type Contender = "arcuate" | "connector" | "pyarrow";
+
+// The Python side stays up for the whole run and times one load per command on stdin, so its
+// runs interleave with arcuate's.
+const PYTHON_SIDE = `
+import json, os, sys, time, delta_sharing, pyarrow.dataset as ds, pyarrow.fs as pafs
+profile, files, rows = sys.argv[1], json.loads(sys.argv[2]), int(sys.argv[3])
+fs = pafs.S3FileSystem(endpoint_override=os.environ["AWS_ENDPOINT_URL"], access_key=os.environ["AWS_ACCESS_KEY_ID"],
+                       secret_key=os.environ["AWS_SECRET_ACCESS_KEY"], region="us-east-1", scheme="http")
+for line in sys.stdin:
+    what = line.strip()
+    t0 = time.perf_counter()
+    if what == "connector":
+        n = len(delta_sharing.load_as_pandas(profile + "#bench.s.t"))
+    else:
+        n = ds.dataset(files, format="parquet", filesystem=fs).to_table().num_rows
+    ms = (time.perf_counter() - t0) * 1000
+    assert n == rows, (what, n)
+    print(json.dumps({"ms": ms}), flush=True)
+`;
+
+function startPython(profilePath: string, files: string[]) {
+  const child = spawn(PYTHON, ["-c", PYTHON_SIDE, profilePath, JSON.stringify(files), String(ROWS)], {
+    stdio: ["pipe", "pipe", "inherit"],
+    env: { ...process.env, PYTHONUNBUFFERED: "1" },
+  });
+  const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+  const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
+  return {
+    async run(what: "connector" | "pyarrow"): Promise<number> {
+      child.stdin!.write(`${what}\n`);
+      const next = await Promise.race([lines.next(), exited.then(() => undefined)]);
+      if (!next || next.done) throw new Error(`the Python side exited during the ${what} run`);
+      return (JSON.parse(next.value) as { ms: number }).ms;
+    },
+    async stop(): Promise<void> {
+      child.stdin!.end();
+      await exited;
+    },
+  };
+}
 
 async function* batches(): AsyncGenerator<arrow.RecordBatch> {
   const per = Math.ceil(ROWS / FILES);
@@ -103,56 +150,69 @@ try {
   writeFileSync(profilePath, JSON.stringify(profile));
 
   const client = new SharingClient(profile);
-  const ours: number[] = [];
   const profileFile = process.argv.includes("--cpu-prof")
     ? process.argv[process.argv.indexOf("--cpu-prof") + 1]
     : undefined;
   const inspector = profileFile ? new Session() : undefined;
-  for (let i = 0; i <= RUNS; i += 1) {
-    if (i === 1 && inspector) {
-      inspector.connect();
-      await inspector.post("Profiler.enable");
-      await inspector.post("Profiler.start");
+  const python = startPython(profilePath, files);
+  const contenders: Record<Contender, () => Promise<number>> = {
+    arcuate: async () => {
+      const t0 = performance.now();
+      const loaded = await client.queryTable({ share: "bench", schema: "s", name: "t" });
+      const ms = performance.now() - t0;
+      if (loaded.numRows !== ROWS) throw new Error(`arcuate loaded ${loaded.numRows} rows`);
+      return ms;
+    },
+    connector: () => python.run("connector"),
+    pyarrow: () => python.run("pyarrow"),
+  };
+  const names = Object.keys(contenders) as Contender[];
+  const times: Record<Contender, number[]> = { arcuate: [], connector: [], pyarrow: [] };
+  const ratios: number[] = [];
+  const faster: number[] = [];
+  try {
+    // Round 0 warms every contender (JIT, imports, connections) and is not counted. Each round runs
+    // all three back to back, in a rotating order, so a burst of load on the machine hits one
+    // round of all of them rather than all runs of one.
+    for (let round = 0; round <= RUNS; round++) {
+      if (round === 1 && inspector) {
+        inspector.connect();
+        await inspector.post("Profiler.enable");
+        await inspector.post("Profiler.start");
+      }
+      const got = {} as Record<Contender, number>;
+      for (let k = 0; k < names.length; k++) {
+        const name = names[(round + k) % names.length]!;
+        got[name] = await contenders[name]();
+      }
+      if (round === 0) continue;
+      for (const name of names) times[name].push(got[name]);
+      ratios.push(got.arcuate / got.pyarrow);
+      faster.push(got.connector / got.arcuate);
+      console.error(
+        `round ${round}: arcuate ${got.arcuate.toFixed(0)} ms, connector ${got.connector.toFixed(0)} ms, pyarrow ${got.pyarrow.toFixed(0)} ms`,
+      );
     }
-    const t0 = performance.now();
-    const loaded = await client.queryTable({ share: "bench", schema: "s", name: "t" });
-    if (loaded.numRows !== ROWS) throw new Error(`arcuate loaded ${loaded.numRows} rows`);
-    if (i > 0) ours.push(performance.now() - t0); // the first run warms the JIT
+  } finally {
+    await python.stop();
   }
   if (inspector && profileFile) {
     const { profile: cpu } = await inspector.post("Profiler.stop");
     writeFileSync(profileFile, JSON.stringify(cpu));
     inspector.disconnect();
   }
-  const python = await runPythonJson<{ connector: number[]; pyarrow: number[] }>(
-    `
-import json, os, sys, time, delta_sharing, pyarrow.dataset as ds, pyarrow.fs as pafs
-profile, files, runs, rows = sys.argv[1], json.loads(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
-fs = pafs.S3FileSystem(endpoint_override=os.environ["AWS_ENDPOINT_URL"], access_key=os.environ["AWS_ACCESS_KEY_ID"],
-                       secret_key=os.environ["AWS_SECRET_ACCESS_KEY"], region="us-east-1", scheme="http")
-out = {"connector": [], "pyarrow": []}
-for i in range(runs + 1):
-    t0 = time.perf_counter(); df = delta_sharing.load_as_pandas(profile + "#bench.s.t"); t = time.perf_counter() - t0
-    assert len(df) == rows
-    if i: out["connector"].append(t * 1000)
-    t0 = time.perf_counter(); tb = ds.dataset(files, format="parquet", filesystem=fs).to_table(); t = time.perf_counter() - t0
-    assert tb.num_rows == rows
-    if i: out["pyarrow"].append(t * 1000)
-print(json.dumps(out))
-`,
-    { args: [profilePath, JSON.stringify(files), String(RUNS), String(ROWS)], timeoutMs: 1_800_000 },
-  );
-  const a = median(ours);
-  const c = median(python.connector);
-  const p = median(python.pyarrow);
-  console.log(`${ROWS} rows in ${files.length} files, medians of ${RUNS} warm runs:`);
-  console.log(`  arcuate client (pre-signed S3 URLs)   ${a.toFixed(0)} ms`);
+  const spread = (xs: number[], digits = 0) =>
+    `median ${median(xs).toFixed(digits)}, min ${Math.min(...xs).toFixed(digits)}, max ${Math.max(...xs).toFixed(digits)}`;
   console.log(
-    `  Python connector load_as_pandas      ${c.toFixed(0)} ms  (arcuate ${(c / a).toFixed(2)}x faster)`,
+    `${ROWS} rows in ${files.length} files, ${RUNS} interleaved rounds after a warm-up one; load average ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(" ")}:`,
   );
-  console.log(
-    `  pyarrow straight from the bucket     ${p.toFixed(0)} ms  (arcuate at ${(a / p).toFixed(2)}x of it)`,
-  );
+  console.log(`  arcuate client (pre-signed S3 URLs)   ${spread(times.arcuate)} ms`);
+  console.log(`  Python connector load_as_pandas      ${spread(times.connector)} ms`);
+  console.log(`  pyarrow straight from the bucket     ${spread(times.pyarrow)} ms`);
+  console.log(`  arcuate / pyarrow, per round         ${spread(ratios, 2)}  (target ≤ 1.5)`);
+  console.log(`  connector / arcuate, per round       ${spread(faster, 2)}  (target > 1)`);
 } finally {
   if (server && server.exitCode === null) {
     const gone = new Promise((r) => server!.once("exit", r));
