@@ -3,12 +3,12 @@
 // sharing server (in this process) → client → import. Prints one JSON line: times, counts, the
 // RSS before the move and the process's peak RSS (getrusage).
 //
-// Usage: tsx bench/traces-move.ts PROVIDER_URI RECIPIENT_URI EXPERIMENT WORKDIR
+// Usage: tsx bench/traces-move.ts PROVIDER_URI RECIPIENT_URI EXPERIMENT WORKDIR [TARGET_EXPERIMENT]
 import { Exchange } from "../src/exchange/index.js";
 import { MlflowClient } from "../src/mlflow/index.js";
 import { Catalog, startSharingServer } from "../src/sharing/index.js";
 
-const [providerUri, recipientUri, name, workDir] = process.argv.slice(2);
+const [providerUri, recipientUri, name, workDir, targetName = `${name}-arcuate`] = process.argv.slice(2);
 if (!providerUri || !recipientUri || !name || !workDir) {
   process.stderr.write("usage: tsx bench/traces-move.ts PROVIDER_URI RECIPIENT_URI EXPERIMENT WORKDIR\n");
   process.exit(2);
@@ -28,7 +28,7 @@ const credentials = await catalog.createRecipient("bench-recipient");
 await catalog.grant("bench", "bench-recipient");
 const imported = await new Exchange({ mlflow: recipient }).importExperiments(
   `${credentials.profilePath}#bench.traces`,
-  `${name}-arcuate`,
+  targetName,
 );
 const totalMs = performance.now() - started;
 await server.close();

@@ -9,6 +9,7 @@
 // their own ids and times. That is the order MLflow's own Python client uses; see decisions.md.
 import type { Http, Query } from "./http.js";
 import { MlflowError } from "./http.js";
+import { encodeOtlpSpans } from "./otlp-protobuf.js";
 import { allPages } from "./tracking.js";
 import type { Page } from "./types.js";
 
@@ -191,13 +192,14 @@ export class Traces {
     return reply.trace.trace_info;
   }
 
-  /** Stores spans through MLflow's OTLP endpoint, with the ids they carry. */
+  /** Stores spans through MLflow's OTLP endpoint, with the ids they carry (binary protobuf). */
   async logSpans(experimentId: string, spans: OtlpSpan[]): Promise<void> {
     if (spans.length === 0) return;
-    await callJson(this.http, "POST", "/v1/traces", {
-      headers: { "x-mlflow-experiment-id": experimentId },
-      body: { resourceSpans: [{ resource: { attributes: [] }, scopeSpans: [{ spans }] }] },
+    const response = await this.http.send("POST", "/v1/traces", {
+      headers: { "x-mlflow-experiment-id": experimentId, "content-type": "application/x-protobuf" },
+      body: encodeOtlpSpans(spans),
     });
+    await response.arrayBuffer();
   }
 
   /** Creates (or completes, when its spans came first) a trace's info: StartTraceV3. */
