@@ -46,6 +46,13 @@ export type Alteration =
   /** `value: null` removes the property. */
   | { kind: "setProperties"; properties: Array<{ key: Value; value: Value | null }> };
 
+/** What ALTER RECIPIENT sets or lifts: the addresses it may connect from, its request rate. */
+export type RecipientLimitClause =
+  | { kind: "setAllowedAddresses"; ranges: Value[] }
+  /** `unit` as written: second, minute or hour (checked when compiled). */
+  | { kind: "setRateLimit"; requests: Value; unit: Value }
+  | { kind: "unsetAllowedAddresses" | "unsetRateLimit"; span: Span };
+
 export type CompareOperator = "=" | "!=" | "<" | "<=" | ">" | ">=";
 
 export type Condition =
@@ -74,7 +81,10 @@ export type Statement = (
       /** USING OAUTH: client credentials and short-lived access tokens instead of a bearer token. */
       oauth: boolean;
       comment: Value | null;
+      /** `WITH ACTIVATION LINK`: no profile now, a one-time link to download it. */
+      activationLink?: true;
     }
+  | { kind: "alterRecipient"; recipient: Value; limits: RecipientLimitClause[] }
   | { kind: "dropRecipient"; recipient: Value; ifExists: boolean }
   | { kind: "grant" | "revoke"; share: Value; recipient: Value }
   | { kind: "showShares" }

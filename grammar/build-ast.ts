@@ -10,6 +10,7 @@ import {
   type Condition,
   literal,
   parameterRef,
+  type RecipientLimitClause,
   type Script,
   type ShareObject,
   type Span,
@@ -19,6 +20,7 @@ import {
 } from "./ast.js";
 import type {
   AlterationCstNode,
+  AlterRecipientCstNode,
   AlterShareCstNode,
   CompareOperatorCstNode,
   ConditionCstNode,
@@ -33,6 +35,7 @@ import type {
   NegationCstNode,
   PlotStatementCstNode,
   PredicateCstNode,
+  RecipientLimitCstNode,
   RefreshShareCstNode,
   ScriptCstNode,
   SelectStatementCstNode,
@@ -71,6 +74,7 @@ function statementBody(node: StatementCstNode, text: string): Body {
   const c = node.children;
   if (c.createStatement) return createStatement(one(c.createStatement));
   if (c.alterShare) return alterShare(one(c.alterShare));
+  if (c.alterRecipient) return alterRecipient(one(c.alterRecipient));
   if (c.refreshShare) return refreshShare(one(c.refreshShare));
   if (c.dropStatement) return dropStatement(one(c.dropStatement));
   if (c.grantStatement) return grantOrRevoke("grant", one(c.grantStatement).children);
@@ -100,6 +104,7 @@ function createStatement(node: CreateStatementCstNode): Body {
       ifNotExists: r.IF !== undefined,
       oauth: r.OAUTH !== undefined,
       comment: r.stringValue ? stringValue(r.stringValue) : null,
+      ...(r.ACTIVATION ? { activationLink: true as const } : {}),
     };
   }
   return createImport(one(c.createImport));
@@ -155,6 +160,23 @@ function createImport(node: CreateImportCstNode): Body {
 function alterShare(node: AlterShareCstNode): Body {
   const c = node.children;
   return { kind: "alterShare", share: name(c.shareName), alterations: c.alteration.map(buildAlteration) };
+}
+
+function alterRecipient(node: AlterRecipientCstNode): Body {
+  const c = node.children;
+  return {
+    kind: "alterRecipient",
+    recipient: name(c.recipientName),
+    limits: c.recipientLimit.map(recipientLimit),
+  };
+}
+
+function recipientLimit(node: RecipientLimitCstNode): RecipientLimitClause {
+  const c = node.children;
+  if (c.UNSET) return { kind: c.ALLOWED ? "unsetAllowedAddresses" : "unsetRateLimit", span: nodeSpan(node) };
+  if (c.ALLOWED)
+    return { kind: "setAllowedAddresses", ranges: (c.stringValue ?? []).map((v) => stringValue([v])) };
+  return { kind: "setRateLimit", requests: integerValue(c.integerValue), unit: name(c.rateUnit) };
 }
 
 function buildAlteration(node: AlterationCstNode): Alteration {

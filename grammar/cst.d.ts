@@ -20,6 +20,7 @@ export interface StatementCstNode extends CstNode {
 export type StatementCstChildren = {
   createStatement?: CreateStatementCstNode[];
   alterShare?: AlterShareCstNode[];
+  alterRecipient?: AlterRecipientCstNode[];
   refreshShare?: RefreshShareCstNode[];
   dropStatement?: DropStatementCstNode[];
   grantStatement?: GrantStatementCstNode[];
@@ -98,6 +99,9 @@ export type CreateRecipientCstChildren = {
   OAUTH?: IToken[];
   COMMENT?: IToken[];
   stringValue?: StringValueCstNode[];
+  WITH?: IToken[];
+  ACTIVATION?: IToken[];
+  LINK?: IToken[];
 };
 
 export interface CreateImportCstNode extends CstNode {
@@ -134,6 +138,40 @@ export type AlterShareCstChildren = {
   shareName: ShareNameCstNode[];
   alteration: AlterationCstNode[];
   Comma?: IToken[];
+};
+
+export interface AlterRecipientCstNode extends CstNode {
+  name: "alterRecipient";
+  children: AlterRecipientCstChildren;
+}
+
+export type AlterRecipientCstChildren = {
+  ALTER: IToken[];
+  RECIPIENT: IToken[];
+  recipientName: RecipientNameCstNode[];
+  recipientLimit: RecipientLimitCstNode[];
+  Comma?: IToken[];
+};
+
+export interface RecipientLimitCstNode extends CstNode {
+  name: "recipientLimit";
+  children: RecipientLimitCstChildren;
+}
+
+export type RecipientLimitCstChildren = {
+  SET?: IToken[];
+  ALLOWED?: IToken[];
+  ADDRESSES?: IToken[];
+  LParen?: IToken[];
+  stringValue?: StringValueCstNode[];
+  Comma?: IToken[];
+  RParen?: IToken[];
+  RATE?: IToken[];
+  LIMIT?: IToken[];
+  integerValue?: IntegerValueCstNode[];
+  PER?: IToken[];
+  rateUnit?: RateUnitCstNode[];
+  UNSET?: IToken[];
 };
 
 export interface AlterationCstNode extends CstNode {
@@ -549,6 +587,15 @@ export interface AxisNameCstNode extends CstNode {
 }
 
 export type AxisNameCstChildren = {
+  name: NameCstNode[];
+};
+
+export interface RateUnitCstNode extends CstNode {
+  name: "rateUnit";
+  children: RateUnitCstChildren;
+}
+
+export type RateUnitCstChildren = {
   name: NameCstNode[];
 };
 

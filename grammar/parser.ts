@@ -2,7 +2,7 @@
 // Rules are class fields, so a misspelt rule is a compile error. Summary in EBNF:
 //
 //   script         = [statement] { ";" [statement] }
-//   statement      = createStatement | alterShare | refreshShare | dropStatement | grantStatement
+//   statement      = createStatement | alterShare | alterRecipient | refreshShare | dropStatement | grantStatement
 //                  | revokeStatement | showStatement | describeStatement | selectStatement
 //                  | plotStatement | useStatement | explainStatement | helpStatement
 //   createStatement= CREATE ( createShare | createRecipient | createImport )
@@ -12,6 +12,7 @@
 //                  | MODEL modelName [AS exportName] | PROMPT promptName [AS exportName]
 //                  | TABLE exportName FROM ( EXPERIMENT experimentName | MODEL modelName )
 //   createRecipient= RECIPIENT [IF NOT EXISTS] recipientName [USING OAUTH] [COMMENT stringValue]
+//                    [WITH ACTIVATION LINK]
 //   createImport   = [OR REPLACE] ( EXPERIMENT experimentName | MODEL modelName | PROMPT promptName )
 //                    USING SHARE stringValue [VERSION AS OF integerValue]
 //   alterShare     = ALTER SHARE shareName alteration { "," alteration }
@@ -21,6 +22,10 @@
 //                  | SET ( DISPLAYNAME stringValue | COMMENT stringValue
 //                        | PROPERTIES "(" shareProperty { "," shareProperty } ")" )
 //   shareProperty  = stringValue "=" ( stringValue | NULL )   -- NULL removes the property
+//   alterRecipient = ALTER RECIPIENT recipientName recipientLimit { "," recipientLimit }
+//   recipientLimit = SET ( ALLOWED ADDRESSES "(" stringValue { "," stringValue } ")"
+//                        | RATE LIMIT integerValue PER rateUnit )   -- rateUnit: second | minute | hour
+//                  | UNSET ( ALLOWED ADDRESSES | RATE LIMIT )
 //   refreshShare   = REFRESH SHARE shareName [exportName]
 //   dropStatement  = DROP ( SHARE [IF EXISTS] shareName | RECIPIENT [IF EXISTS] recipientName )
 //   grantStatement = GRANT SELECT ON SHARE shareName TO RECIPIENT recipientName
@@ -93,6 +98,7 @@ export class ArcuateParser extends CstParser {
     this.OR([
       { ALT: () => this.SUBRULE(this.createStatement) },
       { ALT: () => this.SUBRULE(this.alterShare) },
+      { ALT: () => this.SUBRULE(this.alterRecipient) },
       { ALT: () => this.SUBRULE(this.refreshShare) },
       { ALT: () => this.SUBRULE(this.dropStatement) },
       { ALT: () => this.SUBRULE(this.grantStatement) },
@@ -215,6 +221,16 @@ export class ArcuateParser extends CstParser {
       this.CONSUME(K.COMMENT);
       this.SUBRULE(this.stringValue);
     });
+    this.OPTION4({
+      // ACTIVATION and LINK are not reserved (see recipientLimit).
+      GATE: () =>
+        this.LA(2).image.toUpperCase() === "ACTIVATION" && this.LA(3).image.toUpperCase() === "LINK",
+      DEF: () => {
+        this.CONSUME(K.WITH);
+        this.CONSUME(Identifier, { LABEL: "ACTIVATION" });
+        this.CONSUME2(Identifier, { LABEL: "LINK" });
+      },
+    });
   });
 
   createImport = this.RULE("createImport", () => {
@@ -262,6 +278,82 @@ export class ArcuateParser extends CstParser {
       this.CONSUME(Comma);
       this.SUBRULE2(this.alteration);
     });
+  });
+
+  alterRecipient = this.RULE("alterRecipient", () => {
+    this.CONSUME(K.ALTER);
+    this.CONSUME(K.RECIPIENT);
+    this.SUBRULE(this.recipientName);
+    this.SUBRULE(this.recipientLimit);
+    this.MANY(() => {
+      this.CONSUME(Comma);
+      this.SUBRULE2(this.recipientLimit);
+    });
+  });
+
+  // ALLOWED, ADDRESSES, RATE, PER, UNSET (and ACTIVATION, LINK above) are not reserved words:
+  // bare words matched by their text, so they stay usable as names and column names.
+  recipientLimit = this.RULE("recipientLimit", () => {
+    // Each alternative is gated by its words, at the places they take.
+    const words =
+      (...texts: Array<[number, string]>) =>
+      () =>
+        texts.every(([at, text]) => this.LA(at).image.toUpperCase() === text);
+    this.OR([
+      {
+        ALT: () => {
+          this.CONSUME(K.SET);
+          this.OR2([
+            {
+              GATE: words([1, "ALLOWED"], [2, "ADDRESSES"]),
+              ALT: () => {
+                this.CONSUME(Identifier, { LABEL: "ALLOWED" });
+                this.CONSUME2(Identifier, { LABEL: "ADDRESSES" });
+                this.CONSUME(LParen);
+                this.SUBRULE(this.stringValue);
+                this.MANY(() => {
+                  this.CONSUME(Comma);
+                  this.SUBRULE2(this.stringValue);
+                });
+                this.CONSUME(RParen);
+              },
+            },
+            {
+              GATE: words([1, "RATE"], [4, "PER"]),
+              ALT: () => {
+                this.CONSUME3(Identifier, { LABEL: "RATE" });
+                this.CONSUME(K.LIMIT);
+                this.SUBRULE(this.integerValue);
+                this.CONSUME4(Identifier, { LABEL: "PER" });
+                this.SUBRULE(this.rateUnit);
+              },
+            },
+          ]);
+        },
+      },
+      {
+        GATE: words([1, "UNSET"]),
+        ALT: () => {
+          this.CONSUME5(Identifier, { LABEL: "UNSET" });
+          this.OR3([
+            {
+              GATE: words([1, "ALLOWED"], [2, "ADDRESSES"]),
+              ALT: () => {
+                this.CONSUME6(Identifier, { LABEL: "ALLOWED" });
+                this.CONSUME7(Identifier, { LABEL: "ADDRESSES" });
+              },
+            },
+            {
+              GATE: words([1, "RATE"]),
+              ALT: () => {
+                this.CONSUME8(Identifier, { LABEL: "RATE" });
+                this.CONSUME2(K.LIMIT);
+              },
+            },
+          ]);
+        },
+      },
+    ]);
   });
 
   alteration = this.RULE("alteration", () => {
@@ -746,6 +838,8 @@ export class ArcuateParser extends CstParser {
   metricName = this.RULE("metricName", () => this.SUBRULE(this.name));
   /** The x axis of a chart: `step` or `time` (names, not keywords: both are common column names). */
   axisName = this.RULE("axisName", () => this.SUBRULE(this.name));
+  /** The period of a rate limit: `second`, `minute` or `hour` (names, like axisName). */
+  rateUnit = this.RULE("rateUnit", () => this.SUBRULE(this.name));
 
   name = this.RULE("name", () => {
     this.OR([

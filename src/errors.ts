@@ -20,6 +20,8 @@ export const ERROR_STATUS = {
   UNSUPPORTED_FORMAT: 400,
   CONFLICT: 409,
   TEMPORARILY_UNAVAILABLE: 503,
+  /** Past a recipient's request rate limit (the server sends Retry-After). */
+  REQUEST_LIMIT_EXCEEDED: 429,
   CONNECTION_FAILED: 503,
   CORRUPT_TABLE: 500,
   /** A setting a statement needs is missing (no MLflow server, no profile): not a syntax error. */

@@ -21,6 +21,11 @@ import {
 import { allPages, MlflowClient } from "../mlflow/index.js";
 import { Catalog, type ShareDetailsChange } from "../sharing/catalog/catalog.js";
 import { resolveCatalogLocation } from "../sharing/catalog/location.js";
+import {
+  describeLimits,
+  describeRateLimit,
+  type RecipientLimitsChange,
+} from "../sharing/catalog/recipient-limits.js";
 import { loadProfile, SharingClient } from "../sharing/client/index.js";
 import { ModelSharingClient } from "../sharing/client/models.js";
 import type { ChartOutput, ChartSeries } from "./chart.js";
@@ -318,6 +323,8 @@ export function arcuateRuntime(): Runtime {
       return dropped ? `dropped share ${args.share}` : `share ${args.share} does not exist`;
     },
     async createRecipient(args) {
+      if (args.activationLink)
+        throw new ArcuateError("UNSUPPORTED_FEATURE", "catalog: WITH ACTIVATION LINK is not available yet");
       const catalog = await openCatalog(args.workDir);
       if (
         args.ifNotExists &&
@@ -340,6 +347,12 @@ export function arcuateRuntime(): Runtime {
         ifExists: args.ifExists,
       });
       return dropped ? `dropped recipient ${args.recipient}` : `recipient ${args.recipient} does not exist`;
+    },
+    async alterRecipient(args) {
+      const change: RecipientLimitsChange = {};
+      if (args.allowedAddresses !== undefined) change.allowedAddresses = args.allowedAddresses;
+      if (args.rateLimit !== undefined) change.rateLimit = args.rateLimit;
+      return describeLimits(await (await openCatalog(args.workDir)).alterRecipient(args.recipient, change));
     },
     async grant(args) {
       await (await openCatalog(args.workDir)).grant(args.share, args.recipient);
@@ -445,6 +458,8 @@ export function arcuateRuntime(): Runtime {
               ? `OAuth client credentials (access tokens last ${recipient.oauth.accessTokenSeconds} s)`
               : "bearer token",
           ],
+          ["allowed addresses", recipient.allowedAddresses?.join(", ") ?? "any"],
+          ["rate limit", recipient.rateLimit ? describeRateLimit(recipient.rateLimit) : "none of its own"],
         ],
       };
     },

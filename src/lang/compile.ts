@@ -1,8 +1,17 @@
 // AST → plan. Pure: binds :parameters, checks names and coordinates, fills in the defaults a
 // statement leaves out (MLflow server, profile, working folder, export names), and returns data.
 // A USE statement changes the defaults of the statements after it in the same script.
-import type { Alteration, Script, ShareObject, Statement, StatementOf, Value } from "../../grammar/ast.js";
-import { ConfigurationError } from "../errors.js";
+import type {
+  Alteration,
+  RecipientLimitClause,
+  Script,
+  ShareObject,
+  Statement,
+  StatementOf,
+  Value,
+} from "../../grammar/ast.js";
+import { ConfigurationError, messageOf } from "../errors.js";
+import { normaliseAddressRange, RATE_UNITS } from "../sharing/catalog/recipient-limits.js";
 import { nameProblem } from "../sharing/protocol.js";
 import { sinceTime } from "../sharing/server/audit-table.js";
 import {
@@ -13,6 +22,7 @@ import {
 } from "./coordinates.js";
 import { compileFilter } from "./filter.js";
 import {
+  type AlterRecipientArgs,
   type AlterShareDetailsArgs,
   type ChartAxis,
   DEFAULT_PREVIEW_ROWS,
@@ -129,10 +139,13 @@ class StatementCompiler {
               comment: this.optionalString(s.comment, "a comment"),
               ifNotExists: s.ifNotExists,
               oauth: s.oauth,
+              ...(s.activationLink ? { activationLink: true as const } : {}),
               workDir,
             },
           },
         ];
+      case "alterRecipient":
+        return [{ step: "alterRecipient", args: this.recipientLimits(s.recipient, s.limits) }];
       case "dropRecipient":
         return [
           {
@@ -431,6 +444,42 @@ class StatementCompiler {
     } else {
       details.comment = bindString(alteration.value, this.bind, "a comment");
     }
+  }
+
+  /** Every clause of one ALTER RECIPIENT is one catalog change; a later clause wins over an earlier one. */
+  private recipientLimits(recipient: Value, clauses: RecipientLimitClause[]): AlterRecipientArgs {
+    const args: AlterRecipientArgs = {
+      recipient: this.recipientName(recipient),
+      workDir: this.context.workDir,
+    };
+    for (const clause of clauses) {
+      if (clause.kind === "unsetAllowedAddresses") args.allowedAddresses = null;
+      else if (clause.kind === "unsetRateLimit") args.rateLimit = null;
+      else if (clause.kind === "setAllowedAddresses")
+        args.allowedAddresses = clause.ranges.map((range) => {
+          const text = bindString(range, this.bind, "an address range");
+          try {
+            return normaliseAddressRange(text);
+          } catch (error) {
+            throw statementError(this.bind, range.span, messageOf(error).replace(/^catalog: /, ""));
+          }
+        });
+      else if (clause.kind === "setRateLimit") {
+        const unit = bindString(clause.unit, this.bind, "second, minute or hour").toLowerCase();
+        const perSeconds = RATE_UNITS[unit as keyof typeof RATE_UNITS];
+        if (perSeconds === undefined)
+          throw statementError(
+            this.bind,
+            clause.unit.span,
+            `a rate limit is PER second, minute or hour, not '${unit}'`,
+          );
+        const requests = bindCount(clause.requests, this.bind, "a number of requests");
+        if (requests < 1)
+          throw statementError(this.bind, clause.requests.span, "a rate limit allows at least 1 request");
+        args.rateLimit = { requests, perSeconds };
+      }
+    }
+    return args;
   }
 
   private optionalString(value: Value | null, what: string): string | null {

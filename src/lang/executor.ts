@@ -136,6 +136,8 @@ function callRuntime(runtime: Runtime, step: RuntimeStep, context: StepContext):
       return runtime.createRecipient(step.args, context);
     case "dropRecipient":
       return runtime.dropRecipient(step.args, context);
+    case "alterRecipient":
+      return runtime.alterRecipient(step.args, context);
     case "grant":
       return runtime.grant(step.args, context);
     case "revoke":

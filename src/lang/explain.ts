@@ -43,7 +43,21 @@ export function describeStep(step: PlanStep): string {
     case "refreshShare":
       return `re-export ${step.args.schema ? `schema ${step.args.schema}` : "every export"} of share ${step.args.share} from ${server(step.args.mlflowUri)}, committing only what changed`;
     case "createRecipient":
-      return `create recipient ${step.args.recipient}${step.args.oauth ? " with OAuth client credentials" : ""} and print its profile once`;
+      return step.args.activationLink
+        ? `create recipient ${step.args.recipient}${step.args.oauth ? " with OAuth client credentials" : ""} and print a one-time link to its profile`
+        : `create recipient ${step.args.recipient}${step.args.oauth ? " with OAuth client credentials" : ""} and print its profile once`;
+    case "alterRecipient": {
+      const a = step.args;
+      const parts = [
+        ...(a.allowedAddresses === null ? ["let it connect from anywhere"] : []),
+        ...(a.allowedAddresses ? [`let it connect only from ${a.allowedAddresses.join(", ")}`] : []),
+        ...(a.rateLimit === null ? ["lift its rate limit"] : []),
+        ...(a.rateLimit
+          ? [`limit it to ${a.rateLimit.requests} requests per ${a.rateLimit.perSeconds} s`]
+          : []),
+      ];
+      return `recipient ${a.recipient}: ${parts.join(", ")}`;
+    }
     case "dropRecipient":
       return `drop recipient ${step.args.recipient}${step.args.ifExists ? " if it exists" : ""}`;
     case "grant":

@@ -90,6 +90,14 @@ export interface CreateRecipientArgs extends Provider {
   ifNotExists: boolean;
   /** OAuth 2.0 client credentials (a version 2 `oauth_client_credentials` profile), not a bearer token. */
   oauth: boolean;
+  /** WITH ACTIVATION LINK: a one-time link to the profile instead of the profile. */
+  activationLink?: true;
+}
+/** ALTER RECIPIENT: a value sets the limit, `null` lifts it, absent leaves it. */
+export interface AlterRecipientArgs extends Provider {
+  recipient: string;
+  allowedAddresses?: string[] | null;
+  rateLimit?: { requests: number; perSeconds: number } | null;
 }
 export interface DropRecipientArgs extends Provider {
   recipient: string;
@@ -234,6 +242,7 @@ export type RuntimeStep =
   | { step: "refreshShare"; args: RefreshShareArgs }
   | { step: "createRecipient"; args: CreateRecipientArgs }
   | { step: "dropRecipient"; args: DropRecipientArgs }
+  | { step: "alterRecipient"; args: AlterRecipientArgs }
   | { step: "grant"; args: GrantArgs }
   | { step: "revoke"; args: GrantArgs }
   | { step: "showShares"; args: ShowSharesArgs }

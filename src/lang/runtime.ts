@@ -9,6 +9,7 @@ import type {
   AddExperimentToShareArgs,
   AddModelToShareArgs,
   AddPromptToShareArgs,
+  AlterRecipientArgs,
   AlterShareDetailsArgs,
   CreateRecipientArgs,
   CreateShareArgs,
@@ -78,6 +79,7 @@ export interface Runtime {
   dropShare(args: DropShareArgs, context: StepContext): Promise<ActionOutput>;
   createRecipient(args: CreateRecipientArgs, context: StepContext): Promise<ActionOutput>;
   dropRecipient(args: DropRecipientArgs, context: StepContext): Promise<ActionOutput>;
+  alterRecipient(args: AlterRecipientArgs, context: StepContext): Promise<ActionOutput>;
   grant(args: GrantArgs, context: StepContext): Promise<ActionOutput>;
   revoke(args: GrantArgs, context: StepContext): Promise<ActionOutput>;
   showShares(args: ShowSharesArgs, context: StepContext): Promise<TableOutput>;

@@ -10,9 +10,17 @@ import {
   Catalog,
   DEFAULT_ENDPOINT,
   type OAuthRecipientCredentials,
+  type RateLimit,
   type RecipientCredentials,
 } from "./catalog/catalog.js";
 import { resolveCatalogLocation, withCatalogOption } from "./catalog/location.js";
+import {
+  checkRateLimit,
+  describeLimits,
+  describeRateLimit,
+  normaliseAddressRange,
+  RATE_UNITS,
+} from "./catalog/recipient-limits.js";
 import { startSharingServer } from "./server/server.js";
 
 export interface CommandIo {
@@ -60,6 +68,16 @@ function serveCommand(io: CommandIo): Command {
     )
     .option("--no-audit", "keep no audit log")
     .option("--audit-retention-days <days>", "days of audit records kept (default: all)", parsePositive)
+    .option(
+      "--trusted-proxy <cidr>",
+      "a reverse proxy's address range whose X-Forwarded-For names the client (repeatable; default: none, the header is ignored)",
+      collectRanges,
+    )
+    .option(
+      "--rate-limit <rate>",
+      "rate limit of recipients without one of their own, e.g. 600/minute (default: none)",
+      parseRateLimit,
+    )
     .action(
       async (options: {
         workdir?: string;
@@ -71,6 +89,8 @@ function serveCommand(io: CommandIo): Command {
         urlTtl?: number;
         audit?: string | false;
         auditRetentionDays?: number;
+        trustedProxy?: string[];
+        rateLimit?: RateLimit;
       }) => {
         const catalog = options.config ? undefined : await openCatalog(options);
         const auditLocation =
@@ -84,6 +104,8 @@ function serveCommand(io: CommandIo): Command {
           ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
           ...(options.publicUrl === undefined ? {} : { publicUrl: options.publicUrl }),
           ...(options.urlTtl === undefined ? {} : { preSignedUrlTimeoutSeconds: options.urlTtl }),
+          ...(options.trustedProxy === undefined ? {} : { trustedProxies: options.trustedProxy }),
+          ...(options.rateLimit === undefined ? {} : { defaultRateLimit: options.rateLimit }),
           ...(auditLocation === undefined
             ? {}
             : {
@@ -346,11 +368,63 @@ function recipientCommand(io: CommandIo): Command {
       for (const r of recipients) {
         const expiry = r.expiresAt ? `expires ${r.expiresAt}` : "never expires";
         const oauth = r.oauth ? `  oauth (access tokens ${r.oauth.accessTokenSeconds} s)` : "";
+        const limits = [
+          ...(r.allowedAddresses ? [`from ${r.allowedAddresses.join(", ")}`] : []),
+          ...(r.rateLimit ? [describeRateLimit(r.rateLimit)] : []),
+        ];
         io.out(
-          `${r.name}  ${expiry}${oauth}  shares: ${r.shares.join(", ") || "none"}${r.comment ? `  — ${r.comment}` : ""}\n`,
+          `${r.name}  ${expiry}${oauth}  shares: ${r.shares.join(", ") || "none"}${limits.length > 0 ? `  limits: ${limits.join("; ")}` : ""}${r.comment ? `  — ${r.comment}` : ""}\n`,
         );
       }
     });
+  recipient
+    .command("set <name>")
+    .description("limit a recipient: the addresses it may connect from, its request rate")
+    .addOption(dirOption())
+    .option("--allowed-addresses <cidrs>", "comma-separated ranges, e.g. 10.0.0.0/8,2001:db8::/32", (v) =>
+      v.split(",").map(normaliseAddressRange),
+    )
+    .option("--rate-limit <rate>", "requests per second, minute or hour, e.g. 600/minute", parseRateLimit)
+    .action(
+      async (
+        name: string,
+        options: { workdir?: string; allowedAddresses?: string[]; rateLimit?: RateLimit },
+      ) => {
+        if (options.allowedAddresses === undefined && options.rateLimit === undefined)
+          throw new ArcuateError(
+            "INVALID_PARAMETER_VALUE",
+            "recipient set: give --allowed-addresses or --rate-limit",
+          );
+        const info = await (await openCatalog(options)).alterRecipient(name, {
+          ...(options.allowedAddresses === undefined ? {} : { allowedAddresses: options.allowedAddresses }),
+          ...(options.rateLimit === undefined ? {} : { rateLimit: options.rateLimit }),
+        });
+        io.out(`${describeLimits(info)}\n`);
+      },
+    );
+  recipient
+    .command("unset <name>")
+    .description("lift a recipient's limits")
+    .addOption(dirOption())
+    .option("--allowed-addresses", "let it connect from anywhere")
+    .option("--rate-limit", "remove its rate limit (the server's default, if any, applies)")
+    .action(
+      async (
+        name: string,
+        options: { workdir?: string; allowedAddresses?: boolean; rateLimit?: boolean },
+      ) => {
+        if (!options.allowedAddresses && !options.rateLimit)
+          throw new ArcuateError(
+            "INVALID_PARAMETER_VALUE",
+            "recipient unset: give --allowed-addresses or --rate-limit",
+          );
+        const info = await (await openCatalog(options)).alterRecipient(name, {
+          ...(options.allowedAddresses ? { allowedAddresses: null } : {}),
+          ...(options.rateLimit ? { rateLimit: null } : {}),
+        });
+        io.out(`${describeLimits(info)}\n`);
+      },
+    );
   recipient
     .command("drop <name>")
     .description("drop a recipient: its token and grants end at once")
@@ -427,6 +501,24 @@ function printCredentials(io: CommandIo, c: RecipientCredentials | OAuthRecipien
   io.out(`token:    ${c.token}\n`);
   if (c.profile.expirationTime) io.out(`expires:  ${c.profile.expirationTime}\n`);
   io.out("The token is shown only now; send the profile file to the recipient over a safe channel.\n");
+}
+
+function collectRanges(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), ...value.split(",").map(normaliseAddressRange)];
+}
+
+/** `600/minute`, `10/second`, `5000 per hour`. */
+export function parseRateLimit(value: string): RateLimit {
+  const m = /^\s*(\d{1,7})\s*(?:\/|\s+per\s+)\s*(second|minute|hour)s?\s*$/i.exec(value);
+  if (!m)
+    throw new ArcuateError(
+      "INVALID_PARAMETER_VALUE",
+      `rate limit '${value}' is not like 600/minute, 10/second or 5000/hour`,
+    );
+  return checkRateLimit({
+    requests: Number(m[1]),
+    perSeconds: RATE_UNITS[m[2]!.toLowerCase() as keyof typeof RATE_UNITS],
+  });
 }
 
 function splitQualified(qualified: string): [string, string] {

@@ -10,10 +10,12 @@
 import type { OAuthProfile, Profile } from "../protocol.js";
 import { FolderStore } from "./folder-store.js";
 import { isPostgresLocation, PostgresStore } from "./postgres-store.js";
+import type { RateLimit, RecipientLimitsChange } from "./recipient-limits.js";
 import type { ShareDetailsChange } from "./share-details.js";
 import type { CatalogState, CatalogView, SharingCatalog } from "./state.js";
 import { StoredCatalog } from "./stored.js";
 
+export type { RateLimit, RecipientLimitsChange } from "./recipient-limits.js";
 export type { ShareDetailsChange } from "./share-details.js";
 export { DEFAULT_ENDPOINT } from "./state.js";
 
@@ -49,6 +51,10 @@ export interface RecipientInfo {
   oauth?: { accessTokenSeconds: number };
   /** Names of the shares granted to this recipient. */
   shares: string[];
+  /** CIDR ranges it may connect from; absent: anywhere. */
+  allowedAddresses?: string[];
+  /** Its request rate limit; absent: the server's default, if any. */
+  rateLimit?: RateLimit;
 }
 
 /** An OAuth recipient's fresh credentials: the client secret is shown here once and never stored. */
@@ -150,6 +156,8 @@ export interface Catalog extends SharingCatalog {
     name: string,
     options?: TokenOptions & { graceSeconds?: number },
   ): Promise<OAuthRecipientCredentials>;
+  /** Sets or removes a recipient's limits (allowed addresses, rate limit); a running server applies them at once. */
+  alterRecipient(name: string, change: RecipientLimitsChange): Promise<RecipientInfo>;
   /** Drops a recipient, its grants and its profile file; its token stops working at once. */
   dropRecipient(name: string, options?: { ifExists?: boolean }): Promise<boolean>;
   grant(share: string, recipient: string): Promise<void>;

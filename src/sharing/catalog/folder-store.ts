@@ -106,12 +106,17 @@ export function parseState(text: string, path: string): CatalogState {
 }
 
 export function checkState(state: CatalogState, path: string): void {
+  // Version 1 is version 2 without recipient limits: read as 2, written back as 2.
+  if ((state.version as number) === 1) state.version = 2;
   if (
-    state.version !== 1 ||
+    state.version !== 2 ||
     !Array.isArray(state.shares) ||
     !Array.isArray(state.recipients) ||
     !Array.isArray(state.grants)
   ) {
-    throw new ArcuateError("CORRUPT_TABLE", `catalog: ${path} is not an arcuate catalog (version 1)`);
+    throw new ArcuateError(
+      "CORRUPT_TABLE",
+      `catalog: ${path} is not an arcuate catalog (version 1 or 2; a newer arcuate may have written it)`,
+    );
   }
 }

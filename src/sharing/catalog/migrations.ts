@@ -33,6 +33,14 @@ export const MIGRATIONS: Migration[] = [
       );
     `,
   },
+  {
+    // Recipients gained limits (allowed addresses, rate limits) kept in the state: the state's
+    // version goes to 2 so that an older arcuate, which would serve them without their limits,
+    // refuses this database (its schema version is newer) instead.
+    version: 2,
+    name: "recipient access limits (catalog state version 2)",
+    sql: `UPDATE arcuate_catalog SET state = jsonb_set(state, '{version}', '2') WHERE id = 1;`,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -2,6 +2,7 @@
 // the read-only view of it that the server consults on every request. Names are kept as the
 // provider typed them and compared by `nameKey` (the protocol makes them case-insensitive).
 import { nameKey } from "../protocol.js";
+import type { AddressRanges, RateLimit } from "./recipient-limits.js";
 
 /** The endpoint written into profiles when the catalog has none. */
 export const DEFAULT_ENDPOINT = "http://127.0.0.1:8080/delta-sharing";
@@ -51,6 +52,10 @@ export interface RecipientEntry {
   accessTokenSeconds?: number;
   /** After a secret rotation with a grace period, the previous secret (and its access tokens) works until `previousExpiresAt`. */
   previousClientSecretHash?: string;
+  /** CIDR ranges the recipient may connect from (recipient-limits.ts); absent: anywhere. */
+  allowedAddresses?: string[];
+  /** Requests allowed per period; absent: the server's default, if it has one. */
+  rateLimit?: RateLimit;
 }
 
 export interface GrantEntry {
@@ -60,7 +65,12 @@ export interface GrantEntry {
 }
 
 export interface CatalogState {
-  version: 1;
+  /**
+   * 2 since recipients have limits (allowed addresses, rate limits): an arcuate that knows only
+   * version 1 refuses the catalog instead of serving it without the limits. Version 1 is read
+   * as version 2 (it has no limits) and written back as 2.
+   */
+  version: 2;
   /** The endpoint written into new profile files, e.g. `https://sharing.example.com/delta-sharing`. */
   endpoint?: string;
   shares: ShareEntry[];
@@ -69,13 +79,20 @@ export interface CatalogState {
 }
 
 export function emptyState(): CatalogState {
-  return { version: 1, shares: [], recipients: [], grants: [] };
+  return { version: 2, shares: [], recipients: [], grants: [] };
 }
 
 /** Who is asking: a recipient of the catalog, or everyone holding the YAML config's single token. */
 export interface Principal {
   id: string;
   name: string;
+  /** What the server enforces for this recipient besides its grants (server/access-limits.ts). */
+  limits?: PrincipalLimits;
+}
+
+export interface PrincipalLimits {
+  allowedAddresses?: AddressRanges;
+  rateLimit?: RateLimit;
 }
 
 export interface ResolvedTable {

@@ -20,6 +20,7 @@ import type {
 } from "./catalog.js";
 import { writeFileAtomic } from "./files.js";
 import { DEFAULT_ACCESS_TOKEN_SECONDS, newClientSecret } from "./oauth.js";
+import { applyRecipientLimits, type RecipientLimitsChange } from "./recipient-limits.js";
 import { checkEndpoint, checkName, checkRecipientName, expiry, tableLocationPath } from "./rules.js";
 import type { Secrets } from "./secrets.js";
 import { applyShareDetails, type ShareDetailsChange } from "./share-details.js";
@@ -343,6 +344,15 @@ export class StoredCatalog implements Catalog {
     return this.writeOAuthProfile(info.info, info.secret, info.endpoint);
   }
 
+  async alterRecipient(name: string, change: RecipientLimitsChange): Promise<RecipientInfo> {
+    return this.update((state) => {
+      const entry = byNameKey(state.recipients, name);
+      if (!entry) throw new NotFoundError(`catalog: recipient '${name}' does not exist`);
+      applyRecipientLimits(entry, change);
+      return recipientInfo(state, entry);
+    });
+  }
+
   /** Drops a recipient, its grants and its profile file; its token stops working at once. */
   async dropRecipient(name: string, options: { ifExists?: boolean } = {}): Promise<boolean> {
     const dropped = await this.update((state) => {
@@ -484,5 +494,7 @@ function recipientInfo(state: CatalogState, r: RecipientEntry): RecipientInfo {
   if (r.expiresAt !== undefined) info.expiresAt = r.expiresAt;
   if (r.clientSecretHash !== undefined)
     info.oauth = { accessTokenSeconds: r.accessTokenSeconds ?? DEFAULT_ACCESS_TOKEN_SECONDS };
+  if (r.allowedAddresses !== undefined) info.allowedAddresses = [...r.allowedAddresses];
+  if (r.rateLimit !== undefined) info.rateLimit = { ...r.rateLimit };
   return info;
 }

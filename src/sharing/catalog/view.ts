@@ -9,7 +9,16 @@ import {
   mintAccessToken,
   parseAccessToken,
 } from "./oauth.js";
-import type { Authentication, CatalogState, CatalogView, Principal, ShareEntry } from "./state.js";
+import { AddressRanges } from "./recipient-limits.js";
+import type {
+  Authentication,
+  CatalogState,
+  CatalogView,
+  Principal,
+  PrincipalLimits,
+  RecipientEntry,
+  ShareEntry,
+} from "./state.js";
 import { byNameKey, sortedByName } from "./state.js";
 import { constantTimeEqual, tokenMatches, tokenRecipientId } from "./tokens.js";
 
@@ -17,12 +26,20 @@ import { constantTimeEqual, tokenMatches, tokenRecipientId } from "./tokens.js";
 export class StateView implements CatalogView {
   private readonly grantsByRecipient = new Map<string, Set<string>>();
   private readonly sharesByKey = new Map<string, ShareEntry>();
+  /** Each limited recipient's limits, compiled once per state (not once per request). */
+  private readonly limitsById = new Map<string, PrincipalLimits>();
 
   constructor(
     private readonly state: CatalogState,
     private readonly pepper: Buffer,
   ) {
     for (const share of state.shares) this.sharesByKey.set(nameKey(share.name), share);
+    for (const r of state.recipients) {
+      const limits: PrincipalLimits = {};
+      if (r.allowedAddresses) limits.allowedAddresses = new AddressRanges(r.allowedAddresses);
+      if (r.rateLimit) limits.rateLimit = r.rateLimit;
+      if (r.allowedAddresses || r.rateLimit) this.limitsById.set(r.id, limits);
+    }
     const idByRecipientKey = new Map(state.recipients.map((r) => [nameKey(r.name), r.id]));
     for (const grant of state.grants) {
       const id = idByRecipientKey.get(nameKey(grant.recipient));
@@ -39,7 +56,7 @@ export class StateView implements CatalogView {
     const id = tokenRecipientId(token);
     const recipient = id === undefined ? undefined : this.state.recipients.find((r) => r.id === id);
     if (!recipient) return { ok: false, reason: "invalid" };
-    const principal = { id: recipient.id, name: recipient.name };
+    const principal = this.principalOf(recipient);
     if (recipient.clientSecretHash !== undefined) return { ok: false, reason: "invalid" }; // OAuth only
     if (tokenMatches(this.pepper, token, recipient.tokenHash)) {
       if (recipient.expiresAt && Date.parse(recipient.expiresAt) <= now)
@@ -67,7 +84,14 @@ export class StateView implements CatalogView {
     if (parsed.expiresAt <= now) return { ok: false, reason: "expired" };
     if (!current && recipient.previousExpiresAt && Date.parse(recipient.previousExpiresAt) <= now)
       return { ok: false, reason: "expired" };
-    return { ok: true, principal: { id: recipient.id, name: recipient.name } };
+    return { ok: true, principal: this.principalOf(recipient) };
+  }
+
+  private principalOf(recipient: RecipientEntry): Principal {
+    const limits = this.limitsById.get(recipient.id);
+    return limits
+      ? { id: recipient.id, name: recipient.name, limits }
+      : { id: recipient.id, name: recipient.name };
   }
 
   issueAccessToken(clientId: string, clientSecret: string, now: number) {
@@ -86,7 +110,7 @@ export class StateView implements CatalogView {
     let expiresIn = recipient.accessTokenSeconds ?? DEFAULT_ACCESS_TOKEN_SECONDS;
     if (Number.isFinite(end)) expiresIn = Math.min(expiresIn, Math.floor((end - now) / 1000));
     const accessToken = mintAccessToken(this.pepper, recipient.id, secretHash, now + expiresIn * 1000);
-    return { principal: { id: recipient.id, name: recipient.name }, accessToken, expiresIn };
+    return { principal: this.principalOf(recipient), accessToken, expiresIn };
   }
 
   shares(principal: Principal): ShareEntry[] {
@@ -101,7 +125,7 @@ export class StateView implements CatalogView {
 
   principal(id: string): Principal | undefined {
     const recipient = this.state.recipients.find((r) => r.id === id);
-    return recipient && { id: recipient.id, name: recipient.name };
+    return recipient && this.principalOf(recipient);
   }
 
   canRead(principalId: string, shareName: string): boolean {

@@ -20,6 +20,11 @@ export interface RetryOptions {
   baseDelayMs?: number;
   /** Cap of one backoff in ms (default 10 000). */
   maxDelayMs?: number;
+  /**
+   * Total time spent waiting as servers' `Retry-After` asked (a 429 past a rate limit), after
+   * which the refusal is thrown (default 300 000). Such waits do not use up `retries`.
+   */
+  maxRetryAfterWaitMs?: number;
 }
 
 export interface HttpOptions {
@@ -72,14 +77,30 @@ export async function withRetries<T>(
 ): Promise<T> {
   const retries = options.retries ?? 5;
   const sleep = options.sleep ?? sleepFor;
-  for (let n = 0; ; n++) {
+  const maxWait = options.maxRetryAfterWaitMs ?? 300_000;
+  let waited = 0;
+  for (let n = 0; ; ) {
     try {
       return await attempt();
     } catch (error) {
-      if (n >= retries || !retryable(error)) throw error;
+      if (!retryable(error)) throw error;
       const retryAfter = error instanceof ArcuateError ? error.details["retryAfterMs"] : undefined;
-      const delay = backoffDelay(n, options);
-      await sleep(typeof retryAfter === "number" ? Math.max(delay, Math.min(retryAfter, 60_000)) : delay);
+      if (typeof retryAfter === "number" && error instanceof ArcuateError) {
+        // The server said when to come back: wait that long (plus a little, so that clients
+        // refused together do not all return at once), for as long as the total wait allows.
+        const delay = Math.min(retryAfter, 60_000) + Math.random() * Math.min(1000, retryAfter / 10);
+        if (waited + delay > maxWait)
+          throw new ArcuateError(
+            error.code,
+            `${error.message} (still refused after waiting ${Math.round(waited / 1000)} s in all as the server's Retry-After asked; try again later)`,
+            { details: error.details, cause: error },
+          );
+        waited += delay;
+        await sleep(delay);
+        continue;
+      }
+      if (n >= retries) throw error;
+      await sleep(backoffDelay(n++, options));
     }
   }
 }

@@ -195,6 +195,8 @@ export function renderError(res: ServerResponse, error: unknown, log: Logger): v
     body = { errorCode: error.code, message: error.message };
     if (status === 401) headers["WWW-Authenticate"] = 'Bearer realm="delta-sharing"';
     if (typeof error.details.contentRange === "string") headers["Content-Range"] = error.details.contentRange;
+    if (typeof error.details.retryAfterSeconds === "number")
+      headers["Retry-After"] = String(error.details.retryAfterSeconds);
     if (status >= 500) {
       // A server-side failure's message may name files and folders of the provider: log it only.
       log(`sharing: ${error.code}: ${error.message}${causeText(error)}`);

@@ -17,6 +17,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { AuthError, NotFoundError } from "../../errors.js";
+import type { RateLimit } from "../catalog/recipient-limits.js";
 import type { CatalogView, Principal, ShareEntry, SharingCatalog, TableEntry } from "../catalog/state.js";
 import { byNameKey, sortedByName } from "../catalog/state.js";
 import { YamlCatalog } from "../catalog/yaml-config.js";
@@ -29,6 +30,7 @@ import {
   type Share,
   TABLE_VERSION_HEADER,
 } from "../protocol.js";
+import { AccessLimits } from "./access-limits.js";
 import { AccessTrail } from "./access-trail.js";
 import { AsyncQueries } from "./async-queries.js";
 import { AuditLog, type AuditOptions } from "./audit-log.js";
@@ -91,6 +93,10 @@ export interface SharingServerOptions {
   log?: Logger;
   /** The audit log of recipient requests (audit-log.ts); none when absent. */
   audit?: AuditOptions;
+  /** CIDR ranges of reverse proxies whose X-Forwarded-For names the client (access-limits.ts). Default: none, the header is ignored. */
+  trustedProxies?: string[];
+  /** Rate limit of recipients that have none of their own. Default: none. */
+  defaultRateLimit?: RateLimit;
 }
 
 export interface SharingServer {
@@ -126,6 +132,10 @@ export async function startSharingServer(options: SharingServerOptions): Promise
     directory: directoryAccessFrom(options.temporaryCredentialsRoleArn, ttlSeconds),
     asyncQueries: new AsyncQueries(key),
     audit,
+    limits: new AccessLimits({
+      ...(options.trustedProxies ? { trustedProxies: options.trustedProxies } : {}),
+      ...(options.defaultRateLimit ? { defaultRateLimit: options.defaultRateLimit } : {}),
+    }),
   });
   const server = createServer({ requestTimeout: 300_000 }, (req, res) => void app.handle(req, res));
   server.keepAliveTimeout = 65_000;
@@ -163,6 +173,7 @@ interface AppOptions {
   directory: DirectoryAccess | undefined;
   asyncQueries: AsyncQueries;
   audit: AuditLog | undefined;
+  limits: AccessLimits;
 }
 
 /** Routes and handlers; `handle` never throws and never leaves a request unanswered. */
@@ -218,7 +229,8 @@ class SharingApp {
     let trail: AccessTrail | undefined;
     try {
       if (await answerProbe(req, res, this.catalog, this.options.log)) return;
-      trail = this.audit(req, res);
+      const address = this.options.limits.clientAddress(req);
+      trail = this.audit(req, res, address);
       const method = (req.method ?? "GET").toUpperCase();
       const target = splitTarget(req.url ?? "/", this.prefixSegments);
       if (!target) throw new NotFoundError("sharing: no such endpoint");
@@ -226,7 +238,7 @@ class SharingApp {
       const ctx: RequestContext = { req, res, method, segments, params: {}, query };
       trail?.asked(query);
       if (segments[0] === "files" && segments.length === 2 && (method === "GET" || method === "HEAD")) {
-        await this.file(ctx, segments[1]!, trail);
+        await this.file(ctx, segments[1]!, trail, address);
         return;
       }
       // Authenticate before routing, so that nothing about the API is learnt without a token.
@@ -240,12 +252,13 @@ class SharingApp {
       const principal = authenticate(view, req);
       trail?.principal(principal);
       const found = match(this.routes, method, segments);
+      if (found) trail?.route(method, found.route.pattern, found.params);
+      this.options.limits.admit(principal, address);
       if (!found)
         throw new NotFoundError(
           `sharing: no such endpoint: ${method} ${this.options.prefix}/${segments.join("/")}`.slice(0, 300),
         );
       ctx.params = found.params;
-      trail?.route(method, found.route.pattern, found.params);
       await found.route.handler(Object.assign(ctx, { view, principal, trail }));
     } catch (error) {
       trail?.failed(error);
@@ -254,10 +267,10 @@ class SharingApp {
   }
 
   /** Starts the audit record of a request (none without an audit log); it is queued when the response closes. */
-  private audit(req: IncomingMessage, res: ServerResponse): AccessTrail | undefined {
+  private audit(req: IncomingMessage, res: ServerResponse, address: string | null): AccessTrail | undefined {
     const log = this.options.audit;
     if (!log) return undefined;
-    const trail = new AccessTrail(req, clientAddress(req));
+    const trail = new AccessTrail(req, address);
     res.setHeader("X-Request-Id", trail.record.requestId);
     res.once("close", () => log.record(trail.finish(res)));
     return trail;
@@ -403,14 +416,22 @@ class SharingApp {
   // -------------------------------------------------------------------------------------------
   // Files
 
-  private async file(ctx: RequestContext, payload: string, trail: AccessTrail | undefined): Promise<void> {
+  private async file(
+    ctx: RequestContext,
+    payload: string,
+    trail: AccessTrail | undefined,
+    address: string | null,
+  ): Promise<void> {
     const now = Date.now();
     trail?.operation("file");
     const ref = this.options.signer.verify(payload, ctx.query, now);
     trail?.target(ref.s, ref.c, ref.t);
     // The grant is checked again: revoking a share or dropping a recipient stops its URLs too.
     const view = await this.catalog.view();
-    if (trail) trail.principal(view.principal?.(ref.r) ?? { id: ref.r, name: ref.r });
+    const principal = view.principal?.(ref.r);
+    if (trail) trail.principal(principal ?? { id: ref.r, name: ref.r });
+    // A leaked URL is held to the recipient's addresses too; downloads do not count against its rate.
+    if (principal) this.options.limits.admit(principal, address, false);
     const denied = () => new AuthError("sharing: file URL is no longer valid", { code: "PERMISSION_DENIED" });
     const share = view.share({ id: ref.r, name: ref.r }, ref.s);
     const schema = share && byNameKey(share.schemas, ref.c);
@@ -462,13 +483,6 @@ class SharingApp {
 }
 
 type Ctx = RequestContext & { view: CatalogView; principal: Principal; trail: AccessTrail | undefined };
-
-/** The client's address as the socket sees it (an IPv4 address without its IPv6 mapping). */
-function clientAddress(req: IncomingMessage): string | null {
-  const address = req.socket.remoteAddress;
-  if (address === undefined) return null;
-  return address.startsWith("::ffff:") && address.includes(".") ? address.slice(7) : address;
-}
 
 function authenticate(view: CatalogView, req: IncomingMessage): Principal {
   const auth = header(req, "authorization");
