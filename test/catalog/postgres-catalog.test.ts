@@ -223,7 +223,7 @@ describe("the PostgreSQL catalog", () => {
     await catalog.createShare("kept");
     pg.psql("INSERT INTO arcuate_schema_migrations (version, name) VALUES (99, 'future')", `catalog_${n}`);
     await expect(Catalog.open(url)).rejects.toThrow(
-      /schema version 99, newer than this arcuate knows \(1\): upgrade arcuate/,
+      /schema version 99, newer than this arcuate knows \(2\): upgrade arcuate/,
     );
     expect(pg.psql("SELECT state->'shares'->0->>'name' FROM arcuate_catalog", `catalog_${n}`)).toBe("kept");
   });
