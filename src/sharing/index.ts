@@ -29,6 +29,7 @@ export {
   SharingClient,
   type SharingClientOptions,
   type SharingLocation,
+  type SharingProfile,
   type TableCoordinate,
 } from "./client/index.js";
 export { sharingServerCommands } from "./commands.js";

@@ -291,6 +291,8 @@ export interface OAuthProfile {
   clientId: string;
   clientSecret: string;
   scope?: string;
+  /** Never present: lets code read `profile.bearerToken` of either kind of profile. */
+  bearerToken?: undefined;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -167,7 +167,22 @@ describe("profiles", () => {
     ],
     [
       { shareCredentialsVersion: 2, type: "oauth_client_credentials", endpoint: "https://x" },
-      "sharing: profile JSON has type 'oauth_client_credentials', which arcuate does not support yet (only 'bearer_token')",
+      "sharing: profile JSON has no 'tokenEndpoint'",
+    ],
+    [
+      {
+        shareCredentialsVersion: 2,
+        type: "oauth_client_credentials",
+        endpoint: "https://x",
+        tokenEndpoint: "x/token",
+        clientId: "c",
+        clientSecret: "s",
+      },
+      "sharing: profile JSON has an invalid 'tokenEndpoint' 'x/token' (expected an http or https URL)",
+    ],
+    [
+      { shareCredentialsVersion: 2, type: "oauth_jwt_bearer_private_key_jwt", endpoint: "https://x" },
+      "sharing: profile JSON has type 'oauth_jwt_bearer_private_key_jwt', which arcuate does not support yet (only 'bearer_token' and 'oauth_client_credentials')",
     ],
     [
       { shareCredentialsVersion: 1, endpoint: "ftp://x", bearerToken: "a" },

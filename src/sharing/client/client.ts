@@ -9,7 +9,6 @@ import {
   CAPABILITIES_HEADER,
   formatCapabilities,
   type Page,
-  type Profile,
   type ResponseFormat,
   type Schema,
   type Share,
@@ -19,7 +18,7 @@ import {
 import { decodePool } from "./decode-pool.js";
 import { type HttpOptions, SharingHttp } from "./http.js";
 import { type LoadOptions, loadChanges, loadTable, loadTableBatches } from "./load.js";
-import { loadProfile, parseProfile } from "./profile.js";
+import { loadProfile, parseProfile, type SharingProfile } from "./profile.js";
 import { CLIENT_READER_FEATURES } from "./read-file.js";
 import {
   type Negotiated,
@@ -88,11 +87,11 @@ export interface ChangesOptions {
 const MAX_PAGES = 100_000;
 
 export class SharingClient {
-  readonly profile: Profile;
+  readonly profile: SharingProfile;
   readonly http: SharingHttp;
   private readonly options: SharingClientOptions;
 
-  constructor(profile: Profile, options: SharingClientOptions = {}) {
+  constructor(profile: SharingProfile, options: SharingClientOptions = {}) {
     // Checked here, so that a wrong argument is named at once rather than as an "Invalid URL"
     // from the first request (a plain-JavaScript caller passing a path, or `{ profile: path }`).
     this.profile = checkedProfile(profile);
@@ -393,7 +392,7 @@ function isoTimestamp(value: string | Date | undefined): string | undefined {
 const FROM_PROFILE_HINT =
   "use await SharingClient.fromProfile(path) or new SharingClient(await loadProfile(path))";
 
-function checkedProfile(profile: unknown): Profile {
+function checkedProfile(profile: unknown): SharingProfile {
   if (typeof profile === "string") {
     throw new ArcuateError(
       "INVALID_PARAMETER_VALUE",

@@ -10,8 +10,8 @@ import {
   NotFoundError,
   ProtocolError,
 } from "../../errors.js";
-import type { Profile } from "../protocol.js";
-import { assertProfileUsable, isProfileExpired } from "./profile.js";
+import { type OAuthTokenSource, oauthTokenSource } from "./oauth.js";
+import { assertProfileUsable, isOAuthProfile, isProfileExpired, type SharingProfile } from "./profile.js";
 
 export interface RetryOptions {
   /** Retries after the first attempt (default 5). */
@@ -130,7 +130,7 @@ export function connectionError(what: string, error: unknown): ArcuateError {
 export async function responseError(
   what: string,
   response: Response,
-  profile?: Profile,
+  profile?: SharingProfile,
 ): Promise<ArcuateError> {
   let text = "";
   try {
@@ -153,7 +153,7 @@ export async function responseError(
   if (retryAfter !== null && /^\d+$/.test(retryAfter)) details["retryAfterMs"] = Number(retryAfter) * 1000;
   let message = `sharing: ${what} failed with HTTP ${status}${serverCode ? ` ${serverCode}` : ""}`;
   if (serverMessage) message += `: ${serverMessage}`;
-  if (status === 401 && profile && isProfileExpired(profile)) {
+  if (status === 401 && profile && !isOAuthProfile(profile) && isProfileExpired(profile)) {
     message += ` (the profile's bearer token expired at ${profile.expirationTime})`;
   }
   const known =
@@ -169,14 +169,17 @@ export async function responseError(
 
 /** The REST side of the client: one profile, requests with auth and retries. */
 export class SharingHttp {
-  readonly profile: Profile;
+  readonly profile: SharingProfile;
   private readonly options: HttpOptions;
   private readonly fetchImpl: typeof fetch;
+  /** An OAuth profile's access tokens (oauth.ts); a bearer profile's token is in the profile. */
+  private readonly tokens: OAuthTokenSource | undefined;
 
-  constructor(profile: Profile, options: HttpOptions = {}) {
+  constructor(profile: SharingProfile, options: HttpOptions = {}) {
     this.profile = profile;
     this.options = options;
     this.fetchImpl = options.fetch ?? fetch;
+    this.tokens = isOAuthProfile(profile) ? oauthTokenSource(profile) : undefined;
   }
 
   url(path: string, query?: RequestSpec["query"]): string {
@@ -231,8 +234,36 @@ export class SharingHttp {
   /** One attempt, no retries: the 2xx response with its body unread, or a thrown ArcuateError. */
   async send(spec: RequestSpec): Promise<Response> {
     assertProfileUsable(this.profile);
+    const token = this.tokens ? await this.tokens.token(this.tokenIo()) : this.bearerToken();
+    const response = await this.sendWith(spec, token);
+    if (response.status !== 401 || !this.tokens) return this.checked(spec, response);
+    // An access token can expire (or be revoked) on the way: renew it once and ask again.
+    await response.body?.cancel().catch(() => {});
+    return this.checked(spec, await this.sendWith(spec, await this.tokens.renew(this.tokenIo(), token)));
+  }
+
+  private bearerToken(): string {
+    return isOAuthProfile(this.profile) ? "" : this.profile.bearerToken;
+  }
+
+  private tokenIo() {
+    return {
+      fetch: this.fetchImpl,
+      retrying: <T>(attempt: () => Promise<T>) => this.retrying(attempt),
+      timeoutMs: this.options.timeoutMs ?? 120_000,
+      userAgent: this.options.userAgent ?? DEFAULT_USER_AGENT,
+    };
+  }
+
+  private async checked(spec: RequestSpec, response: Response): Promise<Response> {
+    if (response.status < 200 || response.status > 299)
+      throw await responseError(`${spec.method} ${spec.path}`, response, this.profile);
+    return response;
+  }
+
+  private async sendWith(spec: RequestSpec, token: string): Promise<Response> {
     const headers: Record<string, string> = {
-      authorization: `Bearer ${this.profile.bearerToken}`,
+      authorization: `Bearer ${token}`,
       "user-agent": this.options.userAgent ?? DEFAULT_USER_AGENT,
       ...spec.headers,
     };
@@ -253,8 +284,6 @@ export class SharingHttp {
     } catch (error) {
       throw connectionError(`${what} to ${this.profile.endpoint}`, error);
     }
-    if (response.status < 200 || response.status > 299)
-      throw await responseError(what, response, this.profile);
     return response;
   }
 }

@@ -13,6 +13,7 @@ export { CHANGE_TYPE, COMMIT_TIMESTAMP, COMMIT_VERSION, type OpenedQuery } from 
 export {
   assertProfileUsable,
   CURRENT_PROFILE_VERSION,
+  isOAuthProfile,
   isProfileExpired,
   loadProfile,
   parseCoordinate,
@@ -20,6 +21,7 @@ export {
   parseProfile,
   parseProfileText,
   type SharingLocation,
+  type SharingProfile,
   type TableCoordinate,
 } from "./profile.js";
 export { CLIENT_READER_FEATURES } from "./read-file.js";

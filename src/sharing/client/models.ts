@@ -15,8 +15,9 @@ import {
   type RegisteredModelInfo,
   type TemporaryCredentials,
 } from "../models.js";
-import type { Page, Profile } from "../protocol.js";
+import type { Page } from "../protocol.js";
 import { type HttpOptions, SharingHttp } from "./http.js";
+import type { SharingProfile } from "./profile.js";
 
 /** A model by its coordinates in a share. */
 export interface ModelRef {
@@ -51,7 +52,7 @@ export class ModelSharingClient {
   readonly http: SharingHttp;
 
   constructor(
-    readonly profile: Profile,
+    readonly profile: SharingProfile,
     private readonly options: ModelClientOptions = {},
   ) {
     this.http = new SharingHttp(profile, options);

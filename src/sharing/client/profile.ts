@@ -1,24 +1,34 @@
 // Profile files and table coordinates of the Delta Sharing client.
 // A profile is the recipient's credential: the server endpoint and a bearer token
-// (PROTOCOL.md #profile-file-format). Version 1 holds a bearer token; version 2 adds a `type`, of
-// which only `bearer_token` is a static credential (the OAuth types of the Python connector's
-// DeltaSharingProfile need a token endpoint, which arcuate does not speak yet).
+// (PROTOCOL.md #profile-file-format). Version 1 holds a bearer token; version 2 adds a `type`:
+// `bearer_token`, or `oauth_client_credentials` (a token endpoint, client id and secret, from which
+// oauth.ts gets short-lived access tokens). The Python connector's other types (private key JWT,
+// basic) are refused by name.
 
 import { readFile } from "node:fs/promises";
 import { ArcuateError, AuthError } from "../../errors.js";
-import { nameProblem, type Profile } from "../protocol.js";
+import { nameProblem, type OAuthProfile, type Profile } from "../protocol.js";
+import { nameOAuthProfile } from "./oauth.js";
 
 /** The newest `shareCredentialsVersion` this client reads (as the Python connector 1.x). */
 export const CURRENT_PROFILE_VERSION = 2;
 
-const OAUTH_TYPES = new Set(["oauth_client_credentials", "oauth_jwt_bearer_private_key_jwt", "basic"]);
+/** Any profile this client reads: a bearer token, or OAuth 2.0 client credentials. */
+export type SharingProfile = Profile | OAuthProfile;
+
+const UNSUPPORTED_TYPES = new Set(["oauth_jwt_bearer_private_key_jwt", "basic"]);
+
+/** True for a version 2 `oauth_client_credentials` profile. */
+export function isOAuthProfile(profile: SharingProfile): profile is OAuthProfile {
+  return profile.type === "oauth_client_credentials";
+}
 
 /**
  * Reads a profile from a file path, from JSON text (anything starting with `{`), or from an object
  * already parsed. The endpoint loses its trailing `/`. An expired token is not an error here (a
  * profile can still be inspected); {@link assertProfileUsable} checks it before each request.
  */
-export async function loadProfile(pathOrJson: string | Record<string, unknown>): Promise<Profile> {
+export async function loadProfile(pathOrJson: string | Record<string, unknown>): Promise<SharingProfile> {
   if (typeof pathOrJson !== "string") return parseProfile(pathOrJson, "profile object");
   const text = pathOrJson.trimStart();
   if (text.startsWith("{")) return parseProfileText(text, "profile JSON");
@@ -44,7 +54,7 @@ export async function loadProfile(pathOrJson: string | Record<string, unknown>):
 }
 
 /** Parses profile JSON text; `source` names it in error messages. */
-export function parseProfileText(text: string, source = "profile"): Profile {
+export function parseProfileText(text: string, source = "profile"): SharingProfile {
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -60,7 +70,7 @@ export function parseProfileText(text: string, source = "profile"): Profile {
 }
 
 /** Validates a parsed profile object and returns it normalised. */
-export function parseProfile(json: Record<string, unknown>, source = "profile"): Profile {
+export function parseProfile(json: Record<string, unknown>, source = "profile"): SharingProfile {
   const invalid = (message: string) =>
     new ArcuateError("INVALID_PARAMETER_VALUE", `sharing: ${source} ${message}`);
   const version = json["shareCredentialsVersion"];
@@ -88,22 +98,41 @@ export function parseProfile(json: Record<string, unknown>, source = "profile"):
   let type: string | undefined;
   if (version === 2) {
     type = stringField("type", true)!;
-    if (OAUTH_TYPES.has(type)) {
+    if (UNSUPPORTED_TYPES.has(type)) {
       throw new ArcuateError(
         "UNSUPPORTED_FEATURE",
-        `sharing: ${source} has type '${type}', which arcuate does not support yet (only 'bearer_token')`,
+        `sharing: ${source} has type '${type}', which arcuate does not support yet (only 'bearer_token' and 'oauth_client_credentials')`,
       );
     }
-    if (type !== "bearer_token") throw invalid(`has an unknown type '${type}' (expected 'bearer_token')`);
+    if (type !== "bearer_token" && type !== "oauth_client_credentials")
+      throw invalid(`has an unknown type '${type}' (expected 'bearer_token' or 'oauth_client_credentials')`);
   }
-  let endpoint = stringField("endpoint", true)!;
-  try {
-    const url = new URL(endpoint);
-    if (url.protocol !== "http:" && url.protocol !== "https:") throw new Error(url.protocol);
-  } catch {
-    throw invalid(`has an invalid 'endpoint' '${endpoint}' (expected an http or https URL)`);
-  }
+  const httpUrl = (name: string): string => {
+    const value = stringField(name, true)!;
+    try {
+      const url = new URL(value);
+      if (url.protocol !== "http:" && url.protocol !== "https:") throw new Error(url.protocol);
+    } catch {
+      throw invalid(`has an invalid '${name}' '${value}' (expected an http or https URL)`);
+    }
+    return value;
+  };
+  let endpoint = httpUrl("endpoint");
   while (endpoint.endsWith("/")) endpoint = endpoint.slice(0, -1);
+  if (type === "oauth_client_credentials") {
+    const oauth: OAuthProfile = {
+      shareCredentialsVersion: 2,
+      type,
+      endpoint,
+      tokenEndpoint: httpUrl("tokenEndpoint"),
+      clientId: stringField("clientId", true)!,
+      clientSecret: stringField("clientSecret", true)!,
+    };
+    const scope = stringField("scope", false);
+    if (scope !== undefined && scope.length > 0) oauth.scope = scope;
+    nameOAuthProfile(oauth, source);
+    return oauth;
+  }
   const bearerToken = stringField("bearerToken", true)!;
   const expirationTime = stringField("expirationTime", false);
   if (expirationTime !== undefined && Number.isNaN(Date.parse(expirationTime))) {
@@ -115,15 +144,18 @@ export function parseProfile(json: Record<string, unknown>, source = "profile"):
   return profile;
 }
 
-/** True when the profile's token has an expiration time at or before `now`. */
-export function isProfileExpired(profile: Profile, now: number = Date.now()): boolean {
-  if (profile.expirationTime === undefined) return false;
+/**
+ * True when the profile's token has an expiration time at or before `now`. An OAuth profile's
+ * access tokens expire all the time and are renewed (oauth.ts): the profile itself never does.
+ */
+export function isProfileExpired(profile: SharingProfile, now: number = Date.now()): boolean {
+  if (isOAuthProfile(profile) || profile.expirationTime === undefined) return false;
   return Date.parse(profile.expirationTime) <= now;
 }
 
 /** Throws an AuthError naming the expiry when the profile's token has expired. */
-export function assertProfileUsable(profile: Profile, now: number = Date.now()): void {
-  if (isProfileExpired(profile, now)) {
+export function assertProfileUsable(profile: SharingProfile, now: number = Date.now()): void {
+  if (!isOAuthProfile(profile) && isProfileExpired(profile, now)) {
     throw new AuthError(
       `sharing: the bearer token for ${profile.endpoint} expired at ${profile.expirationTime}; ` +
         "ask the provider for a new profile",
