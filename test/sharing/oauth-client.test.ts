@@ -1,6 +1,6 @@
 // arcuate's own client through an `oauth_client_credentials` profile, against arcuate's server:
 // it gets access tokens from the profile's token endpoint, renews them as they expire (a lifetime
-// of 2 s here), with one renewal for any number of concurrent requests, in every client path (the
+// of 5 s here), with one renewal for any number of concurrent requests, in every client path (the
 // SharingClient, `arcuate sharing ls|cat`, SELECT in the language and CREATE EXPERIMENT / MODEL ...
 // USING SHARE imports); a wrong or rotated secret fails naming the profile and the token endpoint.
 import { randomUUID } from "node:crypto";
@@ -55,9 +55,24 @@ async function arcuate(...args: string[]): Promise<string> {
   return out.join("");
 }
 
-/** An OAuth recipient with 2-second access tokens, granted on `share`; returns its profile path. */
+/**
+ * Access tokens last this long: short, so the tests cross several expiries, but long enough that a
+ * request on a loaded machine reaches the server before the token it was sent with expires.
+ */
+const LIFETIME_S = 5;
+/** Waits until an access token got now has expired. */
+const pastLifetime = () => sleep(LIFETIME_S * 1000 + 500);
+
+/** An OAuth recipient with short-lived access tokens, granted on `share`; returns its profile path. */
 async function oauthRecipient(name: string, share: string): Promise<string> {
-  const created = await arcuate("recipient", "create", name, "--oauth", "--access-token-lifetime", "2");
+  const created = await arcuate(
+    "recipient",
+    "create",
+    name,
+    "--oauth",
+    "--access-token-lifetime",
+    String(LIFETIME_S),
+  );
   await arcuate("grant", share, name);
   return /profile: +(\S+)/.exec(created)![1]!;
 }
@@ -78,19 +93,19 @@ it("loads tables across access token expiries, with one renewal for concurrent r
 
   expect((await client.queryTable(parts)).numRows).toBe(6);
   expect(tokenRequests()).toBe(1);
-  await sleep(2500); // the first access token has expired
+  await pastLifetime(); // the first access token has expired
   // Sixteen requests at once after the expiry: all wait for one new token.
   const listings = await Promise.all(Array.from({ length: 16 }, () => client.listShares()));
   expect(listings.every((shares) => shares.map((s) => s.name).join() === "golden")).toBe(true);
   expect(tokenRequests()).toBe(2);
   expect((await client.queryTable({ share: "golden", schema: "x", name: "plain" })).numRows).toBe(4);
-  await sleep(2500);
+  await pastLifetime();
   expect((await client.queryTable(parts)).numRows).toBe(6);
   expect(tokenRequests()).toBeGreaterThanOrEqual(3);
 
   // The CLI's client commands read the same profile file.
   expect(await arcuate("sharing", "ls", `${profilePath}#golden.x`)).toBe("parts\nplain\n");
-  await sleep(2500);
+  await pastLifetime();
   const rows = (await arcuate("sharing", "cat", `${profilePath}#golden.x.parts`)).trim().split("\n");
   expect(rows).toHaveLength(6);
 }, 120_000);
@@ -152,7 +167,7 @@ it("previews with SELECT and imports an experiment and a model through an OAuth 
   const sourceRuns = (await providerMlflow.runs.search({ experimentIds: [source.experiment_id] })).items;
   const [runs] = await recipient.execute(`SELECT * FROM '${profilePath}#lab.churn.runs'`);
   expect(table(runs)).toHaveLength(sourceRuns.length);
-  await sleep(2500); // past the access token's lifetime: the import renews it, as often as it takes
+  await pastLifetime(); // the import renews the token, as often as it takes
   const imported = `oauth-imported-${id}`;
   await recipient.execute(`CREATE EXPERIMENT '${imported}' USING SHARE '${profilePath}#lab.churn'`);
   const mlflow = new MlflowClient({ trackingUri: recipientUri });
@@ -161,7 +176,7 @@ it("previews with SELECT and imports an experiment and a model through an OAuth 
   expect(table(metrics).length).toBeGreaterThan(0);
   const copied = await mlflow.runs.search({ experimentIds: [copy.experiment_id] });
   expect(copied.items).toHaveLength(sourceRuns.length);
-  await sleep(2500);
+  await pastLifetime();
   await recipient.execute(
     `CREATE MODEL 'oauth-imported-model-${id}' USING SHARE '${profilePath}#lab.classifier'`,
   );
