@@ -10,6 +10,7 @@ import { DeltaTable } from "../../src/delta/index.js";
 import { createSession } from "../../src/lang/index.js";
 import { Catalog, type SharingServer, startSharingServer } from "../../src/sharing/index.js";
 import { AuditLog } from "../../src/sharing/server/audit-log.js";
+import { RecordPacker, unpackRecords } from "../../src/sharing/server/audit-pack.js";
 import { AuditSpool } from "../../src/sharing/server/audit-spool.js";
 import { type AccessRecord, AuditTable, dayOf } from "../../src/sharing/server/audit-table.js";
 import { runPythonJson } from "../support/python.js";
@@ -291,3 +292,47 @@ function sampleRecord(time: number, requestId: string): AccessRecord {
     durationMs: 1,
   };
 }
+
+it("packs records for the audit worker and builds them back unchanged, nulls, repeats and all", () => {
+  const base: AccessRecord = {
+    time: 1_790_000_000_123,
+    requestId: "r-0",
+    recipient: "acme",
+    recipientId: "0123456789abcdef",
+    operation: "query",
+    method: "POST",
+    share: "s",
+    schema: "x",
+    table: "t",
+    version: 0,
+    timestamp: null,
+    startingVersion: null,
+    endingVersion: 9_007_199_254_740_991,
+    startingTimestamp: "2026-12-01T00:00:00Z",
+    endingTimestamp: null,
+    files: 100,
+    bytes: 183_400,
+    status: 200,
+    errorCode: null,
+    clientAddress: "::1",
+    userAgent: "Delta-Sharing-Python/1.3.3 \u00e9\n",
+    durationMs: 12,
+  };
+  const records = Array.from({ length: 5 }, (_, i) => ({
+    ...base,
+    requestId: `r-${i}`,
+    recipient: i === 3 ? null : base.recipient,
+    status: i === 4 ? 429 : 200,
+    errorCode: i === 4 ? "REQUEST_LIMIT_EXCEEDED" : null,
+  }));
+  const packer = new RecordPacker(3);
+  const chunks = [];
+  for (const record of records) {
+    packer.add(record);
+    if (packer.full) chunks.push(packer.take());
+  }
+  chunks.push(packer.take());
+  expect(chunks.map((c) => c.count)).toEqual([3, 2]);
+  // What postMessage does to them: a structured clone.
+  expect(unpackRecords(structuredClone(chunks))).toEqual(records);
+});

@@ -1,8 +1,8 @@
 // The provider's audit log: one row per recipient request in a Delta table (audit-table.ts; by
 // default `audit/` in the catalog's folder), so the provider reads it with SHOW ACCESS, SELECT
 // through a share, delta-rs or the Python connector. Records are buffered and appended in
-// batches, at most a second apart, by a worker thread: the server's event loop only queues them,
-// so the log costs the request path next to nothing. A crash loses at most the last second of
+// batches, at most a second apart, by a worker thread: the server's event loop only packs them
+// into typed arrays (audit-pack.ts) and posts them, so the log costs the request path next to nothing. A crash loses at most the last second of
 // records. A failed append never fails a request; it is logged and the batch is tried again with
 // the next one (up to MAX_PENDING records, then the oldest are dropped, and that is logged too).
 import { createHash } from "node:crypto";
@@ -11,6 +11,7 @@ import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import { isS3Location } from "../../delta/index.js";
+import { type PackedRecords, RecordPacker, unpackRecords } from "./audit-pack.js";
 import { type AccessRecord, AuditTable } from "./audit-table.js";
 import type { AuditReply, AuditRequest } from "./audit-worker.js";
 import type { Logger } from "./http.js";
@@ -33,19 +34,33 @@ export interface AuditOptions {
 }
 
 const MAX_PENDING = 100_000;
-/** A batch is appended at once when it holds this many records, whatever the timer. */
-const BATCH_RECORDS = 5_000;
+/**
+ * Records per packed chunk; a chunk is handed to the worker as soon as it is full, whatever the
+ * timer, so that no single post (and no stall of the event loop) grows with the request rate.
+ */
+const CHUNK_RECORDS = 512;
 
 /** Where batches go: a worker thread, or (when none can start) this thread. */
 interface Appender {
   /** `commit`: into the Delta table now (the spool may hold records longer otherwise). */
-  append(records: AccessRecord[], commit: boolean): Promise<void>;
+  append(chunks: PackedRecords[], commit: boolean): Promise<void>;
   close(): Promise<void>;
+}
+
+/** Appends on this thread, to the table itself. */
+function tableAppender(table: AuditTable): Appender {
+  return {
+    append: (chunks) => table.append(unpackRecords(chunks)),
+    close: () => table.close(),
+  };
 }
 
 export class AuditLog {
   readonly location: string;
-  private pending: AccessRecord[] = [];
+  /** Full chunks waiting for the worker, oldest first, and the chunk being filled. */
+  private pending: PackedRecords[] = [];
+  private pendingRecords = 0;
+  private packer = new RecordPacker(CHUNK_RECORDS);
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> | undefined;
   private appender: Appender | undefined;
@@ -65,15 +80,25 @@ export class AuditLog {
 
   /** Queues a record; it is in the table within `flushMs`. Never throws. */
   record(record: AccessRecord): void {
-    if (this.pending.length >= MAX_PENDING) {
-      const dropped = this.pending.splice(0, BATCH_RECORDS);
+    if (this.pendingRecords >= MAX_PENDING) {
+      const dropped = this.pending.shift()!;
+      this.pendingRecords -= dropped.count;
       this.log(
-        `audit: ${dropped.length} records dropped: ${MAX_PENDING} are waiting for ${this.location}, which cannot be written`,
+        `audit: ${dropped.count} records dropped: ${MAX_PENDING} are waiting for ${this.location}, which cannot be written`,
       );
     }
-    this.pending.push(record);
-    if (this.pending.length >= BATCH_RECORDS) this.kick(0);
-    else this.kick(this.flushMs);
+    this.packer.add(record);
+    if (this.packer.full) {
+      this.seal();
+      this.kick(0);
+    } else this.kick(this.flushMs);
+  }
+
+  /** Moves the chunk being filled to the pending ones. */
+  private seal(): void {
+    if (this.packer.count === 0) return;
+    this.pendingRecords += this.packer.count;
+    this.pending.push(this.packer.take());
   }
 
   /** Commits everything queued so far to the Delta table (tests and shutdown). Never throws; failures are logged. */
@@ -86,6 +111,7 @@ export class AuditLog {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     while (this.flushing) await this.flushing;
+    this.seal();
     if (this.pending.length === 0 && !(commit && this.uncommitted)) return;
     this.flushing = this.append(commit).finally(() => {
       this.flushing = undefined;
@@ -115,7 +141,9 @@ export class AuditLog {
 
   private async append(commit: boolean): Promise<void> {
     const batch = this.pending;
+    const count = this.pendingRecords;
     this.pending = [];
+    this.pendingRecords = 0;
     try {
       await this.writer().append(batch, commit);
       this.uncommitted = !commit;
@@ -127,9 +155,10 @@ export class AuditLog {
       }
     } catch (error) {
       this.log(
-        `audit: could not append ${batch.length} records to ${this.location}: ${error instanceof Error ? error.message : String(error)} (kept; tried again with the next batch)`,
+        `audit: could not append ${count} records to ${this.location}: ${error instanceof Error ? error.message : String(error)} (kept; tried again with the next batch)`,
       );
       this.pending = batch.concat(this.pending);
+      this.pendingRecords += count;
       if (this.pending.length > 0) this.kick(this.flushMs);
     }
   }
@@ -137,11 +166,11 @@ export class AuditLog {
   private writer(): Appender {
     if (this.appender instanceof WorkerAppender && this.appender.failed) {
       this.log("audit: the audit worker stopped; appending on the server's thread from now on");
-      this.appender = new AuditTable(this.location, this.options.retentionDays);
+      this.appender = tableAppender(new AuditTable(this.location, this.options.retentionDays));
     }
     this.appender ??=
       this.options.inProcess === true
-        ? new AuditTable(this.location, this.options.retentionDays)
+        ? tableAppender(new AuditTable(this.location, this.options.retentionDays))
         : new WorkerAppender({
             location: this.location,
             retentionDays: this.options.retentionDays,
@@ -189,13 +218,13 @@ class WorkerAppender implements Appender {
     return this.broken !== undefined;
   }
 
-  append(records: AccessRecord[], commit: boolean): Promise<void> {
+  append(chunks: PackedRecords[], commit: boolean): Promise<void> {
     if (this.broken) return Promise.reject(this.broken);
     const id = this.nextId++;
     this.worker.ref();
     return new Promise<void>((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
-      this.worker.postMessage({ id, records, commit } satisfies AuditRequest);
+      this.worker.postMessage({ id, chunks, commit } satisfies AuditRequest);
     });
   }
 
