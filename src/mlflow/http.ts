@@ -229,6 +229,7 @@ export class Http {
       this.options.onRequest?.(method, path);
       this.stats.sent++;
       const sent = performance.now();
+      const kind = requestKind(method, path);
       try {
         response = await fetch(url, {
           method,
@@ -237,7 +238,7 @@ export class Http {
           signal: AbortSignal.timeout(options.timeoutMs ?? this.options.timeoutMs),
         });
       } catch (error) {
-        this.limiter.report({ latencyMs: performance.now() - sent, overloaded: true });
+        this.limiter.report({ latencyMs: performance.now() - sent, overloaded: true, kind });
         this.stats.overloaded++;
         const repeatable = !createsSomething(method, path) || neverReachedServer(error);
         if (attempt < retries && repeatable) {
@@ -250,12 +251,12 @@ export class Http {
           : this.interrupted(method, path, error);
       }
       if (response.ok) {
-        this.limiter.report({ latencyMs: performance.now() - sent, overloaded: false });
+        this.limiter.report({ latencyMs: performance.now() - sent, overloaded: false, kind });
         return response;
       }
       const text = await response.text().catch(() => "");
       const overloaded = isOverload(response.status, text);
-      this.limiter.report({ latencyMs: performance.now() - sent, overloaded });
+      this.limiter.report({ latencyMs: performance.now() - sent, overloaded, kind });
       if (overloaded) this.stats.overloaded++;
       if (isRetryable(response.status, text, path) && attempt < retries) {
         await this.backoff(attempt, response.headers.get("retry-after"));
@@ -292,10 +293,11 @@ export class Http {
         this.options.onRequest?.(method, path);
         this.stats.sent++;
         const sent = performance.now();
+        const kind = requestKind(method, path);
         try {
           ({ status, text } = await this.streamOnce(method, path, source, options.headers ?? {}));
         } catch (error) {
-          this.limiter.report({ latencyMs: performance.now() - sent, overloaded: true });
+          this.limiter.report({ latencyMs: performance.now() - sent, overloaded: true, kind });
           this.stats.overloaded++;
           if (attempt < retries) {
             await this.backoff(attempt);
@@ -305,7 +307,7 @@ export class Http {
           throw this.connectionFailed(method, path, attempt + 1, error);
         }
         const overloaded = isOverload(status, text);
-        this.limiter.report({ latencyMs: performance.now() - sent, overloaded });
+        this.limiter.report({ latencyMs: performance.now() - sent, overloaded, kind });
         if (status >= 200 && status < 300) return;
         if (overloaded) this.stats.overloaded++;
         if (isRetryable(status, text, path) && attempt < retries) {
@@ -365,6 +367,13 @@ export class Http {
     const delay = Number.isFinite(fromHeader) ? Math.min(fromHeader, 30_000) : Math.random() * cap;
     await new Promise((resolve) => setTimeout(resolve, delay));
   }
+}
+
+/** The kind of a request for the limiter: its endpoint, one for all files of the artifacts proxy. */
+function requestKind(method: string, path: string): string {
+  const bare = path.split("?")[0]!;
+  const artifacts = bare.indexOf("/mlflow-artifacts/");
+  return `${method} ${artifacts >= 0 ? bare.slice(0, artifacts + "/mlflow-artifacts/".length) : bare}`;
 }
 
 function connectionReason(error: unknown): string {

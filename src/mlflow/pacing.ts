@@ -14,6 +14,11 @@ export interface Outcome {
   latencyMs: number;
   /** The server answered "too busy" (it is retried): the limit must come down now. */
   overloaded: boolean;
+  /**
+   * What kind of request it was (its endpoint): latency is judged against the floor of its own
+   * kind, since a 1,000-point log-batch takes many times a runs/create with nothing queued.
+   */
+  kind?: string;
 }
 
 export interface Limiter {
@@ -66,7 +71,9 @@ export interface AdaptiveOptions {
 /**
  * Hill-climbing in windows of completed requests (at least the limit, at least 8), judged by the
  * window's median latency against the lowest latency seen lately (the server's own service time,
- * with nothing queued) and by its throughput against the last window's:
+ * with nothing queued; each request against the floor of its own kind, so an import moving from
+ * quick creates to heavy log-batches is not taken for a queue) and by its throughput against the
+ * last window's:
  * - median within 1.5× of that floor, the limit reached: nothing queues, so grow by a quarter;
  * - requests queue (median past 1.5× the floor) but throughput still rose by 10%: grow by one;
  * - requests queue and throughput did not rise: shrink by a tenth (more only waits in line);
@@ -79,10 +86,13 @@ export class AdaptiveLimiter implements Limiter {
   private readonly min: number;
   readonly ceiling: number;
   private readonly now: () => number;
-  private window = { started: 0, completed: 0, saturated: false, latencies: [] as number[], cut: false };
+  /** `ratios`: each completed request's latency over the floor of its kind. */
+  private window = { started: 0, completed: 0, saturated: false, ratios: [] as number[], cut: false };
   private lastThroughput = 0;
-  /** The lowest latency of each of the last windows: the floor is their minimum. */
-  private readonly floors: number[] = [];
+  /** By kind, the lowest latency of each of the last windows: the floor is their minimum. */
+  private readonly floors = new Map<string, number[]>();
+  /** By kind, the lowest latency of the current window. */
+  private windowFloors = new Map<string, number>();
   /** Every change of the limit, for tests and benchmarks: [ms, limit]. */
   readonly history: Array<[number, number]> = [];
 
@@ -122,17 +132,26 @@ export class AdaptiveLimiter implements Limiter {
       return;
     }
     w.completed++;
-    w.latencies.push(outcome.latencyMs);
+    const kind = outcome.kind ?? "";
+    const latency = Math.max(outcome.latencyMs, 0.001);
+    const lowest = Math.min(this.windowFloors.get(kind) ?? latency, latency);
+    this.windowFloors.set(kind, lowest);
+    w.ratios.push(latency / Math.min(lowest, ...(this.floors.get(kind) ?? [])));
     // A window: enough completions to judge (at least the limit, at least 8).
     if (w.completed < Math.max(8, this.current)) return;
     const elapsed = Math.max(1, this.now() - w.started);
     const throughput = w.completed / elapsed;
-    const sorted = w.latencies.sort((x, y) => x - y);
+    const sorted = w.ratios.sort((x, y) => x - y);
     const median = sorted[Math.floor(sorted.length / 2)]!;
-    this.floors.push(sorted[0]!);
-    // Forget old floors, so a server that became slower for good is not pushed to one request.
-    if (this.floors.length > 10) this.floors.shift();
-    const queued = median > 1.5 * Math.min(...this.floors);
+    for (const [k, floor] of this.windowFloors) {
+      const floors = this.floors.get(k) ?? [];
+      floors.push(floor);
+      // Forget old floors, so a server that became slower for good is not pushed to one request.
+      if (floors.length > 10) floors.shift();
+      this.floors.set(k, floors);
+    }
+    this.windowFloors = new Map();
+    const queued = median > 1.5;
     const rose = throughput > this.lastThroughput * 1.1;
     if (!w.cut) {
       if (!queued && w.saturated) this.set(this.current + Math.max(1, Math.floor(this.current / 4)));
@@ -144,7 +163,7 @@ export class AdaptiveLimiter implements Limiter {
       started: this.now(),
       completed: 0,
       saturated: this.active >= this.current,
-      latencies: [],
+      ratios: [],
       cut: false,
     };
   }

@@ -68,6 +68,25 @@ describe("the adaptive concurrency limit", () => {
     expect(limiter.limit).toBeLessThan(32);
   });
 
+  it("judges each kind of request against its own floor: heavy log-batches after quick creates are no queue", () => {
+    const limitAfter = (kinds: boolean) => {
+      const { clock, limiter } = limiterAt(16);
+      const window = (kind: string, ms: number) => {
+        clock.now += ms;
+        const n = limiter.limit;
+        for (let i = 0; i < n; i++)
+          limiter.report({ latencyMs: ms, overloaded: false, ...(kinds ? { kind } : {}) });
+      };
+      window("POST /runs/create", 10);
+      // Thirty times the latency of a create, each on its own, none waiting for another.
+      for (let w = 0; w < 5; w++) window("POST /runs/log-batch", 300);
+      return limiter.limit;
+    };
+    expect(limitAfter(true)).toBe(16);
+    // Judged against the creates' floor, the same answers read as a queue and the limit fell.
+    expect(limitAfter(false)).toBeLessThan(16);
+  });
+
   it("never passes its bounds", async () => {
     const { clock, limiter } = limiterAt(4);
     for (let i = 0; i < 20; i++) {
