@@ -7,7 +7,9 @@
 // the provider's run id is kept as tag `arcuate.source.run_id`, which is how a re-import finds
 // them. A run's status and end time are set last (finishRuns), after its metrics and artifacts.
 import { createHash } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
 import { Schema } from "apache-arrow";
+import { ArcuateError } from "../../errors.js";
 import type { DatasetInput, Experiment, MlflowClient, Run, RunStatus } from "../../mlflow/index.js";
 import { metricValueToNumber, toNumber } from "../../mlflow/index.js";
 import { Pool } from "../concurrency.js";
@@ -162,7 +164,7 @@ async function importRun(
   const params = Object.entries(asMap(row.params)).map(([key, value]) => ({ key, value }));
   let targetId = targets.runIds.get(sourceId);
   if (!targetId) {
-    const created: Run = await mlflow.runs.create(experimentFor(row).experiment_id, {
+    const created = await createRun(mlflow, experimentFor(row).experiment_id, sourceId, {
       ...(row.run_name ? { runName: String(row.run_name) } : {}),
       ...(row.start_time !== null ? { startTime: Number(row.start_time) } : {}),
       ...(row.user_id ? { userId: String(row.user_id) } : {}),
@@ -191,6 +193,35 @@ async function importRun(
   // Two runs that share a new dataset race to create it in MLflow's SQL store; the MLflow client
   // sends the loser again (see DATASET_RACE in src/mlflow/http.ts).
   if (missing.length > 0) await mlflow.runs.logInputs(targetId, { datasets: missing });
+}
+
+/**
+ * Creates the run of `sourceId`. A create whose connection broke (a worker of a loaded server
+ * cut it) may or may not have made the run, so the MLflow client does not send it again; the
+ * import can tell, by the source tag the run is created with: found, it is that run; not found,
+ * it is created again.
+ */
+async function createRun(
+  mlflow: MlflowClient,
+  experimentId: string,
+  sourceId: string,
+  options: Parameters<MlflowClient["runs"]["create"]>[1],
+): Promise<Run> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await mlflow.runs.create(experimentId, options);
+    } catch (error) {
+      if (!(error instanceof ArcuateError && error.code === "CONNECTION_FAILED") || attempt >= 4) throw error;
+    }
+    // Give a create still in the server's hands the time to commit before looking for it.
+    await sleep(1000 * attempt);
+    const found = await mlflow.runs.search({
+      experimentIds: [experimentId],
+      filter: `tags.\`${TAG_SOURCE_RUN}\` = '${sourceId}'`,
+      maxResults: 1,
+    });
+    if (found.items[0]) return found.items[0];
+  }
 }
 
 /**
