@@ -64,6 +64,13 @@ function limiter(limit: number): <T>(task: () => Promise<T>) => Promise<T> {
 }
 
 const OVERLOAD = /QueuePool limit|database is locked/;
+/**
+ * Two runs logging the same new dataset at once race in MLflow's SQL store (both look it up,
+ * both insert): the loser's unique-key answer is a 400 whose transaction was rolled back, and
+ * sent again it finds the dataset and links it. Any parallel client must retry it.
+ */
+const DATASET_RACE =
+  /UNIQUE constraint failed: datasets\.|duplicate key value violates unique constraint|Duplicate entry .* for key/;
 
 class Rest {
   readonly stats: Stats = { requests: 0, retried: 0 };
@@ -96,7 +103,8 @@ class Rest {
         if (response.ok) return response;
         const text = await response.text();
         const overloaded = response.status === 429 || response.status >= 500 || OVERLOAD.test(text);
-        if (!overloaded || attempt >= 8)
+        const raced = response.status === 400 && path.endsWith("/runs/log-inputs") && DATASET_RACE.test(text);
+        if (!(overloaded || raced) || attempt >= 8)
           throw new Error(`${method} ${path}: HTTP ${response.status} ${text}`);
         this.stats.retried++;
         await new Promise((resolve) => setTimeout(resolve, Math.random() * 100 * 2 ** attempt));

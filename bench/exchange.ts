@@ -12,19 +12,27 @@
 //
 // Usage: tsx bench/exchange.ts [--runs 1000] [--metrics 10] [--steps 100] [--backend both]
 //          [--concurrency N] [--no-arcuate] [--no-peer] [--no-ceiling] [--export-only] [--keep]
+//          [--peer-runs N] [--cpu-prof file.cpuprofile]
 // --backend postgresql|sqlite|both. --export-only times arcuate's export alone (and its RSS
 // growth), for the 10,000-run memory comparison. Seeding 1,000 runs takes minutes.
+// --peer-runs moves only the first N runs with mlflow-export-import (a copy of the experiment
+// holding them), when the whole experiment would take it too long; its per-run rate is printed
+// and the ratio is taken per run. --cpu-prof writes a V8 CPU profile of arcuate's first import.
+// arcuate's sharing server runs in a process of its own (bench/server-child.ts), as it does at a
+// provider: the importer's process holds only the recipient's side.
 import { execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { Session } from "node:inspector/promises";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
+import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
 import { Exchange } from "../src/exchange/index.js";
 import { MlflowClient } from "../src/mlflow/index.js";
 import { startPostgresMlflow, UVICORN_PATIENCE } from "../src/peers/mlflow-postgres.js";
 import { type MlflowServer, startMlflowServer } from "../src/peers/mlflow-server.js";
 import { seedExperiment } from "../src/peers/seed.js";
-import { Catalog, startSharingServer } from "../src/sharing/index.js";
+import { Catalog } from "../src/sharing/index.js";
 import { ceilingRead, ceilingWrite, sweep } from "./exchange-ceiling.js";
 
 const ROOT = join(import.meta.dirname, "..");
@@ -42,6 +50,8 @@ const { values } = parseArgs({
     "no-arcuate": { type: "boolean", default: false },
     "export-only": { type: "boolean", default: false },
     keep: { type: "boolean", default: false },
+    "peer-runs": { type: "string" },
+    "cpu-prof": { type: "string" },
   },
 });
 const shape = { runs: Number(values.runs), metrics: Number(values.metrics), steps: Number(values.steps) };
@@ -96,12 +106,12 @@ function runTool(tool: string, args: string[], trackingUri: string): Promise<{ m
 
 let peakRss = 0;
 const sampler = setInterval(() => {
-  peakRss = Math.max(peakRss, process.memoryUsage().rss);
+  peakRss = Math.max(peakRss, process.memoryUsage.rss());
 }, 50);
 /** Runs `work`, returning its time and the process's peak RSS growth during it. */
 async function measured<T>(work: () => Promise<T>): Promise<{ result: T; ms: number; growthMb: number }> {
   global.gc?.();
-  const before = process.memoryUsage().rss;
+  const before = process.memoryUsage.rss();
   peakRss = before;
   const started = performance.now();
   const result = await work();
@@ -122,6 +132,10 @@ function trafficText(mlflow: MlflowClient, since = { sent: 0, overloaded: 0, gav
   return `${t.sent - since.sent} requests, ${t.overloaded - since.overloaded} overload answers retried, ${t.gaveUp - since.gaveUp} given up; limit now ${t.limit}`;
 }
 
+const loadText = () =>
+  loadavg()
+    .map((l) => l.toFixed(1))
+    .join(" / ");
 const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}×`;
 
@@ -147,48 +161,113 @@ async function startServers(
   return { servers, stop: async () => void (await Promise.all(servers.map((server) => server.stop()))) };
 }
 
+/** arcuate's sharing server in a child process on the catalog's folder; its URL and a stop. */
+async function startSharingChild(catalogDir: string): Promise<{ url: string; stop: () => Promise<void> }> {
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", join(ROOT, "bench", "server-child.ts"), catalogDir],
+    {
+      stdio: ["ignore", "pipe", "ignore"],
+    },
+  );
+  const line = await new Promise<string>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).once("line", resolve);
+    child.once("exit", (code) => reject(new Error(`bench: the sharing server exited with ${code}`)));
+  });
+  const stopped = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  return {
+    url: (JSON.parse(line) as { url: string }).url,
+    stop: async () => {
+      child.kill("SIGTERM");
+      await stopped;
+    },
+  };
+}
+
+/** Requests by endpoint ("POST runs/log-batch": 1000), for where an import's round trips go. */
+function endpointTally(): { onRequest: (method: string, path: string) => void; text: () => string } {
+  const counts = new Map<string, number>();
+  return {
+    onRequest: (method, path) => {
+      const endpoint = `${method} ${path.replace(/^\/(ajax-)?api\/[23]\.0\//, "").replace(/(mlflow-artifacts\/artifacts)\/.*/, "$1")}`;
+      counts.set(endpoint, (counts.get(endpoint) ?? 0) + 1);
+    },
+    text: () =>
+      [...counts]
+        .sort((a, b) => b[1] - a[1])
+        .map(([endpoint, n]) => `${endpoint}: ${n}`)
+        .join(", "),
+  };
+}
+
+/** Runs `work` under the V8 profiler when --cpu-prof is given, writing the profile there. */
+async function profiled<T>(work: () => Promise<T>): Promise<T> {
+  const file = values["cpu-prof"];
+  if (!file) return work();
+  const inspector = new Session();
+  inspector.connect();
+  await inspector.post("Profiler.enable");
+  await inspector.post("Profiler.start");
+  try {
+    return await work();
+  } finally {
+    const { profile } = await inspector.post("Profiler.stop");
+    writeFileSync(file, JSON.stringify(profile));
+    inspector.disconnect();
+    process.stderr.write(`bench: CPU profile of the import in ${file}\n`);
+  }
+}
+
 /** arcuate: export → share → sharing server → client → import; then the same import again. */
 async function benchArcuate(
   source: MlflowServer,
   target: MlflowServer,
   name: string,
   dir: string,
-): Promise<{ exportMs: number; importMs: number } | undefined> {
-  // arcuate: export → share → sharing server → client → import; then the import again.
+): Promise<{ exportMs: number; importMs: number; reimportMs: number } | undefined> {
   const workDir = join(dir, "arcuate");
   const catalog = await Catalog.open(workDir);
-  const server = await startSharingServer({ catalog, host: "127.0.0.1", port: 0, log: () => {} });
-  await catalog.setEndpoint(server.url);
-  await catalog.createShare("bench");
-  const provider = client(source.uri);
-  const exported = await measured(() =>
-    new Exchange({ mlflow: provider, catalog, workDir }).exportExperiments(name, "experiment", "bench"),
-  );
-  console.log(
-    `arcuate export:        ${s(exported.ms)}  (${trafficText(provider)}; peak RSS growth ${exported.growthMb.toFixed(0)} MB)`,
-  );
-  if (values["export-only"]) {
-    await server.close();
-    return undefined;
+  const server = await startSharingChild(catalog.dir);
+  try {
+    await catalog.setEndpoint(server.url);
+    await catalog.createShare("bench");
+    const provider = client(source.uri);
+    const exported = await measured(() =>
+      new Exchange({ mlflow: provider, catalog, workDir }).exportExperiments(name, "experiment", "bench"),
+    );
+    console.log(
+      `arcuate export:        ${s(exported.ms)}  (${trafficText(provider)}; peak RSS growth ${exported.growthMb.toFixed(0)} MB)`,
+    );
+    if (values["export-only"]) return undefined;
+    const credentials = await catalog.createRecipient("bench-recipient");
+    await catalog.grant("bench", "bench-recipient");
+    const coordinate = `${credentials.profilePath}#bench.experiment`;
+    const tally = endpointTally();
+    const recipient = new MlflowClient({
+      trackingUri: target.uri,
+      onRequest: tally.onRequest,
+      ...(explicitConcurrency ? { concurrency: explicitConcurrency } : {}),
+    });
+    const importer = new Exchange({ mlflow: recipient });
+    const imported = await measured(() =>
+      profiled(() => importer.importExperiments(coordinate, `${name}-arcuate`)),
+    );
+    const afterImport = recipient.traffic();
+    const importTraffic = trafficText(recipient);
+    const importTally = tally.text();
+    const again = await measured(() => importer.importExperiments(coordinate, `${name}-arcuate`));
+    console.log(
+      `arcuate import:        ${s(imported.ms)}  (${imported.result.runs} runs, ${imported.result.metricPoints} points, ${imported.result.artifactFiles} files; ${importTraffic}; peak RSS growth ${imported.growthMb.toFixed(0)} MB)`,
+    );
+    console.log(`  import requests:     ${importTally}`);
+    console.log(
+      `arcuate re-import:     ${s(again.ms)}  (${again.result.createdRuns} runs created, ${again.result.metricPoints} points; ${trafficText(recipient, afterImport)}) = ${((100 * again.ms) / imported.ms).toFixed(1)}% of the import (target < 5%)`,
+    );
+    console.log(`arcuate transfer:      ${s(exported.ms + imported.ms)}  (export + import)`);
+    return { exportMs: exported.ms, importMs: imported.ms, reimportMs: again.ms };
+  } finally {
+    await server.stop();
   }
-  const credentials = await catalog.createRecipient("bench-recipient");
-  await catalog.grant("bench", "bench-recipient");
-  const coordinate = `${credentials.profilePath}#bench.experiment`;
-  const recipient = client(target.uri);
-  const importer = new Exchange({ mlflow: recipient });
-  const imported = await measured(() => importer.importExperiments(coordinate, `${name}-arcuate`));
-  const afterImport = recipient.traffic();
-  const importTraffic = trafficText(recipient);
-  const again = await measured(() => importer.importExperiments(coordinate, `${name}-arcuate`));
-  await server.close();
-  console.log(
-    `arcuate import:        ${s(imported.ms)}  (${imported.result.runs} runs, ${imported.result.metricPoints} points, ${imported.result.artifactFiles} files; ${importTraffic}; peak RSS growth ${imported.growthMb.toFixed(0)} MB)`,
-  );
-  console.log(
-    `arcuate re-import:     ${s(again.ms)}  (${again.result.createdRuns} runs created, ${again.result.metricPoints} points; ${trafficText(recipient, afterImport)}) = ${((100 * again.ms) / imported.ms).toFixed(1)}% of the import (target < 5%)`,
-  );
-  console.log(`arcuate transfer:      ${s(exported.ms + imported.ms)}  (export + import)`);
-  return { exportMs: exported.ms, importMs: imported.ms };
 }
 
 async function benchBackend(backend: string): Promise<void> {
@@ -217,6 +296,7 @@ async function benchBackend(backend: string): Promise<void> {
     console.log(`\n== ${backend}-backed MLflow 3 servers (MLflow's default workers) ==`);
     console.log(`experiment: ${runs} runs, ${points} metric points, ${runs * 4} artifact files`);
 
+    console.log(`load average at the start: ${loadText()}`);
     let arcuate: { exportMs: number; importMs: number } | undefined;
     if (!values["no-arcuate"]) {
       arcuate = await benchArcuate(source, target, name, dir);
@@ -257,10 +337,26 @@ async function benchBackend(backend: string): Promise<void> {
 
     if (!values["no-peer"]) {
       ensureMlflowExportImport();
+      // The peer moves the whole experiment, or (--peer-runs) a copy of its first runs seeded
+      // apart, when the whole would take it too long; the comparison is then per run.
+      const peerRuns = values["peer-runs"] ? Math.min(runs, Number(values["peer-runs"])) : runs;
+      let peerName = name;
+      let movedRuns = runs;
+      if (peerRuns < runs) {
+        peerName = `${name}-peer`;
+        const peerSeed = await seedExperiment(seeder, {
+          experimentName: peerName,
+          runs: Math.ceil(peerRuns / (5 / 3)),
+          metricsPerRun: shape.metrics,
+          stepsPerMetric: shape.steps,
+          concurrency: 8,
+        });
+        movedRuns = peerSeed.runIds.length;
+      }
       const exportDir = join(dir, "mlflow-export-import");
       const peerExport = await runTool(
         "export-experiment",
-        ["--experiment", name, "--output-dir", exportDir],
+        ["--experiment", peerName, "--output-dir", exportDir],
         source.uri,
       );
       const peerImport = await runTool(
@@ -269,14 +365,18 @@ async function benchBackend(backend: string): Promise<void> {
         target.uri,
       );
       const peerMs = peerExport.ms + peerImport.ms;
+      const perRun = (ms: number, n: number) => `${(ms / n).toFixed(0)} ms/run`;
       console.log(
-        `mlflow-export-import:  ${s(peerMs)}  (export ${s(peerExport.ms)}, import ${s(peerImport.ms)}; peak RSS ${Math.max(peerExport.peakMb, peerImport.peakMb).toFixed(0)} MB)`,
+        `mlflow-export-import:  ${s(peerMs)}  (${movedRuns} runs${movedRuns < runs ? " (a smaller copy: see --peer-runs)" : ""}; export ${s(peerExport.ms)}, import ${s(peerImport.ms)}; ${perRun(peerMs, movedRuns)}; peak RSS ${Math.max(peerExport.peakMb, peerImport.peakMb).toFixed(0)} MB; load average ${loadText()})`,
       );
       if (arcuate) {
         const arcuateMs = arcuate.exportMs + arcuate.importMs;
-        console.log(`mlflow-export-import / arcuate transfer: ${ratio(peerMs, arcuateMs)} (target ≥ 20×)`);
+        console.log(
+          `mlflow-export-import / arcuate transfer: ${ratio(peerMs / movedRuns, arcuateMs / runs)} per run (${perRun(peerMs, movedRuns)} against ${perRun(arcuateMs, runs)}; target ≥ 20×)`,
+        );
       }
     }
+    console.log(`load average at the end: ${loadText()}`);
   } finally {
     if (!values.keep) {
       await stop();
