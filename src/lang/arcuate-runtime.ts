@@ -323,8 +323,6 @@ export function arcuateRuntime(): Runtime {
       return dropped ? `dropped share ${args.share}` : `share ${args.share} does not exist`;
     },
     async createRecipient(args) {
-      if (args.activationLink)
-        throw new ArcuateError("UNSUPPORTED_FEATURE", "catalog: WITH ACTIVATION LINK is not available yet");
       const catalog = await openCatalog(args.workDir);
       if (
         args.ifNotExists &&
@@ -333,6 +331,13 @@ export function arcuateRuntime(): Runtime {
         return `recipient ${args.recipient} already exists (its credentials are not shown again)`;
       }
       const options = args.comment ? { comment: args.comment } : {};
+      if (args.activationLink) {
+        const link = await catalog.createRecipientWithActivationLink(args.recipient, {
+          ...options,
+          ...(args.oauth ? { oauth: {} } : {}),
+        });
+        return `created recipient ${args.recipient}; its one-time activation link (shown once, valid until ${link.expiresAt}; the recipient downloads its profile from it) is:\n${link.url}`;
+      }
       const created = args.oauth
         ? await catalog.createOAuthRecipient(args.recipient, options)
         : await catalog.createRecipient(args.recipient, options);

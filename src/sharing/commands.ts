@@ -297,10 +297,22 @@ function recipientCommand(io: CommandIo): Command {
       "with --oauth: how long each access token lasts, e.g. 3600, 15m (default 1h)",
       parseDuration,
     )
+    .option("--activation-link", "print a one-time link to the profile instead of the profile")
+    .option(
+      "--link-expires-in <duration>",
+      "with --activation-link: how long the link works (default 7d)",
+      parseDuration,
+    )
     .action(
       async (
         name: string,
-        options: TokenCliOptions & { comment?: string; oauth?: boolean; accessTokenLifetime?: number },
+        options: TokenCliOptions & {
+          comment?: string;
+          oauth?: boolean;
+          accessTokenLifetime?: number;
+          activationLink?: boolean;
+          linkExpiresIn?: number;
+        },
       ) => {
         if (options.accessTokenLifetime !== undefined && !options.oauth) {
           throw new ArcuateError(
@@ -319,6 +331,22 @@ function recipientCommand(io: CommandIo): Command {
             "INVALID_PARAMETER_VALUE",
             `recipient: --access-token-lifetime must be a whole number of seconds, at least 1, not ${lifetime}`,
           );
+        }
+        if (options.activationLink || options.linkExpiresIn !== undefined) {
+          const link = await catalog.createRecipientWithActivationLink(name, {
+            ...common,
+            ...(options.oauth
+              ? { oauth: lifetime === undefined ? {} : { accessTokenSeconds: lifetime } }
+              : {}),
+            ...(options.linkExpiresIn === undefined ? {} : { linkExpiresInSeconds: options.linkExpiresIn }),
+          });
+          io.out(`recipient ${link.recipient.name}\n`);
+          io.out(`activation link: ${link.url}\n`);
+          io.out(`link expires:    ${link.expiresAt}\n`);
+          io.out(
+            "The link works once: the recipient downloads its profile from it (its credentials are made then). It is shown only now.\n",
+          );
+          return;
         }
         printCredentials(
           io,

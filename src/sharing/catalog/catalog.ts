@@ -12,7 +12,7 @@ import { FolderStore } from "./folder-store.js";
 import { isPostgresLocation, PostgresStore } from "./postgres-store.js";
 import type { RateLimit, RecipientLimitsChange } from "./recipient-limits.js";
 import type { ShareDetailsChange } from "./share-details.js";
-import type { CatalogState, CatalogView, SharingCatalog } from "./state.js";
+import type { ActivationResult, CatalogState, CatalogView, SharingCatalog } from "./state.js";
 import { StoredCatalog } from "./stored.js";
 
 export type { RateLimit, RecipientLimitsChange } from "./recipient-limits.js";
@@ -63,6 +63,14 @@ export interface OAuthRecipientCredentials {
   clientSecret: string;
   profile: OAuthProfile;
   profilePath: string;
+}
+
+/** A recipient created with a one-time link to its profile instead of the profile. */
+export interface ActivationLink {
+  recipient: RecipientInfo;
+  /** `<server origin>/activation/<code>`: shown here once, stored only as a hash. */
+  url: string;
+  expiresAt: string;
 }
 
 /** A recipient's fresh credentials: the token is shown here once and never stored. */
@@ -140,6 +148,16 @@ export interface Catalog extends SharingCatalog {
     name: string,
     options?: TokenOptions & OAuthOptions & { comment?: string },
   ): Promise<OAuthRecipientCredentials>;
+  /**
+   * Creates a recipient (with OAuth client credentials when `oauth` is given) whose credentials
+   * are made when its one-time activation link is first downloaded; no profile file is written.
+   */
+  createRecipientWithActivationLink(
+    name: string,
+    options?: TokenOptions & { comment?: string; oauth?: OAuthOptions; linkExpiresInSeconds?: number },
+  ): Promise<ActivationLink>;
+  /** Redeems an activation link's code (the server's GET /activation/<code>). */
+  activate(code: string, now: number): Promise<ActivationResult>;
   /**
    * Issues a new token for a recipient. The old token stops working at once, or after
    * `graceSeconds` so that the recipient can switch over.

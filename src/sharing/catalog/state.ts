@@ -1,7 +1,7 @@
 // The provider's catalog state as it is kept on disk (`catalog.json` in the working folder), and
 // the read-only view of it that the server consults on every request. Names are kept as the
 // provider typed them and compared by `nameKey` (the protocol makes them case-insensitive).
-import { nameKey } from "../protocol.js";
+import { nameKey, type OAuthProfile, type Profile } from "../protocol.js";
 import type { AddressRanges, RateLimit } from "./recipient-limits.js";
 
 /** The endpoint written into profiles when the catalog has none. */
@@ -56,6 +56,8 @@ export interface RecipientEntry {
   allowedAddresses?: string[];
   /** Requests allowed per period; absent: the server's default, if it has one. */
   rateLimit?: RateLimit;
+  /** A one-time activation link (activation.ts): the code's keyed hash, until when, the profile's endpoint. */
+  activation?: { codeHash: string; expiresAt: string; endpoint: string; usedAt?: string };
 }
 
 export interface GrantEntry {
@@ -135,9 +137,15 @@ export interface SharingCatalog {
   signingKey(): Promise<Buffer>;
   /** Throws when the catalog cannot be read now (a database that is down); for /readyz. */
   check?(): Promise<void>;
+  /** Redeems a one-time activation link's code: the recipient's fresh profile, once (activation.ts). */
+  activate?(code: string, now: number): Promise<ActivationResult>;
   /** Settings a config file may carry (YAML: host, port, endpoint, preSignedUrlTimeoutSeconds). */
   readonly settings?: ServerSettings;
 }
+
+export type ActivationResult =
+  | { ok: true; recipient: Principal; profile: Profile | OAuthProfile }
+  | { ok: false; reason: "unknown" | "used" | "expired"; at?: string };
 
 export interface ServerSettings {
   host?: string;

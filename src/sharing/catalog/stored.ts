@@ -8,7 +8,14 @@ import { DeltaTable } from "../../delta/index.js";
 import { isS3Location } from "../../delta/s3-location.js";
 import { ArcuateError, ConflictError, NotFoundError } from "../../errors.js";
 import { nameKey, type OAuthProfile, type Profile } from "../protocol.js";
+import {
+  activationUrl,
+  DEFAULT_ACTIVATION_SECONDS,
+  newActivationCode,
+  redeemActivation,
+} from "./activation.js";
 import type {
+  ActivationLink,
   Catalog,
   OAuthOptions,
   OAuthRecipientCredentials,
@@ -25,6 +32,7 @@ import { checkEndpoint, checkName, checkRecipientName, expiry, tableLocationPath
 import type { Secrets } from "./secrets.js";
 import { applyShareDetails, type ShareDetailsChange } from "./share-details.js";
 import {
+  type ActivationResult,
   byNameKey,
   type CatalogState,
   type CatalogView,
@@ -228,16 +236,39 @@ export class StoredCatalog implements Catalog {
     return (await this.addRecipient(name, { ...options, oauth: options })) as OAuthRecipientCredentials;
   }
 
+  async createRecipientWithActivationLink(
+    name: string,
+    options: TokenOptions & { comment?: string; oauth?: OAuthOptions; linkExpiresInSeconds?: number } = {},
+  ): Promise<ActivationLink> {
+    const seconds = options.linkExpiresInSeconds ?? DEFAULT_ACTIVATION_SECONDS;
+    if (!(seconds > 0))
+      throw new ArcuateError(
+        "INVALID_PARAMETER_VALUE",
+        `catalog: a link's lifetime must be positive, not ${seconds}`,
+      );
+    return (await this.addRecipient(name, { ...options, activationSeconds: seconds })) as ActivationLink;
+  }
+
+  async activate(code: string, now: number): Promise<ActivationResult> {
+    return this.update((state) => redeemActivation(state, this.secrets.pepper, code, now));
+  }
+
   private async addRecipient(
     name: string,
-    options: TokenOptions & { comment?: string; oauth?: OAuthOptions },
-  ): Promise<RecipientCredentials | OAuthRecipientCredentials> {
+    options: TokenOptions & { comment?: string; oauth?: OAuthOptions; activationSeconds?: number },
+  ): Promise<RecipientCredentials | OAuthRecipientCredentials | ActivationLink> {
     checkRecipientName(name);
     const expiresAt = expiry(options);
     const id = newRecipientId();
     // An OAuth recipient's bearer token is never shown: only its client secret opens the way.
     const token = newToken(id);
     const secret = options.oauth ? newClientSecret(id) : undefined;
+    // With a link, the credentials made here are never shown (so never usable): activation replaces them.
+    const code = options.activationSeconds === undefined ? undefined : newActivationCode(id);
+    const linkExpiresAt =
+      options.activationSeconds === undefined
+        ? undefined
+        : new Date(Date.now() + options.activationSeconds * 1000).toISOString();
     const info = await this.update((state) => {
       if (byNameKey(state.recipients, name)) {
         throw new ConflictError(`catalog: recipient '${name}' already exists`, {
@@ -256,12 +287,18 @@ export class StoredCatalog implements Catalog {
         entry.clientSecretHash = hashToken(this.secrets.pepper, secret);
         entry.accessTokenSeconds = options.oauth?.accessTokenSeconds ?? DEFAULT_ACCESS_TOKEN_SECONDS;
       }
+      const endpoint = options.endpoint ?? state.endpoint ?? DEFAULT_ENDPOINT;
+      if (code !== undefined && linkExpiresAt !== undefined)
+        entry.activation = {
+          codeHash: hashToken(this.secrets.pepper, code),
+          expiresAt: linkExpiresAt,
+          endpoint,
+        };
       state.recipients.push(entry);
-      return {
-        info: recipientInfo(state, entry),
-        endpoint: options.endpoint ?? state.endpoint ?? DEFAULT_ENDPOINT,
-      };
+      return { info: recipientInfo(state, entry), endpoint };
     });
+    if (code !== undefined && linkExpiresAt !== undefined)
+      return { recipient: info.info, url: activationUrl(info.endpoint, code), expiresAt: linkExpiresAt };
     if (secret !== undefined) return this.writeOAuthProfile(info.info, secret, info.endpoint);
     return this.writeProfile(info.info, token, info.endpoint, expiresAt);
   }

@@ -14,6 +14,7 @@
 //   POST {prefix}/shares/{s}/schemas/{c}/tables/{t}/queries/{queryId}   (async-queries.ts)
 //   GET  {prefix}/files/{signed}                           pre-signed file URLs (HEAD too)
 //   GET  /healthz, /readyz                                 probes (health.ts)
+//   GET  /activation/{code}                                one-time profile download (activation.ts)
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { AuthError, NotFoundError } from "../../errors.js";
@@ -32,6 +33,7 @@ import {
 } from "../protocol.js";
 import { AccessLimits } from "./access-limits.js";
 import { AccessTrail } from "./access-trail.js";
+import { answerActivation } from "./activation.js";
 import { AsyncQueries } from "./async-queries.js";
 import { AuditLog, type AuditOptions } from "./audit-log.js";
 import { prepareChanges } from "./changes.js";
@@ -231,6 +233,7 @@ class SharingApp {
       if (await answerProbe(req, res, this.catalog, this.options.log)) return;
       const address = this.options.limits.clientAddress(req);
       trail = this.audit(req, res, address);
+      if (await answerActivation(req, res, this.catalog, trail)) return;
       const method = (req.method ?? "GET").toUpperCase();
       const target = splitTarget(req.url ?? "/", this.prefixSegments);
       if (!target) throw new NotFoundError("sharing: no such endpoint");
