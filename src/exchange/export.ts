@@ -9,9 +9,10 @@ import { PROMPT_TAG } from "../mlflow/index.js";
 import { artifactBatches, existingArtifacts, type Owner } from "./assets/artifacts.js";
 import { exportLoggedModels } from "./assets/logged-models.js";
 import { metricBatches } from "./assets/metrics.js";
-import { appendAll } from "./assets/rows.js";
-import { exportRuns } from "./assets/runs.js";
+import { appendAll, once } from "./assets/rows.js";
+import { exportRunPages } from "./assets/runs.js";
 import { exportVersions, loggedModelIdOf } from "./assets/versions.js";
+import { broadcast } from "./concurrency.js";
 import { type ExportKind, type TableName, tablesOf } from "./format.js";
 import { type NotCarried, notCarried } from "./holdings.js";
 import { exportModelFiles } from "./model-files.js";
@@ -34,7 +35,10 @@ export interface ExportTarget {
 
 export interface ExportOptions {
   onProgress?: (event: ProgressEvent) => void;
-  /** Runs whose histories and artifacts are fetched at once. Default 8. */
+  /**
+   * Runs whose artifacts are listed and fetched at once. Default: as many as the MLflow client
+   * lets requests in flight (its fan-out), so the client's limiter, not this, paces the server.
+   */
   concurrency?: number;
 }
 
@@ -80,66 +84,100 @@ class ExportTables {
   }
 }
 
-/** Runs and what they hold, in commit order: artifacts, metrics, logged models, runs. */
+/**
+ * Runs and what they hold, in commit order: artifacts, metrics, logged models, runs. The runs
+ * come page by page and are read once, by the three tables side by side (broadcast): memory
+ * holds a page or two of runs and what is in flight, however many runs the experiment has.
+ */
 async function exportRunsAndModels(
   mlflow: MlflowClient,
   writer: ExportTables,
-  runs: Run[],
+  pages: AsyncIterable<Run[]>,
   experiments: Map<string, Experiment>,
   loggedModels: LoggedModel[],
   options: ExportOptions,
   seq: number,
 ): Promise<Omit<ExportSummary, "kind" | "schema" | "exportSeq" | "versions" | "locations" | "notCarried">> {
   const progress = options.onProgress ?? (() => {});
-  const concurrency = options.concurrency ?? 8;
+  const concurrency = options.concurrency ?? mlflow.fanOut;
   const { tables } = writer;
   const artifactStats = { files: 0, bytes: 0 };
-  const owners: Owner[] = [
-    ...runs.map((run) => ({
-      kind: "run" as const,
-      id: run.info.run_id,
-      artifactRoot: run.info.artifact_uri,
-    })),
-    ...loggedModels.map((m) => ({
-      kind: "logged_model" as const,
-      id: m.info.model_id,
-      artifactRoot: m.info.artifact_uri,
-    })),
+  const [artifactPages, metricPages, runPages] = broadcast(pages, 3) as [
+    AsyncIterable<Run[]>,
+    AsyncIterable<Run[]>,
+    AsyncIterable<Run[]>,
   ];
+  async function* owners(): AsyncGenerator<Owner> {
+    for await (const page of artifactPages)
+      for (const run of page) yield { kind: "run", id: run.info.run_id, artifactRoot: run.info.artifact_uri };
+    for (const m of loggedModels)
+      yield { kind: "logged_model", id: m.info.model_id, artifactRoot: m.info.artifact_uri };
+  }
+  async function* runs(): AsyncGenerator<Run> {
+    for await (const page of metricPages) for (const run of page) yield run;
+  }
   const existing = await existingArtifacts(tables.artifacts);
-  await appendAll(
-    tables.artifacts,
-    artifactBatches(
-      mlflow,
-      owners,
-      existing,
-      seq,
-      artifactStats,
-      (message) => progress({ step: "artifacts", message }),
-      concurrency,
-    ),
-    seq,
-  );
   const metricStats = { points: 0 };
-  await appendAll(
-    tables.metrics,
-    metricBatches(mlflow, runs, tables.metrics, seq, concurrency, metricStats, (message, done, total) =>
-      progress({ step: "metrics", message, done, total }),
+  // Artifacts and metric histories side by side: two tables, two commits, both before the runs
+  // table. One after the other, each left the server idle while the other's rows were encoded,
+  // and neither alone offers enough requests to fill a PostgreSQL-backed server.
+  const indexed = Promise.all([
+    appendAll(
+      tables.artifacts,
+      artifactBatches(
+        mlflow,
+        owners(),
+        existing,
+        seq,
+        artifactStats,
+        (message) => progress({ step: "artifacts", message }),
+        concurrency,
+      ),
+      seq,
     ),
-    seq,
-  );
-  await exportLoggedModels(tables.logged_models, loggedModels, seq);
-  const added = metricStats.points > 0 || artifactStats.files > 0;
-  const changedRuns = await exportRuns(tables.runs, runs, experiments, seq, added);
-  progress({ step: "runs", message: `runs: ${runs.length} (${changedRuns} new or changed)` });
+    appendAll(
+      tables.metrics,
+      metricBatches(mlflow, runs(), tables.metrics, seq, metricStats, (message, done) =>
+        progress({ step: "metrics", message, done }),
+      ),
+      seq,
+    ),
+  ])
+    .then(() => exportLoggedModels(tables.logged_models, loggedModels, seq))
+    // Points or files added move the runs table even when no run record changed (see exportRunPages).
+    .then(() => metricStats.points > 0 || artifactStats.files > 0);
+  // The runs table (the index an importer starts from) is encoded as its pages come, and
+  // committed once the tables it indexes are.
+  const [, runsResult] = await Promise.all([
+    indexed,
+    exportRunPages(tables.runs, runPages, experiments, seq, indexed),
+  ]);
+  progress({
+    step: "runs",
+    message: `runs: ${runsResult.runs} (${runsResult.changed} new or changed)`,
+  });
   return {
-    runs: runs.length,
-    changedRuns,
+    runs: runsResult.runs,
+    changedRuns: runsResult.changed,
     metricPoints: metricStats.points,
     artifactFiles: artifactStats.files,
     artifactBytes: artifactStats.bytes,
     loggedModels: loggedModels.length,
   };
+}
+
+/** The experiment's active runs, a page (of up to 1000) at a time. */
+async function* runPagesOf(mlflow: MlflowClient, experimentId: string): AsyncGenerator<Run[]> {
+  let pageToken: string | undefined;
+  do {
+    const page = await mlflow.runs.search({
+      experimentIds: [experimentId],
+      orderBy: ["attributes.start_time ASC"],
+      ...(pageToken ? { pageToken } : {}),
+    });
+    yield page.items;
+    pageToken = page.nextPageToken || undefined;
+  } while (pageToken);
 }
 
 async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
@@ -199,19 +237,21 @@ export async function exportExperiment(
     step: "read",
     message: `reading experiment '${experimentName}' from ${mlflow.trackingUri}`,
   });
-  const runs = await collect(
-    mlflow.runs.searchAll({
-      experimentIds: [experiment.experiment_id],
-      orderBy: ["attributes.start_time ASC"],
-    }),
-  );
   // MLflow 2.x has no logged models: nothing to read, and nothing left behind.
   const loggedModels = capabilities.loggedModels
     ? await collect(mlflow.loggedModels.searchAll({ experimentIds: [experiment.experiment_id] }))
     : [];
   const holdings = await mlflow.inventory.experiment(experiment.experiment_id, capabilities);
   const experiments = new Map([[experiment.experiment_id, experiment]]);
-  const summary = await exportRunsAndModels(mlflow, writer, runs, experiments, loggedModels, options, seq);
+  const summary = await exportRunsAndModels(
+    mlflow,
+    writer,
+    runPagesOf(mlflow, experiment.experiment_id),
+    experiments,
+    loggedModels,
+    options,
+    seq,
+  );
   await writer.ensureAll(seq);
   return {
     kind: "experiment",
@@ -249,7 +289,15 @@ export async function exportModel(
   const experiments = new Map<string, Experiment>();
   for (const id of new Set(runs.map((r) => r.info.experiment_id)))
     experiments.set(id, await mlflow.experiments.get(id));
-  const summary = await exportRunsAndModels(mlflow, writer, runs, experiments, loggedModels, options, seq);
+  const summary = await exportRunsAndModels(
+    mlflow,
+    writer,
+    once(runs),
+    experiments,
+    loggedModels,
+    options,
+    seq,
+  );
   // Model files before the versions commit, so a listed version's files are complete (issue 16).
   await exportModelFiles(mlflow, versions, runs, loggedModels, writer.locations().versions!);
   await exportVersions(writer.tables.versions, model, versions, seq);

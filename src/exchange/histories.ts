@@ -57,30 +57,66 @@ function keysOf(run: Run): string[] {
  */
 export function groupRuns(runs: Run[], groupPoints: number): Run[][] {
   const groups: Run[][] = [];
-  let group: Run[] = [];
-  let points = 0;
+  const grouper = new RunGrouper(groupPoints);
   for (const run of runs) {
-    const estimate = (run.data.metrics ?? []).reduce((sum, m) => sum + (toNumber(m.step) ?? 0) + 1, 0);
-    if (group.length > 0 && (group.length === BULK_HISTORY_RUNS || points + estimate > groupPoints)) {
-      groups.push(group);
-      group = [];
-      points = 0;
-    }
-    group.push(run);
-    points += estimate;
+    const full = grouper.add(run);
+    if (full) groups.push(full);
   }
-  if (group.length > 0) groups.push(group);
+  const last = grouper.take();
+  if (last) groups.push(last);
   return groups;
+}
+
+/** groupRuns, as the runs come (a stream of an experiment's runs, never all of them at once). */
+export async function* streamGroups(
+  runs: Iterable<Run> | AsyncIterable<Run>,
+  groupPoints: number,
+): AsyncGenerator<Run[]> {
+  const grouper = new RunGrouper(groupPoints);
+  for await (const run of runs) {
+    const full = grouper.add(run);
+    if (full) yield full;
+  }
+  const last = grouper.take();
+  if (last) yield last;
+}
+
+class RunGrouper {
+  private group: Run[] = [];
+  private points = 0;
+  constructor(private readonly groupPoints: number) {}
+
+  /** Adds a run; returns the group it closed, when it did not fit in it. */
+  add(run: Run): Run[] | undefined {
+    const estimate = (run.data.metrics ?? []).reduce((sum, m) => sum + (toNumber(m.step) ?? 0) + 1, 0);
+    let full: Run[] | undefined;
+    if (
+      this.group.length > 0 &&
+      (this.group.length === BULK_HISTORY_RUNS || this.points + estimate > this.groupPoints)
+    ) {
+      full = this.take();
+    }
+    this.group.push(run);
+    this.points += estimate;
+    return full;
+  }
+
+  take(): Run[] | undefined {
+    const group = this.group;
+    this.group = [];
+    this.points = 0;
+    return group.length > 0 ? group : undefined;
+  }
 }
 
 /** The histories of `runs`, in their order; groups of runs are read ahead while earlier ones are used. */
 export async function* runHistories(
   mlflow: MlflowClient,
-  runs: Run[],
+  runs: Iterable<Run> | AsyncIterable<Run>,
   options: HistoryOptions = {},
 ): AsyncGenerator<RunHistory> {
   const reader = new HistoryReader(mlflow);
-  const groups = groupRuns(runs, options.groupPoints ?? 250_000);
+  const groups = streamGroups(runs, options.groupPoints ?? 250_000);
   for await (const histories of mapOrdered(groups, options.prefetch ?? 2, (group) => reader.read(group))) {
     for (const history of histories) yield history;
   }

@@ -4,7 +4,7 @@
 import { mkdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import type { RecordBatch } from "apache-arrow";
-import { arrowSchemaToDelta, DeltaTable, isS3Location } from "../delta/index.js";
+import { type AddAction, arrowSchemaToDelta, DeltaTable, isS3Location } from "../delta/index.js";
 import { CHUNK_BYTES, type ExportKind, SCHEMAS, type TableName, tableProperties } from "./format.js";
 
 export const COMMIT_SEQ_KEY = "arcuate.exportSeq";
@@ -21,6 +21,8 @@ const FILE_ROWS: Partial<Record<TableName, number>> = {
   spans: 50_000,
   traces: 5_000,
   assessments: 10_000,
+  // Runs stream in pages of 1000: files of a few pages, not one file holding every run.
+  runs: 5_000,
 };
 const FILE_BYTES: Partial<Record<TableName, number>> = { artifacts: CHUNK_BYTES, spans: CHUNK_BYTES };
 
@@ -83,12 +85,14 @@ export class ExportTable {
 
   /**
    * Commits `batches` (append or overwrite) as one new version; creates the table first when
-   * needed. Returns the new version.
+   * needed. Returns the new version. `beforeCommit` runs once the data files are written: it may
+   * wait (for other tables to commit first) or throw, and then nothing is committed.
    */
   async write(
     batches: AsyncIterable<RecordBatch>,
     mode: "append" | "overwrite",
     seq: number,
+    beforeCommit?: (table: DeltaTable, files: AddAction[]) => Promise<void>,
   ): Promise<number> {
     let table = await this.open();
     if (!table) {
@@ -101,11 +105,13 @@ export class ExportTable {
       });
       this.table = table;
     }
-    return table.write(batches, {
+    const target = table;
+    return target.write(batches, {
       mode,
       commitInfo: { [COMMIT_SEQ_KEY]: seq },
       ...(FILE_ROWS[this.name] ? { targetFileRows: FILE_ROWS[this.name] } : {}),
       ...(FILE_BYTES[this.name] ? { targetFileBytes: FILE_BYTES[this.name] } : {}),
+      ...(beforeCommit ? { beforeCommit: (files: AddAction[]) => beforeCommit(target, files) } : {}),
     });
   }
 }

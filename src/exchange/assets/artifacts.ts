@@ -15,7 +15,7 @@ import { Schema } from "apache-arrow";
 import { ArcuateError } from "../../errors.js";
 import type { ArtifactFile, MlflowClient } from "../../mlflow/index.js";
 import { columnValues } from "../columns.js";
-import { mapOrdered, Pool } from "../concurrency.js";
+import { mapUnordered, Pool } from "../concurrency.js";
 import { isMlmodelPath, rewriteMlmodel } from "../mlmodel.js";
 import type { ExportSource } from "../source.js";
 import type { ExportTable } from "../tables.js";
@@ -72,7 +72,7 @@ export interface Owner {
 /** Every artifact of the owners not yet exported, as batches of chunk rows (files streamed). */
 export async function* artifactBatches(
   mlflow: MlflowClient,
-  owners: Owner[],
+  owners: Iterable<Owner> | AsyncIterable<Owner>,
   existing: Map<string, number>,
   seq: number,
   stats: { files: number; bytes: number },
@@ -87,19 +87,21 @@ export async function* artifactBatches(
     rowBytes = 0;
     return batch;
   };
-  // Owners are listed, and their small files read, a few at a time ahead of the one being
-  // written: thousands of small files otherwise cost a round trip each, one after another.
-  const listed = mapOrdered(
-    owners.filter((owner) => owner.artifactRoot),
-    concurrency,
-    async (owner) => {
-      const root = owner.artifactRoot!;
-      const files = (await mlflow.artifacts.listFiles(root)).filter(
-        (file) => existing.get(`${owner.kind}/${owner.id}/${file.path}`) !== file.size,
-      );
-      return { owner, root, files: await prefetchSmallFiles(mlflow, root, files) };
-    },
-  );
+  // Owners are listed, and their small files read, many at a time ahead of the one being
+  // written, and written in the order they are ready (an owner's files stay together; owners
+  // need no order): thousands of small files otherwise cost a round trip each, one after
+  // another. An owner's listing is a few round trips deep with one or two requests each, so
+  // twice `concurrency` owners keep `concurrency` requests in flight. The bytes read ahead are
+  // bounded in all (PREFETCH_BYTES), however many owners are in flight.
+  const ownersInFlight = 2 * concurrency;
+  const ownerBudget = Math.max(MIN_PREFETCH_BYTES_PER_OWNER, Math.floor(PREFETCH_BYTES / ownersInFlight));
+  const listed = mapUnordered(withArtifactRoot(owners), ownersInFlight, async (owner) => {
+    const root = owner.artifactRoot!;
+    const files = (await mlflow.artifacts.listFiles(root)).filter(
+      (file) => existing.get(`${owner.kind}/${owner.id}/${file.path}`) !== file.size,
+    );
+    return { owner, root, files: await prefetchSmallFiles(mlflow, root, files, ownerBudget) };
+  });
   for await (const { owner, root, files } of listed) {
     for (const { file, bytes } of files) {
       const chunkCount = Math.max(1, Math.ceil(file.size / CHUNK_BYTES));
@@ -158,19 +160,25 @@ export async function* artifactBatches(
   if (rows.length > 0) yield flush();
 }
 
-/** Bytes of an owner's files read ahead: small files, up to this much per owner. */
-const PREFETCH_BYTES_PER_OWNER = 4 * 1024 * 1024;
+async function* withArtifactRoot(owners: Iterable<Owner> | AsyncIterable<Owner>): AsyncGenerator<Owner> {
+  for await (const owner of owners) if (owner.artifactRoot) yield owner;
+}
+
+/** Bytes of small files read ahead, over all the owners in flight. */
+const PREFETCH_BYTES = 32 * 1024 * 1024;
+/** An owner's share of PREFETCH_BYTES is at least this (so a few small files always go ahead). */
+const MIN_PREFETCH_BYTES_PER_OWNER = 256 * 1024;
 
 /**
- * Reads the owner's small files into memory side by side (at most PREFETCH_BYTES_PER_OWNER in
- * all); bigger files are left to be streamed when their turn comes.
+ * Reads the owner's small files into memory side by side (at most `budget` bytes in all);
+ * bigger files are left to be streamed when their turn comes.
  */
 async function prefetchSmallFiles(
   mlflow: MlflowClient,
   root: string,
   files: ArtifactFile[],
+  budget: number,
 ): Promise<Array<{ file: ArtifactFile; bytes?: Uint8Array }>> {
-  let budget = PREFETCH_BYTES_PER_OWNER;
   return Promise.all(
     files.map(async (file) => {
       if (file.size > budget) return { file };

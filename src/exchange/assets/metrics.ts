@@ -87,16 +87,17 @@ interface MetricColumns {
 /** New metric points of the runs, in batches of columns; counts them into `stats`. */
 export async function* metricBatches(
   mlflow: MlflowClient,
-  runs: Run[],
+  runs: Iterable<Run> | AsyncIterable<Run>,
   table: ExportTable,
   seq: number,
-  concurrency: number,
   stats: { points: number },
-  progress: (message: string, done: number, total: number) => void,
+  progress: (message: string, done: number) => void,
 ): AsyncGenerator<RecordBatch> {
   const counts = await existingMetricCounts(table);
-  // Histories of the next groups of runs are fetched while the current ones' points are written.
-  const histories = runHistories(mlflow, runs, { prefetch: Math.max(1, Math.ceil(concurrency / 4)) });
+  // Histories of the next groups of runs are fetched while the current ones' points are written
+  // (runHistories bounds them by points, not by the client's concurrency: a group is one bulk
+  // request per key, already enough requests to keep the server busy).
+  const histories = runHistories(mlflow, runs);
   // Pairs whose exported count differs: their exported points are compared one by one, after
   // one scan of the table. Only the runs that hold such pairs wait for it; the rest stream out.
   const pending: RunHistory[] = [];
@@ -113,7 +114,7 @@ export async function* metricBatches(
       }
     }
     done++;
-    progress(`metrics: read ${done} of ${runs.length} runs`, done, runs.length);
+    progress(`metrics: read ${done} runs`, done);
     if (changed) pending.push(history);
     else for (const batch of toMetricBatches([history], counts, undefined, rows)) yield batch;
   }

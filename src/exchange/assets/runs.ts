@@ -8,14 +8,16 @@
 // them. A run's status and end time are set last (finishRuns), after its metrics and artifacts.
 import { createHash } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
-import { Schema } from "apache-arrow";
+import { type RecordBatch, Schema } from "apache-arrow";
+import type { AddAction, DeltaTable } from "../../delta/index.js";
 import { ArcuateError } from "../../errors.js";
 import type { DatasetInput, Experiment, MlflowClient, Run, RunStatus } from "../../mlflow/index.js";
 import { metricValueToNumber, toNumber } from "../../mlflow/index.js";
+import { columnValues } from "../columns.js";
 import { Pool } from "../concurrency.js";
 import type { ExportTable } from "../tables.js";
 import { exportSeq, int64, numberMap, stringMap, utf8 } from "./fields.js";
-import { type Row, replaceIfChanged } from "./rows.js";
+import { type Row, rowsToBatch } from "./rows.js";
 import {
   completeUpTo,
   TAG_IMPORT_COMPLETE,
@@ -100,22 +102,76 @@ export function runRecord(run: Run, experiment: Experiment): Record<string, unkn
   return record;
 }
 
+/** Thrown by the runs table's beforeCommit when nothing changed: the files written go again. */
+class Unchanged extends Error {}
+
 /**
  * Rewrites the runs table when a run is new, changed or gone, or when this export added metric
- * points or files (`added`): the runs table is the import's horizon (an import reads the other
- * tables up to its highest export_seq), so a point backfilled at an older step or a file added
- * to a run whose record stayed the same must still move it. Returns how many runs changed.
+ * points or files (`ready` resolves to whether it did): the runs table is the import's horizon
+ * (an import reads the other tables up to its highest export_seq), so a point backfilled at an
+ * older step or a file added to a run whose record stayed the same must still move it. Returns
+ * how many runs there are and how many of them changed (or went). The runs come page by page (an
+ * experiment of any size): each page's records are encoded as it comes, into a new copy of the
+ * table committed only once `ready` (the tables the runs index, committed first) resolves. What
+ * is held is a page and the exported runs' ids with their record hashes.
  */
-export async function exportRuns(
+export async function exportRunPages(
   table: ExportTable,
-  runs: Run[],
+  pages: AsyncIterable<Run[]>,
   experiments: Map<string, Experiment>,
   seq: number,
-  added = false,
-): Promise<number> {
-  const records = runs.map((run) => runRecord(run, experiments.get(run.info.experiment_id)!));
-  const { changed, removed } = await replaceIfChanged(table, RUN_SCHEMAS.runs, "run_id", records, seq, added);
-  return changed + removed;
+  ready: Promise<boolean>,
+): Promise<{ runs: number; changed: number }> {
+  const previous = new Map<string, string>();
+  let exists = (await table.open()) !== undefined;
+  for await (const batch of table.scan(["run_id", "record_sha256"])) {
+    exists = true;
+    const ids = columnValues(batch, "run_id");
+    const shas = columnValues(batch, "record_sha256");
+    for (let i = 0; i < ids.length; i++) previous.set(String(ids[i]), String(shas[i]));
+  }
+  let runs = 0;
+  let changed = 0;
+  let kept = 0;
+  async function* batches(): AsyncGenerator<RecordBatch> {
+    for await (const page of pages) {
+      if (page.length === 0) continue;
+      const records = page.map((run) => {
+        const record = runRecord(run, experiments.get(run.info.experiment_id)!);
+        const before = previous.get(run.info.run_id);
+        if (before !== undefined) kept++;
+        if (before !== record.record_sha256) changed++;
+        return record;
+      });
+      runs += records.length;
+      yield rowsToBatch(RUN_SCHEMAS.runs, records, seq);
+    }
+  }
+  try {
+    await table.write(batches(), "overwrite", seq, async (delta, files) => {
+      let added: boolean;
+      try {
+        added = await ready;
+      } catch (error) {
+        await dropFiles(delta, files);
+        throw error;
+      }
+      const removed = previous.size - kept;
+      // Nothing new, changed or gone (or no runs, and no table yet: the export creates it empty).
+      if ((exists && changed === 0 && removed === 0 && !added) || (!exists && runs === 0)) {
+        await dropFiles(delta, files);
+        throw new Unchanged();
+      }
+    });
+  } catch (error) {
+    if (!(error instanceof Unchanged)) throw error;
+  }
+  return { runs, changed: changed + previous.size - kept };
+}
+
+/** Deletes data files written for a commit that is not made (no log entry names them). */
+async function dropFiles(delta: DeltaTable, files: AddAction[]): Promise<void> {
+  for (const file of files) await delta.storage.delete(decodeURIComponent(file.path));
 }
 
 // ---- import ---------------------------------------------------------------------------------
