@@ -6,6 +6,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { isArcuateError } from "../../errors.js";
 import type { Principal } from "../catalog/state.js";
 import type { AccessRecord } from "./audit-log.js";
+import type { HandedOut } from "./lines.js";
 
 /** Operation names by route pattern (what SHOW ACCESS prints); others are named by their pattern. */
 const OPERATIONS: Record<string, string> = {
@@ -22,11 +23,10 @@ const OPERATIONS: Record<string, string> = {
   "POST shares/:share/schemas/:schema/tables/:table/temporary-table-credentials": "temporaryCredentials",
 };
 
-const SIZE_KEY = '"size":';
-
 export class AccessTrail {
   readonly record: AccessRecord;
   private readonly started: number;
+  private handedOut: HandedOut | undefined;
 
   constructor(req: IncomingMessage, clientAddress: string | null, now = Date.now()) {
     this.started = performance.now();
@@ -101,24 +101,9 @@ export class AccessTrail {
     r.endingTimestamp ??= text("endingTimestamp");
   }
 
-  /** Counts a line of a table answer: a pre-serialised file line adds one file and its size. */
-  line(line: unknown): void {
-    if (typeof line !== "string") return;
-    // File lines are the only pre-serialised ones. A file's size is the one "size" key with a
-    // number (a partition value is a string; stats are a nested, escaped JSON string).
-    // indexOf and a digit loop, not a regular expression: this runs for every file of every answer.
-    this.record.files += 1;
-    const at = line.indexOf(SIZE_KEY);
-    if (at < 0) return;
-    let size = 0;
-    let i = at + SIZE_KEY.length;
-    const end = Math.min(line.length, i + 18);
-    for (; i < end; i++) {
-      const digit = line.charCodeAt(i) - 48;
-      if (digit < 0 || digit > 9) break;
-      size = size * 10 + digit;
-    }
-    this.record.bytes += size;
+  /** The answer's running count of files and bytes handed out, read when the response closes. */
+  counting(handedOut: HandedOut): void {
+    this.handedOut = handedOut;
   }
 
   failed(error: unknown): void {
@@ -128,6 +113,11 @@ export class AccessTrail {
   /** The finished record, once the response is closed. */
   finish(res: ServerResponse): AccessRecord {
     this.record.status = res.statusCode;
+    if (this.handedOut) {
+      this.record.files += this.handedOut.files;
+      this.record.bytes += this.handedOut.bytes;
+      this.handedOut = undefined;
+    }
     if (this.record.operation === "file" && this.record.method === "GET" && res.statusCode < 300) {
       // A download: one file, and the body's bytes when it was all sent. (With an audit trail the
       // response had a header set before writeHead, so getHeader sees writeHead's too.)

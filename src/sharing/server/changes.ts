@@ -7,7 +7,7 @@ import type { AddAction, CdcAction, RemoveAction } from "../../delta/actions.js"
 import { ArcuateError } from "../../errors.js";
 import { type Capabilities, type EndStreamAction, nameKey } from "../protocol.js";
 import { badRequest } from "./http.js";
-import { endStream, FileLines, metadataLine, protocolLine } from "./lines.js";
+import { endStream, FileLines, type HandedOut, metadataLine, protocolLine } from "./lines.js";
 import { negotiate } from "./negotiate.js";
 import {
   asParameterError,
@@ -100,12 +100,14 @@ export async function prepareChanges(
   const endAction = caps.includeEndStreamAction || maxFiles !== undefined;
   // Delta format only; a parquet answer ignores the flag (#read-change-data-feed-from-a-table).
   const protocols = historicalProtocol && format === "delta";
+  const handedOut: HandedOut = { files: 0, bytes: 0 };
   return {
     headers: responseHeaders(start, format, caps.includeEndStreamAction),
+    handedOut,
     lines: function* () {
       yield protocolLine(format, protocol, protocols ? head.version : undefined);
       yield metadataLine(format, head.metadata, head.version, undefined);
-      const lines = new FileLines(t, format);
+      const lines = new FileLines(t, format, false, handedOut);
       let count = 0;
       let next: string | undefined;
       pages: for (const commit of commits) {

@@ -61,6 +61,16 @@ type FileKind = "file" | "add" | "remove" | "cdf";
  * reused by the next request of the same recipient and format: a busy query endpoint then costs
  * a lookup per file instead of an HMAC, an MD5 and a JSON serialisation.
  */
+/**
+ * Files and bytes an answer has handed out so far, counted as its lines are made (the audit log's
+ * figures): a running tally the request's audit record reads when the response closes, so a line
+ * never has to be parsed again to learn its size.
+ */
+export interface HandedOut {
+  files: number;
+  bytes: number;
+}
+
 export class FileLines {
   readonly expirationTimestamp: number;
   private readonly prefix: string;
@@ -75,6 +85,7 @@ export class FileLines {
     t: ServedTable,
     private readonly format: ResponseFormat,
     private readonly cacheable = false,
+    private readonly handedOut?: HandedOut,
   ) {
     // Tables on object storage get URLs of the bucket; the server stays out of the data path.
     const store = t.tables.objectStore(t.entry.location);
@@ -99,6 +110,10 @@ export class FileLines {
   }
 
   line(kind: FileKind, action: FileAction, extra: { version?: number; timestamp?: number }): string {
+    if (this.handedOut) {
+      this.handedOut.files += 1;
+      this.handedOut.bytes += action.size ?? 0;
+    }
     if (!this.cacheable) return this.build(kind, action, extra);
     const key = this.key(kind, extra);
     const cached = LINES.get(action);

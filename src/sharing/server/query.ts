@@ -18,7 +18,14 @@ import {
   TABLE_VERSION_HEADER,
 } from "../protocol.js";
 import { badRequest } from "./http.js";
-import { endStream, FileLines, MAX_CACHED_FILES, metadataLine, protocolLine } from "./lines.js";
+import {
+  endStream,
+  FileLines,
+  type HandedOut,
+  MAX_CACHED_FILES,
+  metadataLine,
+  protocolLine,
+} from "./lines.js";
 import { type Negotiated, negotiate } from "./negotiate.js";
 import type { PageTokens } from "./pagination.js";
 import { type FileFilter, partitionFilter } from "./predicates.js";
@@ -43,6 +50,8 @@ export interface ServedTable {
 export interface Prepared {
   headers: Record<string, string>;
   lines: () => Generator<unknown>;
+  /** The files and bytes the lines have handed out so far (answers that list files). */
+  handedOut?: HandedOut;
 }
 
 const NDJSON = "application/x-ndjson; charset=utf-8";
@@ -218,12 +227,14 @@ export async function prepareQuery(
   const maxFiles = body.maxFiles ?? Number.POSITIVE_INFINITY;
   const endLine =
     caps.includeEndStreamAction || body.maxFiles !== undefined || body.includeRefreshToken === true;
+  const handedOut: HandedOut = { files: 0, bytes: 0 };
   return {
     headers: responseHeaders(snapshot.version, format, caps.includeEndStreamAction),
+    handedOut,
     lines: function* () {
       yield protocolLine(format, protocol);
       yield metadataLine(format, snapshot.metadata, historical ? snapshot.version : undefined, snapshot);
-      const lines = new FileLines(t, format, snapshot.files.length <= MAX_CACHED_FILES);
+      const lines = new FileLines(t, format, snapshot.files.length <= MAX_CACHED_FILES, handedOut);
       const extra = historical ? { version: snapshot.version, timestamp: snapshot.timestamp } : {};
       let index = 0;
       let sent = 0;
@@ -343,12 +354,14 @@ async function prepareStreamingQuery(
   const endAction = caps.includeEndStreamAction;
   // The flag only exists for the delta format; parquet answers ignore it (#read-data-from-a-table).
   const protocols = historicalProtocol && format === "delta";
+  const handedOut: HandedOut = { files: 0, bytes: 0 };
   return {
     headers: responseHeaders(start, format, endAction),
+    handedOut,
     lines: function* () {
       yield protocolLine(format, protocol, protocols ? start : undefined);
       yield metadataLine(format, snapshot.metadata, start, undefined);
-      const lines = new FileLines(t, format);
+      const lines = new FileLines(t, format, false, handedOut);
       let files = 0;
       for (const commit of commits) {
         const extra = { version: commit.version, timestamp: commit.timestamp };

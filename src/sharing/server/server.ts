@@ -395,9 +395,9 @@ class SharingApp {
       return;
     }
     const writer = new NdjsonWriter(ctx.res);
+    if (prepared.handedOut) ctx.trail?.counting(prepared.handedOut);
     try {
       for (const line of prepared.lines()) {
-        ctx.trail?.line(line);
         if (writer.push(line)) await writer.flush();
         if (ctx.res.destroyed) return;
       }
