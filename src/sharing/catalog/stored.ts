@@ -324,11 +324,10 @@ export class StoredCatalog implements Catalog {
       const token = newToken(entry.id);
       delete entry.previousTokenHash;
       delete entry.previousExpiresAt;
-      if (options.graceSeconds !== undefined && options.graceSeconds > 0) {
+      const previousEnd = graceEnd(entry.expiresAt, options.graceSeconds);
+      if (previousEnd !== undefined) {
         entry.previousTokenHash = entry.tokenHash;
-        const graceEnd = Date.now() + options.graceSeconds * 1000;
-        const oldEnd = entry.expiresAt ? Math.min(Date.parse(entry.expiresAt), graceEnd) : graceEnd;
-        entry.previousExpiresAt = new Date(oldEnd).toISOString();
+        entry.previousExpiresAt = previousEnd;
       }
       entry.tokenHash = hashToken(this.secrets.pepper, token);
       if (expiresAt !== undefined) entry.expiresAt = expiresAt;
@@ -363,11 +362,10 @@ export class StoredCatalog implements Catalog {
       const secret = newClientSecret(entry.id);
       delete entry.previousClientSecretHash;
       delete entry.previousExpiresAt;
-      if (options.graceSeconds !== undefined && options.graceSeconds > 0) {
+      const previousEnd = graceEnd(entry.expiresAt, options.graceSeconds);
+      if (previousEnd !== undefined) {
         entry.previousClientSecretHash = entry.clientSecretHash;
-        const graceEnd = Date.now() + options.graceSeconds * 1000;
-        const oldEnd = entry.expiresAt ? Math.min(Date.parse(entry.expiresAt), graceEnd) : graceEnd;
-        entry.previousExpiresAt = new Date(oldEnd).toISOString();
+        entry.previousExpiresAt = previousEnd;
       }
       entry.clientSecretHash = hashToken(this.secrets.pepper, secret);
       if (expiresAt !== undefined) entry.expiresAt = expiresAt;
@@ -534,4 +532,14 @@ function recipientInfo(state: CatalogState, r: RecipientEntry): RecipientInfo {
   if (r.allowedAddresses !== undefined) info.allowedAddresses = [...r.allowedAddresses];
   if (r.rateLimit !== undefined) info.rateLimit = { ...r.rateLimit };
   return info;
+}
+
+/**
+ * When a rotated-out credential stops working: `graceSeconds` from now, but never later than the
+ * recipient's own expiry; none without a grace period.
+ */
+function graceEnd(expiresAt: string | undefined, graceSeconds: number | undefined): string | undefined {
+  if (graceSeconds === undefined || graceSeconds <= 0) return undefined;
+  const end = Date.now() + graceSeconds * 1000;
+  return new Date(expiresAt ? Math.min(Date.parse(expiresAt), end) : end).toISOString();
 }
