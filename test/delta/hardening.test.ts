@@ -22,10 +22,7 @@ const SCHEMA = {
 const rows = (...ids: number[]) => arrow.tableFromArrays({ id: BigInt64Array.from(ids.map(BigInt)) });
 
 async function python(code: string, ...args: string[]): Promise<Record<string, unknown>> {
-  // deltalake 1.6.6 now and then aborts at interpreter exit, after its answer is printed
-  // ("terminate called without an active exception", seen once in a full run): leave without
-  // the interpreter's teardown once the answer is out.
-  const out = await runPython(`${code}\nimport os, sys\nsys.stdout.flush()\nos._exit(0)\n`, { args });
+  const out = await runPython(code, { args });
   return JSON.parse(out.trim().split("\n").at(-1)!);
 }
 

@@ -12,14 +12,54 @@ export interface PythonOptions {
   python?: string;
 }
 
+// Every script runs under this launcher. The peers' native libraries (deltalake, the connector's
+// kernel, pyarrow) now and then abort in the C++ static destructors of interpreter teardown, after
+// the script's answer is out ("terminate called without an active exception", SIGABRT): seen in
+// full runs of the hardening and the 2026-protocol tests. So the launcher does what a normal exit
+// does that a script can notice (joins non-daemon threads, runs atexit hooks such as MLflow's
+// trace export flush, drops the script's globals so open files are closed and flushed, flushes
+// stdout and stderr) and then leaves with os._exit, skipping only the native teardown. A failing
+// script still prints its traceback and exits non-zero.
+const LAUNCHER = `
+import atexit, os, sys, threading, traceback
+kind, target = sys.argv[1], sys.argv[2]
+sys.argv = [target if kind == "file" else "-c", *sys.argv[3:]]
+scope = {"__name__": "__main__", "__builtins__": __builtins__}
+status = 0
+try:
+    if kind == "file":
+        import runpy
+        sys.path[0] = os.path.dirname(os.path.abspath(target))
+        scope = runpy.run_path(target, run_name="__main__")
+    else:
+        exec(compile(target, "<script>", "exec"), scope)
+except SystemExit as stop:
+    if stop.code is None:
+        status = 0
+    elif isinstance(stop.code, int):
+        status = stop.code
+    else:
+        print(stop.code, file=sys.stderr)
+        status = 1
+except BaseException:
+    traceback.print_exc()
+    status = 1
+threading._shutdown()
+atexit._run_exitfuncs()
+scope.clear()
+sys.stdout.flush()
+sys.stderr.flush()
+os._exit(status)
+`;
+
 /** Runs `code` and returns its stdout. Fails with the script's stderr when it exits non-zero. */
 export function runPython(code: string, options: PythonOptions = {}): Promise<string> {
-  return runInterpreter(["-c", code, ...(options.args ?? [])], options);
+  return runInterpreter(["-c", LAUNCHER, "code", code, ...(options.args ?? [])], options);
 }
 
 /** Runs a Python file (sys.argv[1:] are `options.args`) and returns its stdout. */
 export function runPythonScript(file: string, options: PythonOptions = {}): Promise<string> {
-  return runInterpreter([file, ...(options.args ?? [])], options);
+  return runInterpreter(["-c", LAUNCHER, "file", file, ...(options.args ?? [])], options);
 }
 
 /** Runs a Python file that prints one JSON document as its last line, and parses it. */
