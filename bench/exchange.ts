@@ -12,7 +12,7 @@
 //
 // Usage: tsx bench/exchange.ts [--runs 1000] [--metrics 10] [--steps 100] [--backend both]
 //          [--concurrency N] [--no-arcuate] [--no-peer] [--no-ceiling] [--export-only] [--keep]
-//          [--peer-runs N] [--cpu-prof file.cpuprofile]
+//          [--peer-runs N] [--cpu-prof file.cpuprofile] [--seed rest|pg-clone]
 // --backend postgresql|sqlite|both. --export-only times arcuate's export alone (and its RSS
 // growth), for the 10,000-run memory comparison. Seeding 1,000 runs takes minutes.
 // --peer-runs moves only the first N runs with mlflow-export-import (a copy of the experiment
@@ -34,6 +34,7 @@ import { type MlflowServer, startMlflowServer } from "../src/peers/mlflow-server
 import { seedExperiment } from "../src/peers/seed.js";
 import { Catalog } from "../src/sharing/index.js";
 import { ceilingRead, ceilingWrite, sweep } from "./exchange-ceiling.js";
+import { seedByCloning } from "./exchange-seed-pg.js";
 
 const ROOT = join(import.meta.dirname, "..");
 const VENV_BIN = join(ROOT, ".venv", "bin");
@@ -52,6 +53,7 @@ const { values } = parseArgs({
     keep: { type: "boolean", default: false },
     "peer-runs": { type: "string" },
     "cpu-prof": { type: "string" },
+    seed: { type: "string", default: "rest" }, // pg-clone: bench/exchange-seed-pg.ts (PostgreSQL only)
   },
 });
 const shape = { runs: Number(values.runs), metrics: Number(values.metrics), steps: Number(values.steps) };
@@ -283,13 +285,22 @@ async function benchBackend(backend: string): Promise<void> {
     );
     const seedStart = performance.now();
     // Top-level runs only (the seed adds two children to every third run).
-    const seeded = await seedExperiment(seeder, {
-      experimentName: name,
-      runs: Math.ceil(shape.runs / (5 / 3)),
-      metricsPerRun: shape.metrics,
-      stepsPerMetric: shape.steps,
-      concurrency: 8,
-    });
+    const seeded =
+      values.seed === "pg-clone"
+        ? await seedByCloning(source, seeder, {
+            experimentName: name,
+            runs: shape.runs,
+            metricsPerRun: shape.metrics,
+            stepsPerMetric: shape.steps,
+            concurrency: 8,
+          })
+        : await seedExperiment(seeder, {
+            experimentName: name,
+            runs: Math.ceil(shape.runs / (5 / 3)),
+            metricsPerRun: shape.metrics,
+            stepsPerMetric: shape.steps,
+            concurrency: 8,
+          });
     const runs = seeded.runIds.length;
     process.stderr.write(`bench: seeded ${runs} runs in ${s(performance.now() - seedStart)}\n`);
     const points = runs * shape.metrics * shape.steps;

@@ -33,6 +33,8 @@ export interface MlflowServer {
   readonly uri: string;
   readonly port: number;
   readonly dir: string;
+  /** The tracking store it was started on (`sqlite:///…`, `postgresql+psycopg2://…`). */
+  readonly backendStoreUri: string;
   readonly logFile: string;
   readonly pid: number | undefined;
   stop(): Promise<void>;
@@ -57,11 +59,12 @@ export async function startMlflowServer(options: MlflowServerOptions): Promise<M
   const port = options.port ?? (await freePort());
   const uri = `http://127.0.0.1:${port}`;
   const logFile = join(options.dir, "mlflow-server.log");
+  const backendStoreUri = options.backendStoreUri ?? `sqlite:///${join(options.dir, "mlflow.db")}`;
   const log = createWriteStream(logFile, { flags: "a" });
   const args = [
     "server",
     "--backend-store-uri",
-    options.backendStoreUri ?? `sqlite:///${join(options.dir, "mlflow.db")}`,
+    backendStoreUri,
     "--artifacts-destination",
     join(options.dir, "artifacts"),
     "--serve-artifacts",
@@ -115,6 +118,7 @@ export async function startMlflowServer(options: MlflowServerOptions): Promise<M
     uri,
     port,
     dir: options.dir,
+    backendStoreUri,
     logFile,
     pid: child.pid,
     stop: () => stopProcess(child),

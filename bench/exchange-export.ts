@@ -1,0 +1,143 @@
+// arcuate's export against the ceiling's read (bench/exchange-ceiling.ts), side by side on one
+// PostgreSQL-backed provider: the experiment is seeded once (bench/exchange-seed-pg.ts: a few
+// runs through the REST API, the rest cloned at the SQL level), the ceiling's best concurrency is
+// found by a sweep on a slice, then arcuate's export (a fresh share each round, the client as a
+// user gets it: the adaptive limit unless --concurrency) and the ceiling's read alternate for
+// --rounds rounds, so the machine's load swings hit both alike. Prints each round, the ratio of
+// the medians (target ≤ 1.25×), the limit the export's client reached and its path, and the
+// export's peak RSS growth.
+//
+// Usage: tsx bench/exchange-export.ts [--runs 200] [--metrics 10] [--steps 100] [--rounds 3]
+//          [--concurrency N] [--ceiling-concurrency N (no sweep)] [--no-ceiling] [--keep]
+import { mkdtempSync, rmSync } from "node:fs";
+import { loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { Exchange } from "../src/exchange/index.js";
+import { MlflowClient } from "../src/mlflow/index.js";
+import type { Limiter } from "../src/mlflow/pacing.js";
+import { startPostgresMlflow } from "../src/peers/mlflow-postgres.js";
+import { Catalog } from "../src/sharing/index.js";
+import { ceilingRead, sweep } from "./exchange-ceiling.js";
+import { seedByCloning } from "./exchange-seed-pg.js";
+
+const ROOT = join(import.meta.dirname, "..");
+const { values } = parseArgs({
+  options: {
+    runs: { type: "string", default: "200" },
+    metrics: { type: "string", default: "10" },
+    steps: { type: "string", default: "100" },
+    rounds: { type: "string", default: "3" },
+    concurrency: { type: "string" },
+    "ceiling-concurrency": { type: "string" },
+    "no-ceiling": { type: "boolean", default: false },
+    keep: { type: "boolean", default: false },
+  },
+});
+
+let peakRss = 0;
+const sampler = setInterval(() => {
+  peakRss = Math.max(peakRss, process.memoryUsage.rss());
+}, 50);
+const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(1))
+    .join(" / ");
+const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+/** The limit's path over the export: its changes, as "limit@seconds". */
+function limitPath(mlflow: MlflowClient): string {
+  const limiter = (
+    mlflow as unknown as { http: { limiter: Limiter & { history?: Array<[number, number]> } } }
+  ).http.limiter;
+  const history = limiter.history ?? [];
+  const t0 = history[0]?.[0] ?? 0;
+  const path = history.map(([t, l]) => `${l}@${((t - t0) / 1000).toFixed(1)}`);
+  return path.length > 24 ? `${path.slice(0, 12).join(" ")} … ${path.slice(-12).join(" ")}` : path.join(" ");
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), "arcuate-bench-export-"));
+  process.stderr.write("bench: starting a PostgreSQL-backed MLflow…\n");
+  const peers = await startPostgresMlflow({
+    dir,
+    mlflowBin: join(ROOT, ".venv", "bin", "mlflow"),
+    names: ["provider"],
+  });
+  const source = peers.servers[0]!;
+  try {
+    const name = "bench-experiment";
+    const seedStart = performance.now();
+    const seeded = await seedByCloning(source, new MlflowClient({ trackingUri: source.uri }), {
+      experimentName: name,
+      runs: Number(values.runs),
+      metricsPerRun: Number(values.metrics),
+      stepsPerMetric: Number(values.steps),
+      concurrency: 8,
+    });
+    const runs = seeded.runIds.length;
+    console.log(
+      `experiment: ${runs} runs × ${values.metrics} metrics × ${values.steps} steps, ${runs * 4} artifact files (seeded in ${s(performance.now() - seedStart)}); PostgreSQL-backed MLflow, its default workers`,
+    );
+    let ceilingAt = values["ceiling-concurrency"] ? Number(values["ceiling-concurrency"]) : 0;
+    if (!values["no-ceiling"] && !ceilingAt) {
+      const slice = Math.max(30, Math.ceil(runs / 10));
+      const found = await sweep([8, 16, 32, 64], (c) =>
+        ceilingRead(source.uri, name, join(dir, "ceiling", `sweep-${c}`), c, slice).then(() => undefined),
+      );
+      ceilingAt = found.best;
+      console.log(
+        `ceiling sweep on ${slice} runs: ${[...found.timesMs].map(([c, ms]) => `${c}: ${s(ms)}`).join(", ")} → ${ceilingAt}`,
+      );
+    }
+    const exportMs: number[] = [];
+    const readMs: number[] = [];
+    for (let round = 1; round <= Number(values.rounds); round++) {
+      const workDir = join(dir, `arcuate-${round}`);
+      const catalog = await Catalog.open(workDir);
+      await catalog.createShare("bench");
+      const mlflow = new MlflowClient({
+        trackingUri: source.uri,
+        ...(values.concurrency ? { concurrency: Number(values.concurrency) } : {}),
+      });
+      global.gc?.();
+      const before = process.memoryUsage.rss();
+      peakRss = before;
+      const started = performance.now();
+      await new Exchange({ mlflow, catalog, workDir }).exportExperiments(name, "experiment", "bench");
+      exportMs.push(performance.now() - started);
+      const t = mlflow.traffic();
+      console.log(
+        `round ${round} arcuate export: ${s(exportMs.at(-1)!)}  (${t.sent} requests, ${t.overloaded} overload answers retried; limit now ${t.limit}; path ${limitPath(mlflow)}; peak RSS growth ${((peakRss - before) / 1048576).toFixed(0)} MB; load ${load()})`,
+      );
+      rmSync(workDir, { recursive: true, force: true });
+      if (values["no-ceiling"]) continue;
+      const readStart = performance.now();
+      const read = await ceilingRead(source.uri, name, join(dir, `ceiling-${round}`), ceilingAt);
+      readMs.push(performance.now() - readStart);
+      console.log(
+        `round ${round} ceiling read:   ${s(readMs.at(-1)!)}  (at ${ceilingAt} in flight; ${read.stats.requests} requests, ${read.stats.retried} retried; load ${load()})`,
+      );
+      rmSync(join(dir, `ceiling-${round}`), { recursive: true, force: true });
+    }
+    console.log(`arcuate export, median: ${s(median(exportMs))}`);
+    if (readMs.length > 0) {
+      console.log(
+        `ceiling read, median:   ${s(median(readMs))}  → export ${(median(exportMs) / median(readMs)).toFixed(2)}× the read (target ≤ 1.25×)`,
+      );
+    }
+  } finally {
+    if (values.keep) console.log(`kept: provider ${source.uri}, folder ${dir}`);
+    else {
+      await peers.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+    clearInterval(sampler);
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? error.stack : String(error)}\n`);
+  process.exit(1);
+});
