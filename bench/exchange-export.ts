@@ -8,7 +8,9 @@
 // export's peak RSS growth.
 //
 // Usage: tsx bench/exchange-export.ts [--runs 200] [--metrics 10] [--steps 100] [--rounds 3]
-//          [--concurrency N] [--ceiling-concurrency N (no sweep)] [--no-ceiling] [--keep]
+//          [--concurrency auto,32] [--ceiling-concurrency N (no sweep)] [--no-ceiling] [--keep]
+// --concurrency: the export's client limits to compare, each once a round (default auto: the
+// adaptive limit a user gets; a number is a fixed limit).
 import { mkdtempSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -28,7 +30,7 @@ const { values } = parseArgs({
     metrics: { type: "string", default: "10" },
     steps: { type: "string", default: "100" },
     rounds: { type: "string", default: "3" },
-    concurrency: { type: "string" },
+    concurrency: { type: "string", default: "auto" },
     "ceiling-concurrency": { type: "string" },
     "no-ceiling": { type: "boolean", default: false },
     keep: { type: "boolean", default: false },
@@ -46,15 +48,20 @@ const load = () =>
 const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-/** The limit's path over the export: its changes, as "limit@seconds". */
+/** The limit over the export: its time-weighted mean, lowest and highest, and its changes. */
 function limitPath(mlflow: MlflowClient): string {
   const limiter = (
     mlflow as unknown as { http: { limiter: Limiter & { history?: Array<[number, number]> } } }
   ).http.limiter;
   const history = limiter.history ?? [];
-  const t0 = history[0]?.[0] ?? 0;
-  const path = history.map(([t, l]) => `${l}@${((t - t0) / 1000).toFixed(1)}`);
-  return path.length > 24 ? `${path.slice(0, 12).join(" ")} … ${path.slice(-12).join(" ")}` : path.join(" ");
+  const end = performance.now();
+  let area = 0;
+  for (let i = 0; i < history.length; i++) {
+    area += history[i]![1] * ((history[i + 1]?.[0] ?? end) - history[i]![0]);
+  }
+  const limits = history.map(([, l]) => l);
+  const mean = area / Math.max(1, end - (history[0]?.[0] ?? end));
+  return `mean ${mean.toFixed(1)}, ${Math.min(...limits)}-${Math.max(...limits)}, ${history.length - 1} changes`;
 }
 
 async function main(): Promise<void> {
@@ -91,27 +98,31 @@ async function main(): Promise<void> {
         `ceiling sweep on ${slice} runs: ${[...found.timesMs].map(([c, ms]) => `${c}: ${s(ms)}`).join(", ")} → ${ceilingAt}`,
       );
     }
-    const exportMs: number[] = [];
+    const variants = String(values.concurrency).split(",");
+    const exportMs = new Map<string, number[]>(variants.map((v) => [v, []]));
     const readMs: number[] = [];
     for (let round = 1; round <= Number(values.rounds); round++) {
-      const workDir = join(dir, `arcuate-${round}`);
-      const catalog = await Catalog.open(workDir);
-      await catalog.createShare("bench");
-      const mlflow = new MlflowClient({
-        trackingUri: source.uri,
-        ...(values.concurrency ? { concurrency: Number(values.concurrency) } : {}),
-      });
-      global.gc?.();
-      const before = process.memoryUsage.rss();
-      peakRss = before;
-      const started = performance.now();
-      await new Exchange({ mlflow, catalog, workDir }).exportExperiments(name, "experiment", "bench");
-      exportMs.push(performance.now() - started);
-      const t = mlflow.traffic();
-      console.log(
-        `round ${round} arcuate export: ${s(exportMs.at(-1)!)}  (${t.sent} requests, ${t.overloaded} overload answers retried; limit now ${t.limit}; path ${limitPath(mlflow)}; peak RSS growth ${((peakRss - before) / 1048576).toFixed(0)} MB; load ${load()})`,
-      );
-      rmSync(workDir, { recursive: true, force: true });
+      for (const variant of variants) {
+        const workDir = join(dir, `arcuate-${round}-${variant}`);
+        const catalog = await Catalog.open(workDir);
+        await catalog.createShare("bench");
+        const mlflow = new MlflowClient({
+          trackingUri: source.uri,
+          ...(variant === "auto" ? {} : { concurrency: Number(variant) }),
+        });
+        global.gc?.();
+        const before = process.memoryUsage.rss();
+        peakRss = before;
+        const started = performance.now();
+        await new Exchange({ mlflow, catalog, workDir }).exportExperiments(name, "experiment", "bench");
+        const ms = performance.now() - started;
+        exportMs.get(variant)!.push(ms);
+        const t = mlflow.traffic();
+        console.log(
+          `round ${round} arcuate export (${variant}): ${s(ms)}  (${t.sent} requests, ${t.overloaded} overload answers retried; limit now ${t.limit}${variant === "auto" ? `; path ${limitPath(mlflow)}` : ""}; peak RSS growth ${((peakRss - before) / 1048576).toFixed(0)} MB; load ${load()})`,
+        );
+        rmSync(workDir, { recursive: true, force: true });
+      }
       if (values["no-ceiling"]) continue;
       const readStart = performance.now();
       const read = await ceilingRead(source.uri, name, join(dir, `ceiling-${round}`), ceilingAt);
@@ -121,11 +132,13 @@ async function main(): Promise<void> {
       );
       rmSync(join(dir, `ceiling-${round}`), { recursive: true, force: true });
     }
-    console.log(`arcuate export, median: ${s(median(exportMs))}`);
-    if (readMs.length > 0) {
-      console.log(
-        `ceiling read, median:   ${s(median(readMs))}  → export ${(median(exportMs) / median(readMs)).toFixed(2)}× the read (target ≤ 1.25×)`,
-      );
+    if (readMs.length > 0) console.log(`ceiling read, median: ${s(median(readMs))}`);
+    for (const [variant, times] of exportMs) {
+      const ratio =
+        readMs.length > 0
+          ? ` → ${(median(times) / median(readMs)).toFixed(2)}× the read (target ≤ 1.25×)`
+          : "";
+      console.log(`arcuate export (${variant}), median: ${s(median(times))}${ratio}`);
     }
   } finally {
     if (values.keep) console.log(`kept: provider ${source.uri}, folder ${dir}`);

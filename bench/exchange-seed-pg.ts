@@ -3,7 +3,7 @@
 // cloned at the SQL level, whole families at a time (a parent with its children), in the tables
 // MLflow's SQL store reads a run from (.venv's mlflow/store/tracking/dbmodels/models.py: runs,
 // tags, params, metrics, latest_metrics, inputs and input_tags), and each run's artifact folder is
-// hard-linked in the server's artifact store. A clone is its original with a new run id (and a
+// copied in the server's artifact store. A clone is its original with a new run id (and a
 // name suffix): same params, tags, histories, datasets and files. The first clone of a family is
 // read back through the REST API and compared with its original before anything else is cloned.
 //
