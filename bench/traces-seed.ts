@@ -3,8 +3,13 @@
 // StartTraceV3 with the trace's info and assessments, then the spans through OTLP. Groups of
 // traces go side by side, so seeding 10,000 traces takes minutes rather than the hour MLflow's
 // Python API needs.
+import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import type { Assessment, MlflowClient, OtlpSpan } from "../src/mlflow/index.js";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import type { Assessment, MlflowClient, OtlpSpan, Trace } from "../src/mlflow/index.js";
+
+const execFileP = promisify(execFile);
 
 const hex = (bytes: number) => randomBytes(bytes).toString("hex");
 const str = (value: string) => ({ string_value: value });
@@ -107,4 +112,70 @@ export async function seedTraces(
     }
   };
   await Promise.all(Array.from({ length: parallel }, worker));
+}
+
+/**
+ * Grows the experiment to `total` traces by cloning the ones it holds at the store level
+ * (python/bench_clone_traces.py, on the provider's SQLite file), then checks one clone through
+ * MLflow's REST API: read back with batchGet, it equals its template but for its ids and times.
+ */
+export async function cloneTraces(
+  mlflow: MlflowClient,
+  dbPath: string,
+  experimentId: string,
+  total: number,
+  python: string,
+): Promise<{ cloned: number }> {
+  const script = join(import.meta.dirname, "..", "python", "bench_clone_traces.py");
+  const { stdout } = await execFileP(python, [script, dbPath, experimentId, String(total)], {
+    maxBuffer: 1 << 20,
+  });
+  const result = JSON.parse(stdout.trim().split("\n").at(-1)!) as {
+    cloned: number;
+    example: [string, string] | null;
+  };
+  if (result.example) {
+    const [template, clone] = await mlflow.traces.batchGet(result.example);
+    if (!template || !clone || JSON.stringify(traceShape(template)) !== JSON.stringify(traceShape(clone)))
+      throw new Error(
+        `bench: clone ${result.example[1]} of ${result.example[0]} does not read back as its template:\n${JSON.stringify(template && traceShape(template))}\n${JSON.stringify(clone && traceShape(clone))}`,
+      );
+  }
+  return { cloned: result.cloned };
+}
+
+/** A trace with its ids numbered in order and its times relative to its request time. */
+export function traceShape(trace: Trace): unknown {
+  const info = trace.trace_info;
+  const spans = [...(trace.spans ?? [])].sort((a, b) =>
+    BigInt(a.start_time_unix_nano) < BigInt(b.start_time_unix_nano) ? -1 : 1,
+  );
+  const t0 = BigInt(Date.parse(info.request_time!)) * 1_000_000n;
+  const spanIds = new Map(spans.map((s, i) => [s.span_id, `span-${i}`]));
+  const rel = (nanos: string | undefined) => (nanos === undefined ? null : String(BigInt(nanos) - t0));
+  const text = (value: unknown) => JSON.stringify(value).replaceAll(info.trace_id, "TRACE");
+  return {
+    info: text({
+      ...info,
+      trace_id: undefined,
+      request_time: undefined,
+      assessments: (info.assessments ?? []).map((a) => ({
+        ...a,
+        assessment_id: undefined,
+        create_time: Date.parse(a.create_time!) - Date.parse(info.request_time!),
+        last_update_time: Date.parse(a.last_update_time!) - Date.parse(info.request_time!),
+      })),
+    }),
+    spans: spans.map((s) =>
+      text({
+        ...s,
+        trace_id: undefined,
+        span_id: spanIds.get(s.span_id),
+        parent_span_id: s.parent_span_id ? spanIds.get(s.parent_span_id) : null,
+        start_time_unix_nano: rel(s.start_time_unix_nano),
+        end_time_unix_nano: rel(s.end_time_unix_nano),
+        events: (s.events ?? []).map((e) => ({ ...e, time_unix_nano: rel(e.time_unix_nano) })),
+      }),
+    ),
+  };
 }

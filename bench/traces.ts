@@ -25,7 +25,7 @@ import { parseArgs } from "node:util";
 import { MlflowClient } from "../src/mlflow/index.js";
 import { UVICORN_PATIENCE } from "../src/peers/mlflow-postgres.js";
 import { startMlflowServer } from "../src/peers/mlflow-server.js";
-import { seedTraces } from "./traces-seed.js";
+import { cloneTraces, seedTraces } from "./traces-seed.js";
 
 const ROOT = join(import.meta.dirname, "..");
 const VENV_BIN = join(ROOT, ".venv", "bin");
@@ -36,6 +36,7 @@ const { values } = parseArgs({
     spans: { type: "string", default: "10" },
     "peer-up-to": { type: "string" },
     workers: { type: "string", default: "4" },
+    distinct: { type: "string", default: "250" },
     keep: { type: "boolean", default: false },
     "arcuate-only": { type: "boolean", default: false },
   },
@@ -46,6 +47,7 @@ const sizes = values.traces
   .sort((a, b) => a - b);
 const workers = Number(values.workers);
 const shape = { spans: Number(values.spans) };
+const distinct = Number(values.distinct);
 const peerUpTo = values["arcuate-only"] ? 0 : Number(values["peer-up-to"] ?? 100);
 
 /** Runs the peer script: its time and peak RSS (getrusage of the child). */
@@ -141,15 +143,32 @@ async function main(): Promise<void> {
     const experimentId = await provider.experiments.create(name);
     let seeded = 0;
     for (const traces of sizes) {
-      process.stderr.write(
-        `bench: seeding up to ${traces} traces × ${shape.spans} spans, 2 assessments each…\n`,
-      );
       const seedStart = performance.now();
-      await seedTraces(provider, experimentId, traces - seeded, {
-        spans: shape.spans,
-        log: (m) => process.stderr.write(`bench: ${m} (of ${traces - seeded} more)\n`),
-      });
-      seeded = traces;
+      // Through MLflow's write routes up to --distinct traces, cloned at the store level past it.
+      const viaApi = Math.min(traces, distinct) - seeded;
+      if (viaApi > 0) {
+        process.stderr.write(
+          `bench: seeding ${viaApi} more traces × ${shape.spans} spans, 2 assessments each, through MLflow's write routes…\n`,
+        );
+        await seedTraces(provider, experimentId, viaApi, {
+          spans: shape.spans,
+          log: (m) => process.stderr.write(`bench: ${m} (of ${viaApi} more)\n`),
+        });
+        seeded += viaApi;
+      }
+      if (traces > seeded) {
+        const { cloned } = await cloneTraces(
+          provider,
+          join(source.dir, "mlflow.db"),
+          experimentId,
+          traces,
+          join(VENV_BIN, "python"),
+        );
+        process.stderr.write(
+          `bench: cloned ${cloned} traces at the store level (one checked through the REST API)\n`,
+        );
+        seeded = traces;
+      }
       const seedMs = performance.now() - seedStart;
       process.stderr.write(`bench: seeded in ${seconds(seedMs)} s\n`);
 
@@ -163,8 +182,10 @@ async function main(): Promise<void> {
       console.log(
         `${traces} traces: arcuate ${seconds(arcuate.totalMs)} s, ${perTrace(arcuate.totalMs, traces)} (export ${seconds(arcuate.exportMs)} s; ${arcuate.counts.traces} traces, ${arcuate.counts.spans} spans, ${arcuate.counts.assessments} assessments; peak RSS ${arcuate.peakRssMb.toFixed(0)} MB, ${arcuate.rssBeforeMb.toFixed(0)} MB before the move)`,
       );
-      if (arcuate.counts.traces !== traces)
-        throw new Error(`arcuate imported ${arcuate.counts.traces} of ${traces} traces`);
+      const want = { traces, spans: traces * shape.spans, assessments: traces * 2 };
+      for (const [kind, n] of Object.entries(want))
+        if (arcuate.counts[kind] !== n)
+          throw new Error(`arcuate imported ${arcuate.counts[kind]} of ${n} ${kind}`);
       const result: Result = { traces, seedMs, arcuate };
       results.push(result);
       if (traces > peerUpTo) continue;
@@ -191,6 +212,9 @@ function report(results: Result[]): void {
   const [load1, load5] = loadavg();
   console.log(
     `\ntraces × ${shape.spans} spans, 2 assessments each; MLflow servers on SQLite, ${workers} worker(s) each; load average ${load1!.toFixed(1)} (1 min), ${load5!.toFixed(1)} (5 min) at the end`,
+  );
+  console.log(
+    `provider seeded: up to ${distinct} distinct traces through MLflow's write routes (bench/traces-seed.ts), the rest cloned from them at the store level in MLflow's SQLite tables (python/bench_clone_traces.py: new trace, span and assessment ids, times shifted; one clone a size read back through the REST API)`,
   );
   console.log(
     "traces   seed s  arcuate s  export s  arcuate ms/trace   peer s  peer ms/trace    ratio  arcuate peak RSS  peer peak RSS",
