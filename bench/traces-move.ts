@@ -1,7 +1,7 @@
 // One arcuate move of an experiment's traces, in a process of its own so that its peak RSS is
 // arcuate's alone (bench/traces.ts runs it once per size): export into a share → arcuate's
 // sharing server (in this process) → client → import. Prints one JSON line: times, counts, the
-// RSS before the move and the process's peak RSS (getrusage).
+// RSS before the move and the process's peak RSS (getrusage), and the requests sent to each server.
 //
 // Usage: tsx bench/traces-move.ts PROVIDER_URI RECIPIENT_URI EXPERIMENT WORKDIR [TARGET_EXPERIMENT]
 import { Exchange } from "../src/exchange/index.js";
@@ -14,8 +14,14 @@ if (!providerUri || !recipientUri || !name || !workDir) {
   process.exit(2);
 }
 
-const provider = new MlflowClient({ trackingUri: providerUri });
-const recipient = new MlflowClient({ trackingUri: recipientUri });
+/** Requests sent to each server, by method and route (trace ids folded into one route). */
+const requests = { provider: {} as Record<string, number>, recipient: {} as Record<string, number> };
+const counter = (into: Record<string, number>) => (method: string, path: string) => {
+  const route = `${method} ${path.replace(/tr-[0-9a-f]{32}/g, ":id")}`;
+  into[route] = (into[route] ?? 0) + 1;
+};
+const provider = new MlflowClient({ trackingUri: providerUri, onRequest: counter(requests.provider) });
+const recipient = new MlflowClient({ trackingUri: recipientUri, onRequest: counter(requests.recipient) });
 const catalog = await Catalog.open(workDir);
 const server = await startSharingServer({ catalog, host: "127.0.0.1", port: 0, log: () => {} });
 await catalog.setEndpoint(server.url);
@@ -38,6 +44,7 @@ console.log(
     totalMs,
     counts: imported.assets.traces?.counts ?? {},
     skipped: imported.skipped,
+    requests,
     rssBeforeMb,
     peakRssMb: process.resourceUsage().maxRSS / 1024,
   }),
