@@ -13,11 +13,14 @@
 // Usage: tsx bench/exchange.ts [--runs 1000] [--metrics 10] [--steps 100] [--backend both]
 //          [--concurrency N] [--no-arcuate] [--no-peer] [--no-ceiling] [--export-only] [--keep]
 //          [--peer-runs N] [--cpu-prof file.cpuprofile] [--seed rest|pg-clone]
+//          [--sweep 4,8,16,32,64] [--ceiling-at N]
 // --backend postgresql|sqlite|both. --export-only times arcuate's export alone (and its RSS
 // growth), for the 10,000-run memory comparison. Seeding 1,000 runs takes minutes.
 // --peer-runs moves only the first N runs with mlflow-export-import (a copy of the experiment
 // holding them), when the whole experiment would take it too long; its per-run rate is printed
-// and the ratio is taken per run. --cpu-prof writes a V8 CPU profile of arcuate's first import.
+// and the ratio is taken per run. --sweep sets the ceiling's concurrency levels tried (on a tenth
+// of the runs, at least 30); --ceiling-at N skips the sweep and runs the ceiling at N. --cpu-prof
+// writes a V8 CPU profile of arcuate's first import.
 // arcuate's sharing server runs in a process of its own (bench/server-child.ts), as it does at a
 // provider: the importer's process holds only the recipient's side.
 import { execFileSync, spawn } from "node:child_process";
@@ -54,12 +57,16 @@ const { values } = parseArgs({
     "peer-runs": { type: "string" },
     "cpu-prof": { type: "string" },
     seed: { type: "string", default: "rest" }, // pg-clone: bench/exchange-seed-pg.ts (PostgreSQL only)
+    sweep: { type: "string", default: "4,8,16,32,64" },
+    "ceiling-at": { type: "string" },
   },
 });
 const shape = { runs: Number(values.runs), metrics: Number(values.metrics), steps: Number(values.steps) };
 const backends = values.backend === "both" ? ["postgresql", "sqlite"] : [String(values.backend)];
 const explicitConcurrency = values.concurrency ? Number(values.concurrency) : undefined;
-const SWEEP = [4, 8, 16, 32, 64];
+const SWEEP = String(values.sweep).split(",").map(Number);
+/** --ceiling-at N: the ceiling at N requests in flight, no sweep (a quick side-by-side). */
+const ceilingAt = values["ceiling-at"] ? Number(values["ceiling-at"]) : undefined;
 
 /** mlflow-export-import is a benchmark peer only: installed on demand, pinned, into .venv. */
 function ensureMlflowExportImport(): void {
@@ -309,6 +316,7 @@ async function benchBackend(backend: string): Promise<void> {
 
     console.log(`load average at the start: ${loadText()}`);
     let arcuate: { exportMs: number; importMs: number } | undefined;
+    let ceiling: { readMs: number; writeMs: number } | undefined;
     if (!values["no-arcuate"]) {
       arcuate = await benchArcuate(source, target, name, dir);
       if (!arcuate) return;
@@ -317,31 +325,40 @@ async function benchBackend(backend: string): Promise<void> {
     if (!values["no-ceiling"]) {
       const readDir = join(dir, "ceiling");
       const slice = Math.max(30, Math.ceil(runs / 10));
-      const readSweep = await sweep(SWEEP, async (c) => {
-        await ceilingRead(source.uri, name, join(readDir, `sweep-${c}`), c, slice);
-      });
+      const noSweep = { best: ceilingAt ?? 0, timesMs: new Map<number, number>() };
+      const readSweep = ceilingAt
+        ? noSweep
+        : await sweep(SWEEP, async (c) => {
+            await ceilingRead(source.uri, name, join(readDir, `sweep-${c}`), c, slice);
+          });
       const read = await measured(() => ceilingRead(source.uri, name, readDir, readSweep.best));
       let trial = 0;
-      const writeSweep = await sweep(SWEEP, async (c) => {
-        const part = read.result.runs.filter(
-          (r) => !r.run.data.tags?.some((t) => t.key === "mlflow.parentRunId"),
-        );
-        await ceilingWrite(target.uri, part.slice(0, slice), readDir, `${name}-sweep-${trial++}`, c);
-      });
+      const writeSweep = ceilingAt
+        ? noSweep
+        : await sweep(SWEEP, async (c) => {
+            const part = read.result.runs.filter(
+              (r) => !r.run.data.tags?.some((t) => t.key === "mlflow.parentRunId"),
+            );
+            await ceilingWrite(target.uri, part.slice(0, slice), readDir, `${name}-sweep-${trial++}`, c);
+          });
       const write = await measured(() =>
         ceilingWrite(target.uri, read.result.runs, readDir, `${name}-ceiling`, writeSweep.best),
       );
       const sweepText = (times: Map<number, number>) =>
-        [...times].map(([c, ms]) => `${c}: ${s(ms)}`).join(", ");
+        times.size === 0
+          ? "no sweep (--ceiling-at)"
+          : `sweep on ${slice} runs: ${[...times].map(([c, ms]) => `${c}: ${s(ms)}`).join(", ")}`;
+      ceiling = { readMs: read.ms, writeMs: write.ms };
       console.log(
-        `ceiling read:          ${s(read.ms)}  (at ${readSweep.best} in flight; sweep on ${slice} runs: ${sweepText(readSweep.timesMs)}; ${read.result.stats.requests} requests, ${read.result.stats.retried} retried)`,
+        `ceiling read:          ${s(read.ms)}  (at ${readSweep.best} in flight; ${sweepText(readSweep.timesMs)}; ${read.result.stats.requests} requests, ${read.result.stats.retried} retried)`,
       );
       console.log(
-        `ceiling write:         ${s(write.ms)}  (at ${writeSweep.best} in flight; sweep on ${slice} top-level runs: ${sweepText(writeSweep.timesMs)}; ${write.result.requests} requests, ${write.result.retried} retried)`,
+        `ceiling write:         ${s(write.ms)}  (at ${writeSweep.best} in flight; ${sweepText(writeSweep.timesMs)}; ${write.result.requests} requests, ${write.result.retried} retried)`,
       );
+      console.log(`ceiling transfer:      ${s(read.ms + write.ms)}  (read + write)`);
       if (arcuate) {
         console.log(
-          `arcuate / ceiling:     export ${ratio(arcuate.exportMs, read.ms)} of the read, import ${ratio(arcuate.importMs, write.ms)} of the write (targets ≤ 1.25×)`,
+          `arcuate / ceiling:     transfer ${ratio(arcuate.exportMs + arcuate.importMs, read.ms + write.ms)}, export ${ratio(arcuate.exportMs, read.ms)} of the read, import ${ratio(arcuate.importMs, write.ms)} of the write (targets ≤ 1.25×)`,
         );
       }
     }
@@ -384,6 +401,13 @@ async function benchBackend(backend: string): Promise<void> {
         const arcuateMs = arcuate.exportMs + arcuate.importMs;
         console.log(
           `mlflow-export-import / arcuate transfer: ${ratio(peerMs / movedRuns, arcuateMs / runs)} per run (${perRun(peerMs, movedRuns)} against ${perRun(arcuateMs, runs)}; target ≥ 20×)`,
+        );
+      }
+      if (ceiling) {
+        // The most any REST tool reaches on these servers: if this is under 20×, so is arcuate.
+        const ceilingMs = ceiling.readMs + ceiling.writeMs;
+        console.log(
+          `mlflow-export-import / ceiling transfer: ${ratio(peerMs / movedRuns, ceilingMs / runs)} per run (${perRun(peerMs, movedRuns)} against ${perRun(ceilingMs, runs)}; the most any REST tool reaches here)`,
         );
       }
     }

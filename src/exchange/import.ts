@@ -1,6 +1,6 @@
 // Import: an arcuate export → the recipient's MLflow, faithfully and idempotently. It orders the
 // run-family asset kinds (assets/): the target experiments, runs (parents first), logged models,
-// metric points, artifacts, and last each run's status and end time and each model's
+// metric points and artifacts (side by side), and last each run's status and end time and each model's
 // finalization, so an interrupted import leaves a run RUNNING until an import completes it. Ids
 // the recipient's server assigns are recorded as `arcuate.source.*` tags (assets/targets.ts),
 // which is also how a second import (or one after a crash) finds what is already there and adds
@@ -11,7 +11,7 @@ import { importArtifacts } from "./assets/artifacts.js";
 import { finishLoggedModels, importLoggedModels, LOGGED_MODEL_FILES_IN_RUN } from "./assets/logged-models.js";
 import { importMetrics } from "./assets/metrics.js";
 import { type Row, rowsOf, upToSeq } from "./assets/rows.js";
-import { asMap, finishRuns, importRuns } from "./assets/runs.js";
+import { asMap, finishRuns, importRuns, logPendingRunData } from "./assets/runs.js";
 import {
   clearImported,
   completeUpTo,
@@ -134,8 +134,22 @@ export async function importRunsAndModels(
     // artifacts tables need not even be read.
     const complete =
       models.length === 0 && runs.every((row) => completeUpTo(targets, String(row.run_id), maxSeq));
-    const metricPoints = complete ? 0 : await importMetrics({ ...step, progress: progress("metrics") });
-    const artifactFiles = complete ? 0 : await importArtifacts({ ...step, progress: progress("artifacts") });
+    // Metrics and artifacts side by side: they write different things of the same runs, and one
+    // kind's pauses (decoding the share's next batch, joining a file's chunks) leave the server
+    // the other's requests. Both settle before a failure is reported, so nothing is still being
+    // written when it is.
+    const [metrics, artifacts] = await Promise.allSettled([
+      (async () => {
+        const points = complete ? 0 : await importMetrics({ ...step, progress: progress("metrics") });
+        await logPendingRunData(mlflow, targets, concurrency);
+        return points;
+      })(),
+      complete ? Promise.resolve(0) : importArtifacts({ ...step, progress: progress("artifacts") }),
+    ]);
+    if (metrics.status === "rejected") throw metrics.reason;
+    if (artifacts.status === "rejected") throw artifacts.reason;
+    const metricPoints = metrics.value;
+    const artifactFiles = artifacts.value;
     await finishRuns(mlflow, runs, targets, concurrency, maxSeq);
     await finishLoggedModels(mlflow, models, targets);
     const notCarried: NotCarried[] = [];

@@ -64,31 +64,61 @@ export interface AdaptiveOptions {
   min?: number;
   /** Default 64. */
   max?: number;
+  /**
+   * The limit does not shrink below this on latency alone while the server has given no overload
+   * answer for the last windows (CALM_WINDOWS): on a loaded machine latency rises for reasons that
+   * are not the server's queue. Default 8, the default start.
+   */
+  calmFloor?: number;
   /** Milliseconds since some origin. Default performance.now. */
   now?: () => number;
 }
+
+/** Windows without an overload answer after which the calm floor holds again. */
+const CALM_WINDOWS = 10;
 
 /**
  * Hill-climbing in windows of completed requests (at least the limit, at least 8), judged by the
  * window's median latency against the lowest latency seen lately (the server's own service time,
  * with nothing queued; each request against the floor of its own kind, so an import moving from
  * quick creates to heavy log-batches is not taken for a queue) and by its throughput against the
- * last window's:
+ * last window's. Throughput is counted in service time delivered a second (each completion
+ * weighs its kind's floor), so a window of heavy log-batches is not taken for less work than one
+ * of quick creates:
  * - median within 1.5× of that floor, the limit reached: nothing queues, so grow by a quarter;
- * - requests queue (median past 1.5× the floor) but throughput still rose by 10%: grow by one;
- * - requests queue and throughput did not rise: shrink by a tenth (more only waits in line);
- * - an overload answer halves the limit at once, at most once a window (one burst, one cut).
+ * - throughput rose by 10% since the last window, the limit reached: grow by a quarter (double in
+ *   the first windows, until throughput first stops rising: slow start);
+ * - the last change was a cut and throughput fell by 15% or more: the cut cost work, grow back;
+ * - requests queue (median past 1.5× the floor) and throughput did not rise: shrink by a tenth,
+ *   not below the calm floor while the server has given no overload answer lately (a rise in
+ *   latency alone, on a shared machine, is often not the server's queue);
+ * - an overload answer (429, 503, a pool timeout, a dropped connection) cuts the limit by a
+ *   quarter at once, at most once a window (one burst, one cut), and lifts the calm floor for
+ *   CALM_WINDOWS windows.
  */
 export class AdaptiveLimiter implements Limiter {
   private current: number;
   private active = 0;
   private readonly waiting: Array<() => void> = [];
   private readonly min: number;
+  private readonly calmFloor: number;
   readonly ceiling: number;
   private readonly now: () => number;
-  /** `ratios`: each completed request's latency over the floor of its kind. */
-  private window = { started: 0, completed: 0, saturated: false, ratios: [] as number[], cut: false };
+  /** `ratios`: each completed request's latency over the floor of its kind; `work`: their floors summed. */
+  private window = {
+    started: 0,
+    completed: 0,
+    saturated: false,
+    ratios: [] as number[],
+    work: 0,
+    cut: false,
+  };
   private lastThroughput = 0;
+  /** The direction of the last change made on a window's evidence: 1 grew, -1 shrank, 0 none. */
+  private lastMove = 0;
+  private slowStart = true;
+  /** Windows judged since the last overload answer (Infinity: none yet). */
+  private calmWindows = Number.POSITIVE_INFINITY;
   /** By kind, the lowest latency of each of the last windows: the floor is their minimum. */
   private readonly floors = new Map<string, number[]>();
   /** By kind, the lowest latency of the current window. */
@@ -99,6 +129,7 @@ export class AdaptiveLimiter implements Limiter {
   constructor(options: AdaptiveOptions = {}) {
     this.min = options.min ?? 1;
     this.ceiling = options.max ?? 64;
+    this.calmFloor = Math.max(this.min, options.calmFloor ?? 8);
     this.current = Math.min(this.ceiling, Math.max(this.min, options.initial ?? 8));
     this.now = options.now ?? (() => performance.now());
     this.window.started = this.now();
@@ -125,9 +156,12 @@ export class AdaptiveLimiter implements Limiter {
   report(outcome: Outcome): void {
     const w = this.window;
     if (outcome.overloaded) {
+      this.calmWindows = 0;
+      this.slowStart = false;
       if (!w.cut) {
         w.cut = true;
-        this.set(Math.floor(this.current / 2));
+        this.set(Math.floor((this.current * 3) / 4));
+        this.lastMove = -1;
       }
       return;
     }
@@ -136,11 +170,13 @@ export class AdaptiveLimiter implements Limiter {
     const latency = Math.max(outcome.latencyMs, 0.001);
     const lowest = Math.min(this.windowFloors.get(kind) ?? latency, latency);
     this.windowFloors.set(kind, lowest);
-    w.ratios.push(latency / Math.min(lowest, ...(this.floors.get(kind) ?? [])));
+    const floor = Math.min(lowest, ...(this.floors.get(kind) ?? []));
+    w.ratios.push(latency / floor);
+    w.work += floor;
     // A window: enough completions to judge (at least the limit, at least 8).
     if (w.completed < Math.max(8, this.current)) return;
     const elapsed = Math.max(1, this.now() - w.started);
-    const throughput = w.completed / elapsed;
+    const throughput = w.work / elapsed;
     const sorted = w.ratios.sort((x, y) => x - y);
     const median = sorted[Math.floor(sorted.length / 2)]!;
     for (const [k, floor] of this.windowFloors) {
@@ -151,21 +187,38 @@ export class AdaptiveLimiter implements Limiter {
       this.floors.set(k, floors);
     }
     this.windowFloors = new Map();
-    const queued = median > 1.5;
-    const rose = throughput > this.lastThroughput * 1.1;
-    if (!w.cut) {
-      if (!queued && w.saturated) this.set(this.current + Math.max(1, Math.floor(this.current / 4)));
-      else if (queued && rose && w.saturated) this.set(this.current + 1);
-      else if (queued && !rose) this.set(this.current - Math.max(1, Math.floor(this.current / 10)));
-    }
+    if (!w.cut) this.judge(median > 1.5, throughput, w.saturated);
+    if (this.calmWindows < Number.POSITIVE_INFINITY) this.calmWindows++;
     this.lastThroughput = throughput;
     this.window = {
       started: this.now(),
       completed: 0,
       saturated: this.active >= this.current,
       ratios: [],
+      work: 0,
       cut: false,
     };
+  }
+
+  private judge(queued: boolean, throughput: number, saturated: boolean): void {
+    const first = this.lastThroughput === 0;
+    const rose = !first && throughput > this.lastThroughput * 1.1;
+    const fell = !first && throughput < this.lastThroughput * 0.85;
+    const grow = (by: number) => {
+      this.set(this.current + Math.max(1, Math.floor(by)));
+      this.lastMove = 1;
+    };
+    if (saturated && !queued) grow(this.current / 4);
+    else if (saturated && rose) grow(this.slowStart ? this.current : this.current / 4);
+    else if (this.lastMove < 0 && fell) grow(this.current / 4);
+    else if (queued && !rose && !first) {
+      this.slowStart = false;
+      const floor = this.calmWindows >= CALM_WINDOWS ? this.calmFloor : this.min;
+      this.set(
+        Math.max(this.current - Math.max(1, Math.floor(this.current / 10)), Math.min(this.current, floor)),
+      );
+      this.lastMove = -1;
+    } else this.lastMove = 0;
   }
 
   private set(limit: number): void {

@@ -46,12 +46,12 @@ describe("the adaptive concurrency limit", () => {
     expect(await serve(limiter, clock, 1, 60)).toBeLessThanOrEqual(5);
   });
 
-  it("halves at an overload answer, once per burst", () => {
+  it("cuts by a quarter at an overload answer, once per burst", () => {
     const { limiter } = limiterAt(32);
     limiter.report({ latencyMs: 10, overloaded: true });
     limiter.report({ latencyMs: 10, overloaded: true });
     limiter.report({ latencyMs: 10, overloaded: true });
-    expect(limiter.limit).toBe(16);
+    expect(limiter.limit).toBe(24);
   });
 
   it("comes down when latency rises and throughput does not", () => {
@@ -66,6 +66,42 @@ describe("the adaptive concurrency limit", () => {
       for (let i = 0; i < limiter.limit; i++) limiter.report({ latencyMs: 40, overloaded: false });
     }
     expect(limiter.limit).toBeLessThan(32);
+  });
+
+  it("does not fall below its calm floor on latency alone, only once the server says it is overloaded", () => {
+    const limitAfter = (overload: boolean) => {
+      const { clock, limiter } = limiterAt(12);
+      clock.now += 10;
+      for (let i = 0; i < 12; i++) limiter.report({ latencyMs: 10, overloaded: false });
+      if (overload) limiter.report({ latencyMs: 10, overloaded: true });
+      // Latency four times the floor and the same throughput, window after window: what a
+      // machine whose other load slows every request looks like, and what a queue looks like
+      // (for fewer windows than the floors are remembered).
+      for (let w = 0; w < 8; w++) {
+        clock.now += 40;
+        const n = limiter.limit;
+        for (let i = 0; i < n; i++) limiter.report({ latencyMs: 40, overloaded: false });
+      }
+      return limiter.limit;
+    };
+    expect(limitAfter(false)).toBe(8);
+    expect(limitAfter(true)).toBeLessThan(8);
+  });
+
+  it("grows back after a cut that cost throughput", () => {
+    const { clock, limiter } = limiterAt(32);
+    const window = (ms: number, latencyMs: number) => {
+      clock.now += ms;
+      const n = limiter.limit;
+      for (let i = 0; i < n; i++) limiter.report({ latencyMs, overloaded: false });
+    };
+    window(10, 10);
+    // Queued (twice the floor) and no more throughput: cut by a tenth…
+    window(20, 20);
+    expect(limiter.limit).toBe(29);
+    // …but the smaller window did a fifth less work in the same time: the cut was wrong.
+    window(25, 20);
+    expect(limiter.limit).toBeGreaterThan(29);
   });
 
   it("judges each kind of request against its own floor: heavy log-batches after quick creates are no queue", () => {

@@ -6,7 +6,7 @@
 import type { RecordBatch } from "apache-arrow";
 import { Schema } from "apache-arrow";
 import type { MetricPoint, MlflowClient, Run } from "../../mlflow/index.js";
-import { toNumber } from "../../mlflow/index.js";
+import { LIMITS, toNumber } from "../../mlflow/index.js";
 import { buildBatch } from "../columns.js";
 import { Pool } from "../concurrency.js";
 import { type HistoryPoint, type RunHistory, runHistories } from "../histories.js";
@@ -256,9 +256,17 @@ export async function importMetrics(step: ImportStep): Promise<number> {
     const points = buffers.get(targetRun);
     if (!points || points.length === 0) return;
     buffers.delete(targetRun);
+    // The run's params and tags, left by the runs step, go in its first batch.
+    const data = targets.pendingRunData.get(targetRun);
+    targets.pendingRunData.delete(targetRun);
     await pool.add(async () => {
-      await mlflow.runs.logBatch(targetRun, { metrics: points });
+      await mlflow.runs.logBatch(targetRun, { ...data, metrics: points });
     });
+  };
+  /** Points a run's next batch takes: a log-batch holds 1,000 entities, params and tags among them. */
+  const room = (targetRun: string) => {
+    const data = targets.pendingRunData.get(targetRun);
+    return LIMITS.entitiesPerBatch - (data ? data.params.length + data.tags.length : 0);
   };
   for await (const batch of upToSeq(source, "metrics", maxSeq)) {
     const [runIds, keys, values, times, steps, modelIds, datasetNames, datasetDigests, seqs] = [
@@ -306,7 +314,7 @@ export async function importMetrics(step: ImportStep): Promise<number> {
       }
       buffer.push(metric);
       logged++;
-      if (buffer.length >= 1000) {
+      if (buffer.length >= room(targetRun)) {
         await flush(targetRun);
         progress(`metrics: ${logged} points`);
       }

@@ -3,9 +3,9 @@
 // its metric histories and artifacts are kinds of their own (metrics.ts, artifacts.ts).
 //
 // Import creates the runs not there yet, parents before children (the parent link rewritten to
-// the recipient's run), with their names, start times, users, params, tags and dataset inputs;
-// the provider's run id is kept as tag `arcuate.source.run_id`, which is how a re-import finds
-// them. A run's status and end time are set last (finishRuns), after its metrics and artifacts.
+// the recipient's run), with their names, start times, users and dataset inputs; their params and
+// tags ride in their first metrics log-batch. The provider's run id is kept as tag
+// `arcuate.source.run_id` (given at create), which is how a re-import finds them. A run's status and end time are set last (finishRuns), after its metrics and artifacts.
 import { createHash } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { type RecordBatch, Schema } from "apache-arrow";
@@ -239,8 +239,9 @@ async function importRun(
   // Only what differs is written: a re-import of an unchanged run sends nothing.
   const newParams = params.filter((p) => !haveParams.has(p.key));
   const newTags = tags.filter((t) => haveTags.get(t.key) !== t.value);
+  // Sent with the run's first metrics (importMetrics), or after them (logPendingRunData).
   if (newParams.length > 0 || newTags.length > 0)
-    await mlflow.runs.logBatch(targetId, { params: newParams, tags: newTags });
+    targets.pendingRunData.set(targetId, { params: newParams, tags: newTags });
   const datasets = JSON.parse(String(row.dataset_inputs_json ?? "[]")) as DatasetInput[];
   const haveDatasets = new Set(
     (existing?.inputs?.dataset_inputs ?? []).map((d) => `${d.dataset.name}|${d.dataset.digest}`),
@@ -249,6 +250,20 @@ async function importRun(
   // Two runs that share a new dataset race to create it in MLflow's SQL store; the MLflow client
   // sends the loser again (see DATASET_RACE in src/mlflow/http.ts).
   if (missing.length > 0) await mlflow.runs.logInputs(targetId, { datasets: missing });
+}
+
+/** Logs the params and tags no metrics log-batch took along (runs with no new points). */
+export async function logPendingRunData(
+  mlflow: MlflowClient,
+  targets: Targets,
+  concurrency: number,
+): Promise<void> {
+  const pool = new Pool(concurrency);
+  for (const [targetId, data] of [...targets.pendingRunData]) {
+    targets.pendingRunData.delete(targetId);
+    await pool.add(async () => void (await mlflow.runs.logBatch(targetId, data)));
+  }
+  await pool.drain();
 }
 
 /**

@@ -3,7 +3,7 @@
 // earlier import brought, by the provider's ids (kept in `arcuate.source.*` tags). A second
 // import (or one after a crash) finds what is there through these and adds only what is missing.
 import { ArcuateError } from "../../errors.js";
-import type { Experiment, MlflowClient, Run, ServerCapabilities } from "../../mlflow/index.js";
+import type { Experiment, MlflowClient, Param, Run, ServerCapabilities, Tag } from "../../mlflow/index.js";
 import type { ExportSource } from "../source.js";
 
 export const TAG_SOURCE_RUN = "arcuate.source.run_id";
@@ -38,6 +38,12 @@ export interface Targets {
    * marker counts only for the export that wrote it.
    */
   exportId: string;
+  /**
+   * Params and tags of runs still to be written, by target run id: the runs step leaves them to
+   * ride in the run's first metrics log-batch (one request fewer a run), and what no metric took
+   * is logged after the metrics (logPendingRunData).
+   */
+  pendingRunData: Map<string, { params: Param[]; tags: Tag[] }>;
 }
 
 /** True when the run's metrics and artifacts of exports up to `seq` are all at the recipient. */
@@ -70,6 +76,7 @@ export function newTargets(capabilities: ServerCapabilities, exportId = ""): Tar
     existingRuns: new Map(),
     completeSeq: new Map(),
     exportId,
+    pendingRunData: new Map(),
   };
 }
 
