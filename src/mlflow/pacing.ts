@@ -86,9 +86,11 @@ const CALM_WINDOWS = 10;
  * weighs its kind's floor), so a window of heavy log-batches is not taken for less work than one
  * of quick creates:
  * - median within 1.5× of that floor, the limit reached: nothing queues, so grow by a quarter;
- * - throughput rose by 10% since the last window, the limit reached: grow by a quarter (double in
- *   the first windows, until throughput first stops rising: slow start);
- * - the last change was a cut and throughput fell by 15% or more: the cut cost work, grow back;
+ * - throughput rose by 10% since the last window, the limit reached: grow by an eighth (small
+ *   steps: on a server whose throughput does not grow with the limit, a SQLite-backed one, the
+ *   rises that noise makes must not outweigh the cuts, or the limit would wander up);
+ * - the last change was a cut and throughput fell by 15% or more: the cut cost work, grow back
+ *   by an eighth;
  * - requests queue (median past 1.5× the floor) and throughput did not rise: shrink by a tenth,
  *   not below the calm floor while the server has given no overload answer lately (a rise in
  *   latency alone, on a shared machine, is often not the server's queue);
@@ -116,7 +118,6 @@ export class AdaptiveLimiter implements Limiter {
   private lastThroughput = 0;
   /** The direction of the last change made on a window's evidence: 1 grew, -1 shrank, 0 none. */
   private lastMove = 0;
-  private slowStart = true;
   /** Windows judged since the last overload answer (Infinity: none yet). */
   private calmWindows = Number.POSITIVE_INFINITY;
   /** By kind, the lowest latency of each of the last windows: the floor is their minimum. */
@@ -157,7 +158,6 @@ export class AdaptiveLimiter implements Limiter {
     const w = this.window;
     if (outcome.overloaded) {
       this.calmWindows = 0;
-      this.slowStart = false;
       if (!w.cut) {
         w.cut = true;
         this.set(Math.floor((this.current * 3) / 4));
@@ -209,10 +209,9 @@ export class AdaptiveLimiter implements Limiter {
       this.lastMove = 1;
     };
     if (saturated && !queued) grow(this.current / 4);
-    else if (saturated && rose) grow(this.slowStart ? this.current : this.current / 4);
-    else if (this.lastMove < 0 && fell) grow(this.current / 4);
+    else if (saturated && rose) grow(this.current / 8);
+    else if (this.lastMove < 0 && fell) grow(this.current / 8);
     else if (queued && !rose && !first) {
-      this.slowStart = false;
       const floor = this.calmWindows >= CALM_WINDOWS ? this.calmFloor : this.min;
       this.set(
         Math.max(this.current - Math.max(1, Math.floor(this.current / 10)), Math.min(this.current, floor)),
