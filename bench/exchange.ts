@@ -13,7 +13,10 @@
 // Usage: tsx bench/exchange.ts [--runs 1000] [--metrics 10] [--steps 100] [--backend both]
 //          [--concurrency N] [--no-arcuate] [--no-peer] [--no-ceiling] [--export-only] [--keep]
 //          [--peer-runs N] [--cpu-prof file.cpuprofile] [--seed rest|pg-clone]
-//          [--sweep 4,8,16,32,64] [--ceiling-at N]
+//          [--sweep 4,8,16,32,64] [--ceiling-at N] [--sqlite-runs N]
+// --seed pg-clone seeds the PostgreSQL-backed provider by cloning at the SQL level
+// (bench/exchange-seed-pg.ts); a SQLite-backed one is seeded through the REST API, at
+// --sqlite-runs if given (the 1,000-run SQLite seeding alone takes about a quarter of an hour).
 // --backend postgresql|sqlite|both. --export-only times arcuate's export alone (and its RSS
 // growth), for the 10,000-run memory comparison. Seeding 1,000 runs takes minutes.
 // --peer-runs moves only the first N runs with mlflow-export-import (a copy of the experiment
@@ -57,6 +60,7 @@ const { values } = parseArgs({
     "peer-runs": { type: "string" },
     "cpu-prof": { type: "string" },
     seed: { type: "string", default: "rest" }, // pg-clone: bench/exchange-seed-pg.ts (PostgreSQL only)
+    "sqlite-runs": { type: "string" },
     sweep: { type: "string", default: "4,8,16,32,64" },
     "ceiling-at": { type: "string" },
   },
@@ -287,23 +291,26 @@ async function benchBackend(backend: string): Promise<void> {
   try {
     const seeder = new MlflowClient({ trackingUri: source.uri });
     const name = "bench-experiment";
+    // The SQLite half can be smaller (--sqlite-runs): it is seeded through MLflow's REST API.
+    const runsWanted =
+      backend === "sqlite" && values["sqlite-runs"] ? Number(values["sqlite-runs"]) : shape.runs;
     process.stderr.write(
-      `bench: seeding ${shape.runs} runs × ${shape.metrics} metrics × ${shape.steps} steps…\n`,
+      `bench: seeding ${runsWanted} runs × ${shape.metrics} metrics × ${shape.steps} steps…\n`,
     );
     const seedStart = performance.now();
-    // Top-level runs only (the seed adds two children to every third run).
+    // seedExperiment counts top-level runs (it adds two children to every third run).
     const seeded =
-      values.seed === "pg-clone"
+      values.seed === "pg-clone" && backend === "postgresql"
         ? await seedByCloning(source, seeder, {
             experimentName: name,
-            runs: shape.runs,
+            runs: runsWanted,
             metricsPerRun: shape.metrics,
             stepsPerMetric: shape.steps,
             concurrency: 8,
           })
         : await seedExperiment(seeder, {
             experimentName: name,
-            runs: Math.ceil(shape.runs / (5 / 3)),
+            runs: Math.ceil(runsWanted / (5 / 3)),
             metricsPerRun: shape.metrics,
             stepsPerMetric: shape.steps,
             concurrency: 8,
