@@ -79,7 +79,7 @@ const CALM_WINDOWS = 10;
 
 /**
  * Hill-climbing in windows of completed requests (at least the limit, at least 8), judged by the
- * window's median latency against the lowest latency seen lately (the server's own service time,
+ * window's median latency (weighted by each request's service time) against the lowest latency seen lately (the server's own service time,
  * with nothing queued; each request against the floor of its own kind, so an import moving from
  * quick creates to heavy log-batches is not taken for a queue) and by its throughput against the
  * last window's. Throughput is counted in service time delivered a second (each completion
@@ -106,12 +106,15 @@ export class AdaptiveLimiter implements Limiter {
   private readonly calmFloor: number;
   readonly ceiling: number;
   private readonly now: () => number;
-  /** `ratios`: each completed request's latency over the floor of its kind; `work`: their floors summed. */
+  /**
+   * `ratios`: each completed request's latency over the floor of its kind, with that floor (its
+   * weight); `work`: the floors summed.
+   */
   private window = {
     started: 0,
     completed: 0,
     saturated: false,
-    ratios: [] as number[],
+    ratios: [] as Array<[ratio: number, weight: number]>,
     work: 0,
     cut: false,
   };
@@ -171,14 +174,21 @@ export class AdaptiveLimiter implements Limiter {
     const lowest = Math.min(this.windowFloors.get(kind) ?? latency, latency);
     this.windowFloors.set(kind, lowest);
     const floor = Math.min(lowest, ...(this.floors.get(kind) ?? []));
-    w.ratios.push(latency / floor);
+    w.ratios.push([latency / floor, floor]);
     w.work += floor;
     // A window: enough completions to judge (at least the limit, at least 8).
     if (w.completed < Math.max(8, this.current)) return;
     const elapsed = Math.max(1, this.now() - w.started);
     const throughput = w.work / elapsed;
-    const sorted = w.ratios.sort((x, y) => x - y);
-    const median = sorted[Math.floor(sorted.length / 2)]!;
+    // The median weighted by service time: a few heavy log-batches queueing at a SQLite-backed
+    // server's single writer count for more than many quick uploads beside them that do not.
+    const sorted = w.ratios.sort((x, y) => x[0] - y[0]);
+    let median = 1;
+    for (let i = 0, passed = 0; i < sorted.length; i++) {
+      passed += sorted[i]![1];
+      median = sorted[i]![0];
+      if (passed * 2 >= w.work) break;
+    }
     for (const [k, floor] of this.windowFloors) {
       const floors = this.floors.get(k) ?? [];
       floors.push(floor);
