@@ -27,14 +27,24 @@ const server = await startSharingServer({ catalog, host: "127.0.0.1", port: 0, l
 await catalog.setEndpoint(server.url);
 const rssBeforeMb = process.memoryUsage().rss / 1048576;
 const started = performance.now();
+/** When each step of the export and the import first and last reported progress, in ms from the start. */
+const steps: Record<string, [number, number]> = {};
+const stepsOf = (phase: string) => (event: { step: string }) => {
+  const at = Math.round(performance.now() - started);
+  const key = `${phase} ${event.step}`;
+  steps[key] = [steps[key]?.[0] ?? at, at];
+};
 await catalog.createShare("bench");
-await new Exchange({ mlflow: provider, catalog, workDir }).exportExperiments(name, "traces", "bench");
+await new Exchange({ mlflow: provider, catalog, workDir }).exportExperiments(name, "traces", "bench", {
+  onProgress: stepsOf("export"),
+});
 const exportMs = performance.now() - started;
 const credentials = await catalog.createRecipient("bench-recipient");
 await catalog.grant("bench", "bench-recipient");
 const imported = await new Exchange({ mlflow: recipient }).importExperiments(
   `${credentials.profilePath}#bench.traces`,
   targetName,
+  { onProgress: stepsOf("import") },
 );
 const totalMs = performance.now() - started;
 await server.close();
@@ -45,6 +55,7 @@ console.log(
     counts: imported.assets.traces?.counts ?? {},
     skipped: imported.skipped,
     requests,
+    steps,
     rssBeforeMb,
     peakRssMb: process.resourceUsage().maxRSS / 1024,
   }),

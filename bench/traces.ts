@@ -100,6 +100,8 @@ interface Move {
   rssBeforeMb: number;
   peakRssMb: number;
   requests: { provider: Record<string, number>; recipient: Record<string, number> };
+  /** When each step of the export and the import first and last reported progress (ms). */
+  steps: Record<string, [number, number]>;
 }
 
 /** The requests of a move, per server, most frequent first, with their number per trace. */
@@ -226,6 +228,11 @@ async function main(): Promise<void> {
             `${traces} traces, round ${round + 1}: arcuate ${seconds(move.totalMs)} s, ${perTrace(move.totalMs, traces)} (export ${seconds(move.exportMs)} s; ${move.counts.traces} traces, ${move.counts.spans} spans, ${move.counts.assessments} assessments; peak RSS ${move.peakRssMb.toFixed(0)} MB, ${move.rssBeforeMb.toFixed(0)} MB before the move)`,
           );
           console.log(requestLines(move, traces));
+          console.log(
+            `  steps (first and last progress, s from the start): ${Object.entries(move.steps)
+              .map(([step, [first, last]]) => `${step} ${seconds(first)}-${seconds(last)}`)
+              .join(", ")}`,
+          );
           const want = { traces, spans: traces * shape.spans, assessments: traces * 2 };
           for (const [kind, n] of Object.entries(want))
             if (move.counts[kind] !== n)
