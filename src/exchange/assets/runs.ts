@@ -5,7 +5,8 @@
 // Import creates the runs not there yet, parents before children (the parent link rewritten to
 // the recipient's run), with their names, start times, users and dataset inputs; their params and
 // tags ride in their first metrics log-batch. The provider's run id is kept as tag
-// `arcuate.source.run_id` (given at create), which is how a re-import finds them. A run's status and end time are set last (finishRuns), after its metrics and artifacts.
+// `arcuate.source.run_id` (given at create), which is how a re-import finds them. A run's status
+// and end time are set last (finishRuns), after its metrics and artifacts.
 import { createHash } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { type RecordBatch, Schema } from "apache-arrow";
