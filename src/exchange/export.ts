@@ -144,8 +144,9 @@ async function exportRunsAndModels(
     ),
   ])
     .then(() => exportLoggedModels(tables.logged_models, loggedModels, seq))
-    // Points or files added move the runs table even when no run record changed (see exportRunPages).
-    .then(() => metricStats.points > 0 || artifactStats.files > 0);
+    // Points, files or logged models added or changed move the runs table even when no run record
+    // changed (see exportRunPages): it is the import's horizon.
+    .then((models) => models || metricStats.points > 0 || artifactStats.files > 0);
   // The runs table (the index an importer starts from) is encoded as its pages come, and
   // committed once the tables it indexes are.
   const [, runsResult] = await Promise.all([

@@ -16,6 +16,7 @@ import {
   clearImported,
   completeUpTo,
   indexExisting,
+  modelCompleteUpTo,
   newTargets,
   type Targets,
   targetExperiment,
@@ -133,7 +134,8 @@ export async function importRunsAndModels(
     // Every run complete up to this export (an unchanged share imported again): the metrics and
     // artifacts tables need not even be read.
     const complete =
-      models.length === 0 && runs.every((row) => completeUpTo(targets, String(row.run_id), maxSeq));
+      runs.every((row) => completeUpTo(targets, String(row.run_id), maxSeq)) &&
+      models.every((row) => modelCompleteUpTo(targets, String(row.model_id), maxSeq));
     // Metrics and artifacts side by side: they write different things of the same runs, and one
     // kind's pauses (decoding the share's next batch, joining a file's chunks) leave the server
     // the other's requests. Both settle before a failure is reported, so nothing is still being
@@ -151,7 +153,7 @@ export async function importRunsAndModels(
     const metricPoints = metrics.value;
     const artifactFiles = artifacts.value;
     await finishRuns(mlflow, runs, targets, concurrency, maxSeq);
-    await finishLoggedModels(mlflow, models, targets);
+    await finishLoggedModels(mlflow, models, targets, maxSeq);
     const notCarried: NotCarried[] = [];
     if (!targets.capabilities.loggedModels && models.length > 0) {
       notCarried.push({

@@ -133,3 +133,100 @@ it("brings exactly what changed at the provider since the last import, and reads
   const [before, after] = await Promise.all([shape(providerUri, experiment), shape(recipientUri, target)]);
   expect(after).toEqual(before);
 }, 600_000);
+
+// Logged models (MLflow 3) change at the provider without a run changing: a model logged after
+// the first import with no files, a tag set or deleted, a status moved from PENDING to READY.
+// The runs table (the import's horizon) must still move, and the import must carry the changes to
+// the models it already brought, and only those.
+it("brings logged models created or changed at the provider since the last import, and nothing twice", async () => {
+  const lmExperiment = `${experiment}-lm`;
+  const lmTarget = `${target}-lm`;
+  const lmShare = `${share}_lm`;
+  const seeded = await seedExperiment(provider, { experimentName: lmExperiment, runs: 1, stepsPerMetric: 3 });
+  const [run] = seeded.runIds as [string];
+  const first = await provider.loggedModels.create(seeded.experimentId, {
+    name: "first",
+    sourceRunId: run,
+    params: [{ key: "alpha", value: "0.1" }],
+    tags: [
+      { key: "stage", value: "candidate" },
+      { key: "owner", value: "team-a" },
+    ],
+  });
+  await provider.artifacts.upload(first.info.artifact_uri!, "weights.bin", async function* () {
+    yield new TextEncoder().encode("weights of the first model\n");
+  });
+  await provider.loggedModels.finalize(first.info.model_id);
+
+  const session = createSession({ workDir: sharing.dir, mlflowUri: providerUri });
+  await session.execute(`CREATE SHARE ${lmShare} WITH EXPERIMENT '${lmExperiment}' AS x`);
+  const { profilePath } = await sharing.shareTables({ share: lmShare, tables: [] });
+  const importOnce = () =>
+    new Exchange({ mlflow: recipient }).importExperiments(`${profilePath}#${lmShare}.x`, lmTarget);
+  /** Logged models by name: status, params and tags (arcuate's own tags left out). */
+  const models = async (client: MlflowClient, name: string) => {
+    const { experiment_id } = await client.experiments.getByName(name);
+    const found: Record<
+      string,
+      { status?: string; params: Record<string, string>; tags: Record<string, string> }
+    > = {};
+    for await (const model of client.loggedModels.searchAll({ experimentIds: [experiment_id] }))
+      found[model.info.name] = {
+        ...(model.info.status ? { status: model.info.status } : {}),
+        params: Object.fromEntries((model.data?.params ?? []).map((p) => [p.key, p.value])),
+        tags: Object.fromEntries(
+          (model.info.tags ?? []).filter((t) => !t.key.startsWith("arcuate.")).map((t) => [t.key, t.value]),
+        ),
+      };
+    return found;
+  };
+  const same = async () =>
+    expect(await models(recipient, lmTarget)).toEqual(await models(provider, lmExperiment));
+  const modelWrites = () => sent.filter((r) => /^(POST|PATCH|DELETE) .*logged-models(?!\/search)/.test(r));
+
+  expect(await importOnce()).toMatchObject({ createdRuns: seeded.runIds.length, loggedModels: 1 });
+  await same();
+
+  // (a) A model logged after the first import, with params and tags but no files (no run data).
+  const second = await provider.loggedModels.create(seeded.experimentId, {
+    name: "second",
+    sourceRunId: run,
+    params: [{ key: "beta", value: "2" }],
+    tags: [{ key: "stage", value: "draft" }],
+  });
+  await session.execute(`REFRESH SHARE ${lmShare}`);
+  sent.length = 0;
+  expect(await importOnce()).toMatchObject({
+    createdRuns: 0,
+    metricPoints: 0,
+    artifactFiles: 0,
+    loggedModels: 2,
+  });
+  await same();
+  expect((await models(recipient, lmTarget)).second?.status).toBe("LOGGED_MODEL_PENDING");
+
+  // (b) Changes to models already imported: a tag changed, one deleted, one added, a status moved.
+  await provider.loggedModels.setTags(first.info.model_id, [
+    { key: "stage", value: "production" },
+    { key: "reviewed", value: "yes" },
+  ]);
+  await provider.loggedModels.deleteTag(first.info.model_id, "owner");
+  await provider.loggedModels.finalize(second.info.model_id);
+  await session.execute(`REFRESH SHARE ${lmShare}`);
+  sent.length = 0;
+  expect(await importOnce()).toMatchObject({ createdRuns: 0, metricPoints: 0, artifactFiles: 0 });
+  await same();
+  expect(modelWrites().length).toBeGreaterThan(0);
+
+  // (c) Again, with and without a refresh: nothing left to write, nothing read back of the runs.
+  for (const refresh of [false, true]) {
+    if (refresh) await session.execute(`REFRESH SHARE ${lmShare}`);
+    sent.length = 0;
+    expect(await importOnce()).toMatchObject({ createdRuns: 0, metricPoints: 0, artifactFiles: 0 });
+    expect(modelWrites()).toEqual([]);
+    expect(sent.filter((r) => /get-history|mlflow-artifacts|log-batch|set-tag|runs\/update/.test(r))).toEqual(
+      [],
+    );
+  }
+  await same();
+}, 600_000);

@@ -21,7 +21,7 @@ import type { ExportSource } from "../source.js";
 import type { ExportTable } from "../tables.js";
 import { binary, CHUNK_BYTES, exportSeq, int32, int64, utf8 } from "./fields.js";
 import { once, rowsToBatch, upToSeq } from "./rows.js";
-import { completeUpTo, type ImportStep } from "./targets.js";
+import { completeUpTo, type ImportStep, modelCompleteUpTo } from "./targets.js";
 
 export const ARTIFACT_SCHEMAS = {
   artifacts: new Schema([
@@ -339,7 +339,8 @@ export async function importArtifacts(step: ImportStep): Promise<number> {
         const root =
           kind === "run" ? targets.runArtifactRoots.get(owner) : targets.modelArtifactRoots.get(owner);
         if (!root) continue;
-        if (kind === "run" && completeUpTo(targets, owner, Number(seqs![i]))) continue;
+        const complete = kind === "run" ? completeUpTo : modelCompleteUpTo;
+        if (complete(targets, owner, Number(seqs![i]))) continue;
         const index = Number(indexes![i]);
         if (index === 0) {
           await finish();

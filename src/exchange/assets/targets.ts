@@ -3,7 +3,15 @@
 // earlier import brought, by the provider's ids (kept in `arcuate.source.*` tags). A second
 // import (or one after a crash) finds what is there through these and adds only what is missing.
 import { ArcuateError } from "../../errors.js";
-import type { Experiment, MlflowClient, Param, Run, ServerCapabilities, Tag } from "../../mlflow/index.js";
+import type {
+  Experiment,
+  LoggedModel,
+  MlflowClient,
+  Param,
+  Run,
+  ServerCapabilities,
+  Tag,
+} from "../../mlflow/index.js";
 import type { ExportSource } from "../source.js";
 
 export const TAG_SOURCE_RUN = "arcuate.source.run_id";
@@ -12,9 +20,9 @@ export const TAG_SOURCE_MODEL = "arcuate.source.model_id";
 export const TAG_SOURCE_VERSION = "arcuate.source.version";
 export const TAG_SOURCE_USER = "arcuate.source.user_id";
 /**
- * Written on a run as the last step of its import: every metric point and artifact file of
- * exports up to this sequence number is at the recipient. A re-import skips those rows without
- * reading the run's histories or listing its files back.
+ * Written on a run (and on a logged model) as the last step of its import: every metric point and
+ * artifact file of exports up to this sequence number is at the recipient. A re-import skips those
+ * rows without reading the run's histories or listing its files back.
  */
 export const TAG_IMPORT_COMPLETE = "arcuate.import.complete_seq";
 
@@ -32,6 +40,10 @@ export interface Targets {
   existingRuns: Map<string, Run>;
   /** Source run id → the export sequence its metrics and artifacts are complete up to (TAG_IMPORT_COMPLETE). */
   completeSeq: Map<string, number>;
+  /** Logged models already at the recipient, as its search returned them, by source model id. */
+  existingModels: Map<string, LoggedModel>;
+  /** Source model id → the export sequence its files are complete up to (TAG_IMPORT_COMPLETE). */
+  modelCompleteSeq: Map<string, number>;
   /**
    * Which export the sequence numbers are of (a hash of the source's description: share, schema
    * and endpoint): two exports of the same runs number their sequences independently, so a
@@ -49,6 +61,17 @@ export interface Targets {
 /** True when the run's metrics and artifacts of exports up to `seq` are all at the recipient. */
 export function completeUpTo(targets: Targets, sourceRun: string, seq: number): boolean {
   return (targets.completeSeq.get(sourceRun) ?? -1) >= seq;
+}
+
+/** True when the logged model's files of exports up to `seq` are all at the recipient. */
+export function modelCompleteUpTo(targets: Targets, sourceModel: string, seq: number): boolean {
+  return (targets.modelCompleteSeq.get(sourceModel) ?? -1) >= seq;
+}
+
+/** The sequence a TAG_IMPORT_COMPLETE value stands for, when it is of this import's export. */
+function completeSeqOf(tags: Tag[] | undefined, exportId: string): number | undefined {
+  const [seq, id] = (tags?.find((t) => t.key === TAG_IMPORT_COMPLETE)?.value ?? "").split("@");
+  return id === exportId && Number.isSafeInteger(Number(seq)) ? Number(seq) : undefined;
 }
 
 /** What a run-family kind's import step reads from and writes to. */
@@ -75,6 +98,8 @@ export function newTargets(capabilities: ServerCapabilities, exportId = ""): Tar
     createdModels: new Set(),
     existingRuns: new Map(),
     completeSeq: new Map(),
+    existingModels: new Map(),
+    modelCompleteSeq: new Map(),
     exportId,
     pendingRunData: new Map(),
   };
@@ -130,11 +155,8 @@ export async function indexExisting(
       targets.runIds.set(source, run.info.run_id);
       targets.runArtifactRoots.set(source, run.info.artifact_uri ?? "");
       targets.existingRuns.set(source, run);
-      const [seq, exportId] = (run.data.tags?.find((t) => t.key === TAG_IMPORT_COMPLETE)?.value ?? "").split(
-        "@",
-      );
-      if (exportId === targets.exportId && Number.isSafeInteger(Number(seq)))
-        targets.completeSeq.set(source, Number(seq));
+      const seq = completeSeqOf(run.data.tags, targets.exportId);
+      if (seq !== undefined) targets.completeSeq.set(source, seq);
     }
   }
   if (!targets.capabilities.loggedModels) return;
@@ -143,6 +165,9 @@ export async function indexExisting(
     if (source && !targets.modelIds.has(source)) {
       targets.modelIds.set(source, model.info.model_id);
       targets.modelArtifactRoots.set(source, model.info.artifact_uri ?? "");
+      targets.existingModels.set(source, model);
+      const seq = completeSeqOf(model.info.tags, targets.exportId);
+      if (seq !== undefined) targets.modelCompleteSeq.set(source, seq);
     }
   }
 }
