@@ -9,12 +9,17 @@
 //
 // Usage: tsx bench/exchange-export.ts [--runs 200] [--metrics 10] [--steps 100] [--rounds 3]
 //          [--concurrency auto,32] [--ceiling-concurrency N (no sweep)] [--no-ceiling] [--keep]
+//          [--memory-every SECONDS] [--heap-snapshot-at SECONDS]
+// --memory-every: a line every so many seconds of each export with its RSS, V8 heap, external and
+// array-buffer memory (and, under `node --expose-gc`, the heap live after a full collection).
+// --heap-snapshot-at: a V8 heap snapshot (in the current folder) that many seconds into each export.
 // --concurrency: the export's client limits to compare, each once a round (default auto: the
 // adaptive limit a user gets; a number is a fixed limit).
 import { mkdtempSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { writeHeapSnapshot } from "node:v8";
 import { Exchange } from "../src/exchange/index.js";
 import { MlflowClient } from "../src/mlflow/index.js";
 import type { Limiter } from "../src/mlflow/pacing.js";
@@ -34,6 +39,8 @@ const { values } = parseArgs({
     "ceiling-concurrency": { type: "string" },
     "no-ceiling": { type: "boolean", default: false },
     keep: { type: "boolean", default: false },
+    "memory-every": { type: "string" },
+    "heap-snapshot-at": { type: "string" },
   },
 });
 
@@ -46,6 +53,47 @@ const load = () =>
     .map((l) => l.toFixed(1))
     .join(" / ");
 const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+const mb = (bytes: number) => (bytes / 1048576).toFixed(0);
+
+/** Samples the process's memory through one export (--memory-every, --heap-snapshot-at). */
+function memoryTimeline(label: string): () => void {
+  const every = Number(values["memory-every"] ?? 0) * 1000;
+  const snapshotAt = Number(values["heap-snapshot-at"] ?? 0) * 1000;
+  const started = performance.now();
+  const peak = { rss: 0, heap: 0, external: 0, live: 0 };
+  const timers: NodeJS.Timeout[] = [];
+  if (every > 0)
+    timers.push(
+      setInterval(() => {
+        const m = process.memoryUsage();
+        let live = "";
+        if (global.gc) {
+          global.gc();
+          const after = process.memoryUsage().heapUsed;
+          peak.live = Math.max(peak.live, after);
+          live = `, live heap ${mb(after)}`;
+        }
+        peak.rss = Math.max(peak.rss, m.rss);
+        peak.heap = Math.max(peak.heap, m.heapUsed);
+        peak.external = Math.max(peak.external, m.external);
+        console.log(
+          `  ${label} ${((performance.now() - started) / 1000).toFixed(0)} s: RSS ${mb(m.rss)} MB, heap ${mb(m.heapUsed)}/${mb(m.heapTotal)}, external ${mb(m.external)} (array buffers ${mb(m.arrayBuffers)})${live}; load ${load()}`,
+        );
+      }, every),
+    );
+  if (snapshotAt > 0)
+    timers.push(
+      setTimeout(() => console.log(`  ${label} heap snapshot: ${writeHeapSnapshot()}`), snapshotAt),
+    );
+  return () => {
+    for (const timer of timers) clearTimeout(timer);
+    if (every > 0)
+      console.log(
+        `  ${label} sampled peaks: RSS ${mb(peak.rss)} MB, heap ${mb(peak.heap)}, external ${mb(peak.external)}${global.gc ? `, live heap ${mb(peak.live)}` : ""}`,
+      );
+  };
+}
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 /** The limit over the export: its time-weighted mean, lowest and highest, and its changes. */
@@ -114,8 +162,10 @@ async function main(): Promise<void> {
         const before = process.memoryUsage.rss();
         peakRss = before;
         const started = performance.now();
+        const stopTimeline = memoryTimeline(`round ${round} (${variant})`);
         await new Exchange({ mlflow, catalog, workDir }).exportExperiments(name, "experiment", "bench");
         const ms = performance.now() - started;
+        stopTimeline();
         exportMs.get(variant)!.push(ms);
         const t = mlflow.traffic();
         console.log(
