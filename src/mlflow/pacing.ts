@@ -76,6 +76,12 @@ export interface AdaptiveOptions {
 
 /** Windows without an overload answer after which the calm floor holds again. */
 const CALM_WINDOWS = 10;
+/**
+ * Windows without new evidence of the knee after which the knee is raised by an eighth (a probe:
+ * a step large enough for the next window to tell whether it bought throughput); also how
+ * recent a first growth that bought nothing must be for a second to set the knee.
+ */
+const KNEE_PROBE_WINDOWS = 20;
 
 /**
  * Hill-climbing in windows of completed requests (at least the limit, at least 8), judged by the
@@ -97,6 +103,19 @@ const CALM_WINDOWS = 10;
  * - an overload answer (429, 503, a pool timeout, a dropped connection) cuts the limit by a
  *   quarter at once, at most once a window (one burst, one cut), and lifts the calm floor for
  *   CALM_WINDOWS windows.
+ *
+ * Past a server's knee more requests in flight only queue, and on a PostgreSQL-backed MLflow on
+ * a few cores they cost throughput (at 32 in flight it wrote a third as fast as at 16), long
+ * before it answers "overloaded". So the limiter remembers a knee, the limit it must stay below,
+ * as TCP remembers its slow-start threshold after a loss:
+ * - an overload answer at limit L sets the knee to L;
+ * - a growth that bought no throughput (the next window did not deliver a quarter of the rise in
+ *   requests in flight as more work, while its median latency rose by half of it: Little's law,
+ *   requests only queued) sets the knee to the grown limit and takes the growth back; such a
+ *   knee is never set at or below the calm floor, so one noisy window cannot pin the limit low;
+ * - no rule grows the limit to the knee or past it, and after KNEE_PROBE_WINDOWS windows without
+ *   new evidence the knee rises by one: a slow probe, so a server that got faster (or a knee set
+ *   by noise) is found again.
  */
 export class AdaptiveLimiter implements Limiter {
   private current: number;
@@ -119,6 +138,16 @@ export class AdaptiveLimiter implements Limiter {
     cut: false,
   };
   private lastThroughput = 0;
+  /** The last window's weighted median latency over the floor. */
+  private lastMedian = 1;
+  /** The limit must stay below this (Infinity: no evidence yet). */
+  private knee = Number.POSITIVE_INFINITY;
+  /** Windows judged since the knee was set or last raised. */
+  private kneeAge = 0;
+  /** The limit before the last growth (to take it back when it bought nothing). */
+  private grownFrom = 0;
+  /** Windows judged since the last growth that bought nothing (Infinity: none). */
+  private sinceFutileGrowth = Number.POSITIVE_INFINITY;
   /** The direction of the last change made on a window's evidence: 1 grew, -1 shrank, 0 none. */
   private lastMove = 0;
   /** Windows judged since the last overload answer (Infinity: none yet). */
@@ -163,6 +192,9 @@ export class AdaptiveLimiter implements Limiter {
       this.calmWindows = 0;
       if (!w.cut) {
         w.cut = true;
+        // The request was sent at this limit (a later answer of the same burst was too).
+        this.knee = this.current;
+        this.kneeAge = 0;
         this.set(Math.floor((this.current * 3) / 4));
         this.lastMove = -1;
       }
@@ -197,9 +229,15 @@ export class AdaptiveLimiter implements Limiter {
       this.floors.set(k, floors);
     }
     this.windowFloors = new Map();
-    if (!w.cut) this.judge(median > 1.5, throughput, w.saturated);
+    if (!w.cut) this.judge(median, throughput, w.saturated);
     if (this.calmWindows < Number.POSITIVE_INFINITY) this.calmWindows++;
+    if (this.sinceFutileGrowth < Number.POSITIVE_INFINITY) this.sinceFutileGrowth++;
+    if (this.knee < Number.POSITIVE_INFINITY && ++this.kneeAge >= KNEE_PROBE_WINDOWS) {
+      this.knee += Math.max(1, Math.floor(this.knee / 8));
+      this.kneeAge = 0;
+    }
     this.lastThroughput = throughput;
+    this.lastMedian = median;
     this.window = {
       started: this.now(),
       completed: 0,
@@ -210,13 +248,35 @@ export class AdaptiveLimiter implements Limiter {
     };
   }
 
-  private judge(queued: boolean, throughput: number, saturated: boolean): void {
+  private judge(median: number, throughput: number, saturated: boolean): void {
     const first = this.lastThroughput === 0;
+    const queued = median > 1.5;
     const rose = !first && throughput > this.lastThroughput * 1.1;
     const fell = !first && throughput < this.lastThroughput * 0.85;
+    if (this.lastMove > 0 && saturated && !first && this.grownFrom > 0) {
+      // The last window grew the limit: did the server do more work for it, or only queue?
+      const gain = this.current / this.grownFrom - 1;
+      const worked = throughput >= this.lastThroughput * (1 + gain / 4);
+      const waited = median >= this.lastMedian * (1 + gain / 2);
+      if (!worked && waited) {
+        // Taken back at once; the knee is set by a second such growth soon after, not by one
+        // window that noise made slow.
+        const known = this.knee < Number.POSITIVE_INFINITY;
+        if ((known || this.sinceFutileGrowth < KNEE_PROBE_WINDOWS) && this.current > this.calmFloor) {
+          this.knee = Math.min(this.knee, this.current);
+          this.kneeAge = 0;
+        }
+        this.sinceFutileGrowth = 0;
+        this.set(this.grownFrom);
+        this.lastMove = -1;
+        return;
+      }
+    }
     const grow = (by: number) => {
-      this.set(this.current + Math.max(1, Math.floor(by)));
-      this.lastMove = 1;
+      const from = this.current;
+      this.set(Math.min(this.current + Math.max(1, Math.floor(by)), this.knee - 1));
+      this.lastMove = this.current > from ? 1 : 0;
+      if (this.current > from) this.grownFrom = from;
     };
     if (saturated && !queued) grow(this.current / 4);
     else if (saturated && rose) grow(this.current / 8);

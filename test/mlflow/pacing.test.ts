@@ -26,6 +26,29 @@ async function serve(limiter: AdaptiveLimiter, clock: { now: number }, capacity:
   return limiter.limit;
 }
 
+/**
+ * A simulated server that shares itself among whatever is in flight (as a PostgreSQL-backed MLflow
+ * on a few cores does): past `knee` requests at once it does no more work, every request only
+ * takes longer (Little's law: a round of `limit` requests takes 10 ms × limit / knee, each of
+ * them that long). Returns the limit after each round.
+ */
+async function share(limiter: AdaptiveLimiter, clock: { now: number }, knee: number, rounds: number) {
+  const limits: number[] = [];
+  for (let round = 0; round < rounds; round++) {
+    let release!: () => void;
+    const barrier = new Promise<void>((resolve) => (release = resolve));
+    const inFlight = limiter.limit;
+    const tasks = Array.from({ length: limiter.ceiling + 1 }, () => limiter.run(() => barrier));
+    const ms = 10 * Math.max(1, inFlight / knee);
+    clock.now += ms;
+    for (let i = 0; i < inFlight; i++) limiter.report({ latencyMs: ms, overloaded: false });
+    release();
+    await Promise.all(tasks);
+    limits.push(limiter.limit);
+  }
+  return limits;
+}
+
 function limiterAt(initial: number) {
   const clock = { now: 0 };
   return { clock, limiter: new AdaptiveLimiter({ initial, now: () => clock.now }) };
@@ -52,6 +75,27 @@ describe("the adaptive concurrency limit", () => {
     limiter.report({ latencyMs: 10, overloaded: true });
     limiter.report({ latencyMs: 10, overloaded: true });
     expect(limiter.limit).toBe(24);
+  });
+
+  it("stops growing on a server whose throughput flattens, though latency never reaches the queue mark", async () => {
+    const { clock, limiter } = limiterAt(8);
+    const limits = await share(limiter, clock, 16, 80);
+    // It reaches the knee (every request in flight is work up to 16)…
+    expect(Math.max(...limits)).toBeGreaterThanOrEqual(16);
+    // …and, once it has found it, does not wander past it: at 24 in flight each request takes
+    // 1.5× as long for nothing.
+    expect(Math.max(...limits.slice(20))).toBeLessThanOrEqual(20);
+  });
+
+  it("holds below the limit at which the server said it was overloaded, and probes past it only after a long calm", async () => {
+    const { clock, limiter } = limiterAt(32);
+    limiter.report({ latencyMs: 10, overloaded: true });
+    expect(limiter.limit).toBe(24);
+    // A server that queues nothing: every rule says grow, and the limit comes back up below 32.
+    await serve(limiter, clock, 1000, 9);
+    expect(limiter.limit).toBe(31);
+    // Many windows without another overload answer: the knee is probed upward, one at a time.
+    expect(await serve(limiter, clock, 1000, 40)).toBeGreaterThan(32);
   });
 
   it("comes down when latency rises and throughput does not", () => {
@@ -131,7 +175,9 @@ describe("the adaptive concurrency limit", () => {
       for (let k = 0; k < 8; k++) limiter.report({ latencyMs: 10, overloaded: false });
     }
     expect(limiter.limit).toBe(1);
-    expect(await serve(limiter, clock, 1000, 100)).toBe(64);
+    // (That limiter now holds below the knee its overloads set; a fresh one shows the top bound.)
+    const fresh = limiterAt(4);
+    expect(await serve(fresh.limiter, fresh.clock, 1000, 100)).toBe(64);
   });
 
   it("lets no more than its limit run at once", async () => {
