@@ -156,7 +156,8 @@ function limitPath(mlflow: MlflowClient): string {
   if (!history || history.length === 0) return `fixed ${mlflow.traffic().limit}`;
   const end = performance.now();
   let area = 0;
-  for (let i = 0; i < history.length; i++) area += history[i]![1] * ((history[i + 1]?.[0] ?? end) - history[i]![0]);
+  for (let i = 0; i < history.length; i++)
+    area += history[i]![1] * ((history[i + 1]?.[0] ?? end) - history[i]![0]);
   const limits = history.map(([, l]) => l);
   const mean = area / Math.max(1, end - history[0]![0]);
   return `limit mean ${mean.toFixed(1)}, ${Math.min(...limits)}-${Math.max(...limits)}, ${history.length - 1} changes`;

@@ -82,13 +82,31 @@ const CALM_WINDOWS = 10;
  * recent a first growth that bought nothing must be for a second to set the knee.
  */
 const KNEE_PROBE_WINDOWS = 20;
+/** Windows summed on each side of a growth to tell whether it bought throughput. */
+const TRIAL_WINDOWS = 2;
+/** Windows whose lowest latencies make the floor. */
+const FLOOR_WINDOWS = 100;
+
+function summed(windows: Array<{ work: number; ms: number; median: number }>) {
+  let work = 0;
+  let ms = 0;
+  let median = 0;
+  for (const w of windows) {
+    work += w.work;
+    ms += w.ms;
+    median += w.median;
+  }
+  return { throughput: work / Math.max(1, ms), median: median / Math.max(1, windows.length) };
+}
 
 /**
  * Hill-climbing in windows of completed requests (at least the limit, at least 8), judged by the
- * window's median latency (weighted by each request's service time) against the lowest latency seen lately (the server's own service time,
- * with nothing queued; each request against the floor of its own kind, so an import moving from
- * quick creates to heavy log-batches is not taken for a queue) and by its throughput against the
- * last window's. Throughput is counted in service time delivered a second (each completion
+ * window's median latency (weighted by each request's service time) against the lowest latency
+ * of the last FLOOR_WINDOWS windows (the server's own service time, with nothing queued; each
+ * request against the floor of its own kind, so an import moving from quick creates to heavy
+ * log-batches is not taken for a queue; remembered long, since a floor forgotten within a few
+ * windows becomes the queued latency of a limit held past the knee, and then nothing ever looks
+ * queued) and by its throughput against the last window's. Throughput is counted in service time delivered a second (each completion
  * weighs its kind's floor), so a window of heavy log-batches is not taken for less work than one
  * of quick creates:
  * - median within 1.5× of that floor, the limit reached: nothing queues, so grow by a quarter;
@@ -109,13 +127,15 @@ const KNEE_PROBE_WINDOWS = 20;
  * before it answers "overloaded". So the limiter remembers a knee, the limit it must stay below,
  * as TCP remembers its slow-start threshold after a loss:
  * - an overload answer at limit L sets the knee to L;
- * - a growth that bought no throughput (the next window did not deliver a quarter of the rise in
- *   requests in flight as more work, while its median latency rose by half of it: Little's law,
- *   requests only queued) sets the knee to the grown limit and takes the growth back; such a
- *   knee is never set at or below the calm floor, so one noisy window cannot pin the limit low;
+ * - every growth is on trial: held for TRIAL_WINDOWS windows, whose summed throughput is
+ *   compared with that of the windows at the limit before it. When it did not deliver a quarter
+ *   of the rise in requests in flight as more work while the median latency rose by half of it
+ *   (Little's law: requests only queued), the growth is taken back, and the grown limit becomes
+ *   the knee: at the second such growth within KNEE_PROBE_WINDOWS windows, or at the first once
+ *   a knee is known (so noise does not set the first one), and never at or below the calm floor;
  * - no rule grows the limit to the knee or past it, and after KNEE_PROBE_WINDOWS windows without
- *   new evidence the knee rises by one: a slow probe, so a server that got faster (or a knee set
- *   by noise) is found again.
+ *   new evidence the knee rises by an eighth: a slow probe, so a server that got faster (or a
+ *   knee set by noise) is found again.
  */
 export class AdaptiveLimiter implements Limiter {
   private current: number;
@@ -138,14 +158,23 @@ export class AdaptiveLimiter implements Limiter {
     cut: false,
   };
   private lastThroughput = 0;
-  /** The last window's weighted median latency over the floor. */
-  private lastMedian = 1;
   /** The limit must stay below this (Infinity: no evidence yet). */
   private knee = Number.POSITIVE_INFINITY;
   /** Windows judged since the knee was set or last raised. */
   private kneeAge = 0;
-  /** The limit before the last growth (to take it back when it bought nothing). */
-  private grownFrom = 0;
+  /** The last windows' work, time and median (the baseline a growth is judged against). */
+  private recent: Array<{ work: number; ms: number; median: number }> = [];
+  /**
+   * A growth on trial: from which limit, what the windows before it did, and the windows since
+   * (TRIAL_WINDOWS of them are summed, so one noisy window neither confirms nor refutes it).
+   */
+  private trial:
+    | {
+        from: number;
+        before: { throughput: number; median: number };
+        after: Array<{ work: number; ms: number; median: number }>;
+      }
+    | undefined;
   /** Windows judged since the last growth that bought nothing (Infinity: none). */
   private sinceFutileGrowth = Number.POSITIVE_INFINITY;
   /** The direction of the last change made on a window's evidence: 1 grew, -1 shrank, 0 none. */
@@ -225,11 +254,17 @@ export class AdaptiveLimiter implements Limiter {
       const floors = this.floors.get(k) ?? [];
       floors.push(floor);
       // Forget old floors, so a server that became slower for good is not pushed to one request.
-      if (floors.length > 10) floors.shift();
+      if (floors.length > FLOOR_WINDOWS) floors.shift();
       this.floors.set(k, floors);
     }
     this.windowFloors = new Map();
-    if (!w.cut) this.judge(median, throughput, w.saturated);
+    const stats = { work: w.work, ms: elapsed, median };
+    const judgedAt = this.current;
+    if (!w.cut) this.judge(median, throughput, w.saturated, stats);
+    else this.trial = undefined;
+    // The window counts towards the baseline of the limit it ran at, if that still holds.
+    if (this.current === judgedAt && !w.cut) this.recent.push(stats);
+    if (this.recent.length > TRIAL_WINDOWS) this.recent.shift();
     if (this.calmWindows < Number.POSITIVE_INFINITY) this.calmWindows++;
     if (this.sinceFutileGrowth < Number.POSITIVE_INFINITY) this.sinceFutileGrowth++;
     if (this.knee < Number.POSITIVE_INFINITY && ++this.kneeAge >= KNEE_PROBE_WINDOWS) {
@@ -237,7 +272,6 @@ export class AdaptiveLimiter implements Limiter {
       this.kneeAge = 0;
     }
     this.lastThroughput = throughput;
-    this.lastMedian = median;
     this.window = {
       started: this.now(),
       completed: 0,
@@ -248,35 +282,53 @@ export class AdaptiveLimiter implements Limiter {
     };
   }
 
-  private judge(median: number, throughput: number, saturated: boolean): void {
+  private judge(
+    median: number,
+    throughput: number,
+    saturated: boolean,
+    stats: { work: number; ms: number; median: number },
+  ): void {
     const first = this.lastThroughput === 0;
     const queued = median > 1.5;
     const rose = !first && throughput > this.lastThroughput * 1.1;
     const fell = !first && throughput < this.lastThroughput * 0.85;
-    if (this.lastMove > 0 && saturated && !first && this.grownFrom > 0) {
-      // The last window grew the limit: did the server do more work for it, or only queue?
-      const gain = this.current / this.grownFrom - 1;
-      const worked = throughput >= this.lastThroughput * (1 + gain / 4);
-      const waited = median >= this.lastMedian * (1 + gain / 2);
-      if (!worked && waited) {
-        // Taken back at once; the knee is set by a second such growth soon after, not by one
-        // window that noise made slow.
-        const known = this.knee < Number.POSITIVE_INFINITY;
-        if ((known || this.sinceFutileGrowth < KNEE_PROBE_WINDOWS) && this.current > this.calmFloor) {
-          this.knee = Math.min(this.knee, this.current);
-          this.kneeAge = 0;
+    const trial = this.trial;
+    if (trial) {
+      // A growth on trial: hold it until its windows are in, then ask whether the server did
+      // more work for it or requests only queued.
+      if (!saturated) this.trial = undefined;
+      else {
+        trial.after.push(stats);
+        if (trial.after.length < TRIAL_WINDOWS) {
+          this.lastMove = 0;
+          return;
         }
-        this.sinceFutileGrowth = 0;
-        this.set(this.grownFrom);
-        this.lastMove = -1;
-        return;
+        this.trial = undefined;
+        const after = summed(trial.after);
+        const gain = this.current / trial.from - 1;
+        const worked = after.throughput >= trial.before.throughput * (1 + gain / 4);
+        const waited = after.median >= trial.before.median * (1 + gain / 2);
+        if (!worked && waited) {
+          // Taken back at once; a first knee is set by a second such growth soon after, not by
+          // windows that noise made slow.
+          const known = this.knee < Number.POSITIVE_INFINITY;
+          if ((known || this.sinceFutileGrowth < KNEE_PROBE_WINDOWS) && this.current > this.calmFloor) {
+            this.knee = Math.min(this.knee, this.current);
+            this.kneeAge = 0;
+          }
+          this.sinceFutileGrowth = 0;
+          this.set(trial.from);
+          this.lastMove = -1;
+          return;
+        }
       }
     }
     const grow = (by: number) => {
       const from = this.current;
       this.set(Math.min(this.current + Math.max(1, Math.floor(by)), this.knee - 1));
       this.lastMove = this.current > from ? 1 : 0;
-      if (this.current > from) this.grownFrom = from;
+      if (this.current > from)
+        this.trial = { from, before: summed([...this.recent, stats].slice(-TRIAL_WINDOWS)), after: [] };
     };
     if (saturated && !queued) grow(this.current / 4);
     else if (saturated && rose) grow(this.current / 8);
@@ -294,6 +346,8 @@ export class AdaptiveLimiter implements Limiter {
     const next = Math.min(this.ceiling, Math.max(this.min, limit));
     if (next === this.current) return;
     this.current = next;
+    // A growth is judged against windows at one limit only.
+    this.recent = [];
     this.history.push([this.now(), next]);
     this.wake();
   }

@@ -168,7 +168,7 @@ describe("the adaptive concurrency limit", () => {
   });
 
   it("never passes its bounds", async () => {
-    const { clock, limiter } = limiterAt(4);
+    const { limiter } = limiterAt(4);
     for (let i = 0; i < 20; i++) {
       limiter.report({ latencyMs: 10, overloaded: true });
       // A new window each time: each burst may cut once.
