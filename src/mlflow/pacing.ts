@@ -126,7 +126,8 @@ function summed(windows: Array<{ work: number; ms: number; median: number }>) {
  * a few cores they cost throughput (at 32 in flight it wrote a third as fast as at 16), long
  * before it answers "overloaded". So the limiter remembers a knee, the limit it must stay below,
  * as TCP remembers its slow-start threshold after a loss:
- * - an overload answer at limit L sets the knee to L;
+ * - an overload answer at limit L sets the knee to L, when it came within KNEE_PROBE_WINDOWS
+ *   windows of another or a knee is known (a single dropped connection only cuts);
  * - every growth is on trial: held for TRIAL_WINDOWS windows, whose summed throughput is
  *   compared with that of the windows at the limit before it. When it did not deliver a quarter
  *   of the rise in requests in flight as more work while the median latency rose by half of it
@@ -218,12 +219,17 @@ export class AdaptiveLimiter implements Limiter {
   report(outcome: Outcome): void {
     const w = this.window;
     if (outcome.overloaded) {
+      const again = this.calmWindows < KNEE_PROBE_WINDOWS;
       this.calmWindows = 0;
       if (!w.cut) {
         w.cut = true;
-        // The request was sent at this limit (a later answer of the same burst was too).
-        this.knee = this.current;
-        this.kneeAge = 0;
+        // The request was sent at this limit (a later answer of the same burst was too). A first
+        // overload answer only cuts: on a loaded machine a starved worker drops a connection now
+        // and then at any limit. A second soon after, or one once a knee is known, sets it.
+        if (this.knee < Number.POSITIVE_INFINITY || again) {
+          this.knee = this.current;
+          this.kneeAge = 0;
+        }
         this.set(Math.floor((this.current * 3) / 4));
         this.lastMove = -1;
       }

@@ -87,15 +87,27 @@ describe("the adaptive concurrency limit", () => {
     expect(Math.max(...limits.slice(20))).toBeLessThanOrEqual(20);
   });
 
-  it("holds below the limit at which the server said it was overloaded, and probes past it only after a long calm", async () => {
+  it("holds below the limit at which the server said it was overloaded again, and probes past it only after a long calm", async () => {
     const { clock, limiter } = limiterAt(32);
     limiter.report({ latencyMs: 10, overloaded: true });
     expect(limiter.limit).toBe(24);
-    // A server that queues nothing: every rule says grow, and the limit comes back up below 32.
+    // A server that queues nothing: the limit grows back, and a second overload answer soon
+    // after the first says where the knee is.
+    await serve(limiter, clock, 1000, 1);
+    const knee = limiter.limit;
+    limiter.report({ latencyMs: 10, overloaded: true });
+    expect(limiter.limit).toBeLessThan(knee);
+    // Every rule says grow: the limit comes back up, to just below that knee.
     await serve(limiter, clock, 1000, 9);
-    expect(limiter.limit).toBe(31);
-    // Many windows without another overload answer: the knee is probed upward, one at a time.
-    expect(await serve(limiter, clock, 1000, 40)).toBeGreaterThan(32);
+    expect(limiter.limit).toBe(knee - 1);
+    // Many windows without another overload answer: the knee is probed upward.
+    expect(await serve(limiter, clock, 1000, 40)).toBeGreaterThan(knee);
+  });
+
+  it("takes a single overload answer for a cut, not for the knee", async () => {
+    const { clock, limiter } = limiterAt(32);
+    limiter.report({ latencyMs: 10, overloaded: true });
+    expect(await serve(limiter, clock, 1000, 9)).toBeGreaterThan(32);
   });
 
   it("comes down when latency rises and throughput does not", () => {
