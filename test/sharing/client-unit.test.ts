@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parquetWriteBuffer } from "hyparquet-writer";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { decodePool } from "../../src/sharing/client/decode-pool.js";
 import {
   loadProfile,
   parseCoordinate,
@@ -498,6 +499,29 @@ describe("query", () => {
     }
     expect([rows, batches]).toEqual([60, 6]);
   });
+
+  it("streams a large answer without starting decode workers, which a whole-table load starts", async () => {
+    // Listed as 2 MiB each (12 MiB in all, past POOL_MIN_BYTES): worth workers for a whole load.
+    // A stream decodes each file on the main thread as it is taken, holding what it read ahead
+    // as downloaded bytes, so its memory does not grow by a worker's isolate and WebAssembly heap.
+    const big = (req: Seen, res: ServerResponse) => {
+      if (serveFile(req, res)) return;
+      ndjson(res, [
+        PROTOCOL,
+        METADATA,
+        ...allIds.map((id) => fileLine(id, `${base}/files/${id}?sig=big`, 2 * 1024 * 1024)),
+      ]);
+    };
+    handler = big;
+    const pool = decodePool(1);
+    const before = pool?.started ?? 0;
+    let rows = 0;
+    for await (const batch of client({ decodeWorkers: 1 }).queryTableBatches(table)) rows += batch.numRows;
+    expect(rows).toBe(60);
+    expect(pool?.started ?? 0).toBe(before);
+    expect((await client({ decodeWorkers: 1 }).queryTable(table)).numRows).toBe(60);
+    expect(pool?.started ?? 0).toBeGreaterThan(0);
+  }, 120_000);
 
   it("returns an empty table with the schema when there are no files", async () => {
     handler = (_req, res) => ndjson(res, [PROTOCOL, METADATA]);

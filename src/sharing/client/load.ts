@@ -30,6 +30,12 @@ export interface LoadOptions {
    * bound but the file count. One file is always fetched, however large.
    */
   bytesAhead?: number;
+  /**
+   * Decode each file on the main thread only when the consumer reaches it, not as soon as it is
+   * downloaded (and never in the pool): what is read ahead is then held as its Parquet bytes,
+   * not as decoded Arrow, which for well-compressed files is many times larger.
+   */
+  decodeWhenTaken?: boolean;
 }
 
 /**
@@ -87,21 +93,29 @@ export async function openQuery(
     load.http,
   );
   const limit = options.limit;
-  const pool = poolFor(files, load);
+  const lazy = load.decodeWhenTaken === true;
+  const pool = lazy ? undefined : poolFor(files, load);
   async function* batches(): AsyncGenerator<arrow.RecordBatch> {
     if (limit === 0) return;
     let left = limit ?? Number.POSITIVE_INFINITY;
     // Files decode side by side (in the worker pool) while further files download and the
-    // consumer takes earlier ones; each file is cut at the limit.
+    // consumer takes earlier ones, or (decodeWhenTaken) one by one as the consumer takes them;
+    // each file is cut at the limit.
     const fetchAndDecode = async (file: SharedFile, limited: Limited) => {
       const [bytes, deleted] = await limited(() =>
         Promise.all([downloader.download(file), downloader.deletedRows(file)]),
       );
-      return readDataFile(bytes, layout, layout.schema, file.partitionValues, limit, pool, deleted);
+      const decode = () =>
+        readDataFile(bytes, layout, layout.schema, file.partitionValues, limit, pool, deleted);
+      if (lazy) return decode;
+      const decoded = decode();
+      // Handled when its turn comes (below); until then a failure is not "unhandled".
+      decoded.catch(() => {});
+      return () => decoded;
     };
     const ahead = load.bytesAhead === undefined ? {} : { bytes: load.bytesAhead, size: fileSize };
     for await (const [, read] of inOrder(files, load.concurrency, fetchAndDecode, ahead)) {
-      for (const batch of read) {
+      for (const batch of await read()) {
         if (batch.numRows === 0) continue;
         const out = batch.numRows > left ? batch.slice(0, left) : batch;
         left -= out.numRows;
@@ -131,10 +145,15 @@ export async function* loadTableBatches(
   options: QueryOptions,
   load: LoadOptions,
 ): AsyncGenerator<arrow.RecordBatch> {
-  // A stream is for keeping memory small: files are read ahead by bytes, not only by count.
+  // A stream is for keeping memory small: files are read ahead by bytes, not only by count, and
+  // held as downloaded until the consumer takes them. Its consumer (an import writing to MLflow,
+  // `sharing cat` printing rows) is slower than decoding, so decoding on the main thread costs
+  // it nothing, while each decode worker is a V8 isolate with its own WebAssembly memory (about
+  // 85 MB of RSS each, run from sources): see docs/decisions.md.
   const opened = await openQuery(client, table, options, {
     ...load,
     bytesAhead: load.bytesAhead ?? STREAM_BYTES_AHEAD,
+    decodeWhenTaken: load.decodeWhenTaken ?? true,
   });
   for await (const batch of opened.batches) yield batch;
 }
