@@ -26,7 +26,7 @@ import type { Row } from "../rows.js";
 import { META_RUN, META_SOURCE_EXPERIMENT, TAG_SPANS_LOCATION } from "./columns.js";
 import { toOtlpSpan } from "./otlp.js";
 import { toAssessment, toTraceInfo } from "./records.js";
-import { KeyedReader, rowsOfBatches } from "./streams.js";
+import { KeyedReader, rowsOfBatches, sliced } from "./streams.js";
 
 /** The recipient's ids of imported runs and logged models, by the provider's. */
 async function importedIds(mlflow: MlflowClient, experimentId: string) {
@@ -195,7 +195,7 @@ export async function importTraces(context: AssetImportContext): Promise<AssetSu
     progress(`traces: ${summary.counts.traces} imported, ${summary.counts.spans} spans`);
   };
   try {
-    for await (const b of source.batches("spans")) {
+    for await (const b of sliced(source.batches("spans"))) {
       // Nanosecond times exceed 2^53: read them exactly, as bigints.
       const starts = b.getChild("start_time_unix_nano")!;
       const ends = b.getChild("end_time_unix_nano")!;
