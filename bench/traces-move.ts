@@ -27,11 +27,23 @@ const server = await startSharingServer({ catalog, host: "127.0.0.1", port: 0, l
 await catalog.setEndpoint(server.url);
 const rssBeforeMb = process.memoryUsage().rss / 1048576;
 const started = performance.now();
+let phase = "start";
+// ARCUATE_BENCH_MEMLOG=1: the process's memory every second, on stderr, to see where a peak falls.
+if (process.env.ARCUATE_BENCH_MEMLOG) {
+  const mb = (n: number) => (n / 1048576).toFixed(0);
+  setInterval(() => {
+    const m = process.memoryUsage();
+    process.stderr.write(
+      `memlog ${((performance.now() - started) / 1000).toFixed(0)}s ${phase} rss ${mb(m.rss)} heap ${mb(m.heapUsed)} external ${mb(m.external)} arrayBuffers ${mb(m.arrayBuffers)}\n`,
+    );
+  }, 1000).unref();
+}
 /** When each step of the export and the import first and last reported progress, in ms from the start. */
 const steps: Record<string, [number, number]> = {};
-const stepsOf = (phase: string) => (event: { step: string }) => {
+const stepsOf = (side: string) => (event: { step: string }) => {
   const at = Math.round(performance.now() - started);
-  const key = `${phase} ${event.step}`;
+  const key = `${side} ${event.step}`;
+  phase = key;
   steps[key] = [steps[key]?.[0] ?? at, at];
 };
 await catalog.createShare("bench");
