@@ -4,8 +4,12 @@
 // makes a second one. So a create is retried only when the connection failed before the request
 // could reach the server; otherwise it fails with a clear error, and rerunning the statement
 // finds what the first attempt made (imports match runs by their `arcuate.source.run_id` tag).
+// Trace writes are not creates in this sense: StartTraceV3 (`POST /api/3.0/mlflow/traces`) and the
+// OTLP endpoint (`POST /v1/traces`) are keyed by the trace and span ids the request carries, and
+// MLflow stores them as upserts (a trace whose id exists is merged, spans by trace and span id:
+// `SqlAlchemyStore.start_trace`, `log_spans`), so sending one again cannot make a second trace.
 
-const CREATES = [/\/create$/, /\/mlflow\/logged-models$/, /\/mlflow\/traces$/, /\/v1\/traces$/];
+const CREATES = [/\/create$/, /\/mlflow\/logged-models$/];
 
 /** A POST that makes something new each time it is applied. */
 export function createsSomething(method: string, path: string): boolean {

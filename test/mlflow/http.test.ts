@@ -4,7 +4,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { quoteNonFiniteTokens } from "../../src/mlflow/http.js";
-import { MlflowClient } from "../../src/mlflow/index.js";
+import { MlflowClient, type TraceInfo } from "../../src/mlflow/index.js";
 
 let server: Server | undefined;
 
@@ -71,5 +71,41 @@ describe("Python's bare NaN and Infinity in JSON", () => {
       metrics: [{ key: "a: b", value: "NaN" }, { value: "-Infinity", k: 1 }, { value: "Infinity" }],
       s: "x:NaN",
     });
+  });
+});
+
+describe("a connection lost after the request was sent", () => {
+  /** Drops the connection of each request whose number `drop` names, after reading it; answers the rest. */
+  async function dropping(drop: (n: number) => boolean, body: object) {
+    let count = 0;
+    server = createServer((request, response) => {
+      const n = ++count;
+      request.resume();
+      request.on("end", () => {
+        if (drop(n)) request.socket.destroy();
+        else response.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(body));
+      });
+    });
+    await new Promise<void>((resolve) => server!.listen(0, "127.0.0.1", resolve));
+    return { uri: `http://127.0.0.1:${(server!.address() as AddressInfo).port}`, requests: () => count };
+  }
+
+  it("sends a trace's info again (StartTraceV3 is keyed by the trace id it carries)", async () => {
+    const info: TraceInfo = {
+      trace_id: "tr-0123",
+      trace_location: { type: "MLFLOW_EXPERIMENT" },
+      state: "OK",
+    };
+    const { uri, requests } = await dropping((n) => n === 1, { trace: { trace_info: info } });
+    const client = new MlflowClient({ trackingUri: uri, backoffMs: 1 });
+    expect((await client.traces.start(info)).trace_id).toBe("tr-0123");
+    expect(requests()).toBe(2);
+  });
+
+  it("does not send a run's create again, and says the answer was lost", async () => {
+    const { uri, requests } = await dropping(() => true, {});
+    const client = new MlflowClient({ trackingUri: uri, backoffMs: 1 });
+    await expect(client.runs.create("1", { runName: "once" })).rejects.toThrow(/runs\/create/);
+    expect(requests()).toBe(1);
   });
 });
